@@ -1,0 +1,52 @@
+/**
+ * The broker port, the stream topology and the helpers every backend and layer shares.
+ * @module
+ */
+export type {
+  Broker,
+  ConsumerSpec,
+  Delivery,
+  KvBucket,
+  KvEntry,
+  KvOptions,
+  KvWatchOptions,
+  PublishAck,
+  PublishOptions,
+  PullOptions,
+  Retention,
+  StoredMessage,
+  StreamSpec,
+  StreamState,
+} from "./port.js";
+export {
+  ensureStreams,
+  taskQueueStreams,
+  taskSubject,
+  targetedTaskSubject,
+  targetedTaskFilter,
+  taskPublishSubject,
+  targetToken,
+  responseSubject,
+  responseDurable,
+  claimDurable,
+  dlqSubject,
+  handlerNameFromSubject,
+  TASK_STREAM,
+  RESPONSE_STREAM,
+  DLQ_STREAM,
+  TASK_PREFIX,
+  TARGET_PREFIX,
+  RESPONSE_PREFIX,
+  DLQ_PREFIX,
+  DEFAULT_WORKER_DURABLE,
+  DEFAULT_REPLICAS,
+  DEFAULT_TASK_MAX_AGE_MS,
+  DEFAULT_RESPONSE_MAX_AGE_MS,
+  DEFAULT_DLQ_MAX_AGE_MS,
+  DEFAULT_DUPLICATE_WINDOW_MS,
+} from "./topology.js";
+export type { StreamOptions } from "./topology.js";
+export { ConsumeLoop } from "./consume-loop.js";
+export type { ConsumeLoopOptions } from "./consume-loop.js";
+export { consoleLogger, silentLogger } from "./logger.js";
+export type { Logger, LogFields } from "./logger.js";

@@ -1,0 +1,191 @@
+/**
+ * The broker port: what the engine needs from a message system, shaped after JetStream because that
+ * is the production backend. Streams hold messages; durable consumers deliver them with ack, nak
+ * with a delay, term and in-progress; a KV bucket offers compare-and-set and watch. The task queue,
+ * response routing, dead letters and the workflow event queue are all built from these.
+ *
+ * Every backend (NATS in `src/nats/`, in-process in `src/memory/`) implements {@link Broker} and must
+ * pass the contract suite beside this file. Durations are milliseconds; sizes are bytes.
+ * @module
+ */
+
+/** How a stream keeps messages. `workqueue`: a message is removed once acked or terminated. */
+export type Retention = "workqueue" | "limits";
+
+/** A stream to create or update (reference §2.2). Only features of nats-server 2.9 are expressible. */
+export interface StreamSpec {
+  readonly name: string;
+  /** Subjects captured by the stream, wildcards allowed (`TASKS.>`). */
+  readonly subjects: readonly string[];
+  readonly retention: Retention;
+  /** Messages older than this are discarded; 0 means no limit. */
+  readonly maxAgeMs: number;
+  /** Replica count, 1 for a single node. */
+  readonly replicas: number;
+  /** Window in which a repeated message id is reported as a duplicate; omitted: server default (2 min). */
+  readonly duplicateWindowMs?: number | undefined;
+  /** Storage; default `file`. */
+  readonly storage?: "file" | "memory" | undefined;
+}
+
+/** The state of a stream. */
+export interface StreamState {
+  readonly name: string;
+  readonly messages: number;
+  readonly bytes: number;
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly consumers: number;
+}
+
+/** A durable pull consumer to create or update (reference §2.3). */
+export interface ConsumerSpec {
+  /** Durable name, shared by every process that consumes with it (load balancing). */
+  readonly durable: string;
+  /** One subject filter (nats-server 2.9 has no multi-filter consumers). */
+  readonly filterSubject: string;
+  /** Time a delivery may stay unacknowledged before it is redelivered. */
+  readonly ackWaitMs: number;
+  /** Deliveries after which the server stops redelivering; -1 = unlimited. */
+  readonly maxDeliver: number;
+  /** Upper bound of deliveries outstanding across all processes (nak-delayed ones count). */
+  readonly maxAckPending?: number | undefined;
+  /** `all` (default) starts at the first message; `new` only sees messages published afterwards. */
+  readonly deliverPolicy?: "all" | "new" | undefined;
+  /** The server deletes the consumer after this long without a pull; omitted: never. */
+  readonly inactiveThresholdMs?: number | undefined;
+}
+
+/** Options of {@link Broker.publish}. */
+export interface PublishOptions {
+  /** Message id for deduplication within the stream's duplicate window (`Nats-Msg-Id`). */
+  readonly msgId?: string | undefined;
+  /** Give up after this long; default: the backend's request timeout. */
+  readonly timeoutMs?: number | undefined;
+}
+
+/** The stream's acknowledgement of a publish. */
+export interface PublishAck {
+  readonly stream: string;
+  readonly seq: number;
+  /** True when the message id was seen inside the duplicate window: nothing new was stored. */
+  readonly duplicate: boolean;
+}
+
+/** A message as stored in a stream, read by sequence. */
+export interface StoredMessage {
+  readonly seq: number;
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly time: Date;
+  readonly headers: ReadonlyMap<string, string>;
+}
+
+/**
+ * One delivery of a stream message to a consumer. Exactly one of `ack`, `nak` or `term` settles
+ * it; later calls are ignored. `working` extends the ack wait while a handler runs.
+ */
+export interface Delivery {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  /** 1 on the first delivery, incremented by every redelivery and nak. */
+  readonly deliveryCount: number;
+  readonly streamSeq: number;
+  /** The `Nats-Msg-Id` the message was published with, if any. */
+  readonly msgId: string | undefined;
+  /** Done: a work-queue stream removes the message. */
+  ack(): void;
+  /** Redeliver, after `delayMs` (default: at once). */
+  nak(delayMs?: number): void;
+  /** Never redeliver; a work-queue stream removes the message. */
+  term(): void;
+  /** In progress: restart the ack wait. */
+  working(): void;
+}
+
+/** Options of {@link Broker.pull}. */
+export interface PullOptions {
+  /** At most this many deliveries. */
+  readonly max: number;
+  /** End the pull after this long even if fewer than `max` arrived (≥ 1000 on NATS). */
+  readonly expiresMs: number;
+  /** Ends the pull early; deliveries already yielded stay valid. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** A KV entry. Deleted keys are never returned by `get`; watches report them with `operation`. */
+export interface KvEntry {
+  readonly key: string;
+  readonly value: Uint8Array;
+  readonly revision: number;
+  readonly operation: "PUT" | "DEL" | "PURGE";
+  readonly createdAt: Date;
+}
+
+/** Options of {@link KvBucket.watch}. */
+export interface KvWatchOptions {
+  /** Key or wildcard pattern (`dag1.>`); default every key. */
+  readonly key?: string | undefined;
+  /** `last` (default): the latest entry of each key, then updates; `all`: every revision kept; `updates`: only new changes. */
+  readonly include?: "last" | "all" | "updates" | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** A key-value bucket with compare-and-set (the workflow store). */
+export interface KvBucket {
+  readonly name: string;
+  /** The entry, or `null` when the key is missing or deleted. */
+  get(key: string): Promise<KvEntry | null>;
+  /** Creates the key; throws `EbindError` code `conflict` if it exists. Returns the revision. */
+  create(key: string, value: Uint8Array): Promise<number>;
+  /** Writes if the key's revision is `expectedRevision`; else throws code `conflict`. Returns the new revision. */
+  update(key: string, value: Uint8Array, expectedRevision: number): Promise<number>;
+  /** Writes unconditionally; returns the revision. */
+  put(key: string, value: Uint8Array): Promise<number>;
+  /** Deletes (leaves a tombstone); with `expectedRevision`, only at that revision (else `conflict`). */
+  delete(key: string, options?: { expectedRevision?: number }): Promise<void>;
+  /** Keys that exist (not deleted), optionally matching a wildcard filter. */
+  keys(filter?: string): Promise<string[]>;
+  /** Entries as they change; the iterator ends when `signal` aborts. */
+  watch(options?: KvWatchOptions): AsyncIterable<KvEntry>;
+}
+
+/** Options of {@link Broker.kv}. */
+export interface KvOptions {
+  readonly replicas?: number | undefined;
+  /** Revisions kept per key; default 1. */
+  readonly history?: number | undefined;
+}
+
+/** A message system as the engine sees it. */
+export interface Broker {
+  /** `"nats"` or `"memory"`, for logs. */
+  readonly kind: string;
+  /** The largest message the server accepts, in bytes. */
+  readonly maxPayloadBytes: number;
+  /** Creates the stream or updates its configuration; idempotent. */
+  ensureStream(spec: StreamSpec): Promise<void>;
+  /** The stream's state, or `null` if it does not exist. */
+  streamState(name: string): Promise<StreamState | null>;
+  /** Creates the durable consumer or updates its configuration; throws code `not_found` if the stream is missing. */
+  ensureConsumer(stream: string, spec: ConsumerSpec): Promise<void>;
+  /** Deletes a consumer; false if it did not exist. */
+  deleteConsumer(stream: string, durable: string): Promise<boolean>;
+  /** Publishes into the stream that captures `subject`; throws code `not_found` when none does. */
+  publish(subject: string, data: Uint8Array, options?: PublishOptions): Promise<PublishAck>;
+  /**
+   * Pulls up to `max` deliveries from a durable consumer, yielding each as it arrives, ending after
+   * `expiresMs` or when `max` arrived. Throws code `not_found` if the consumer is gone.
+   */
+  pull(stream: string, durable: string, options: PullOptions): AsyncIterable<Delivery>;
+  /** The message at `seq`, or `null`. */
+  getMessage(stream: string, seq: number): Promise<StoredMessage | null>;
+  /** Deletes the message at `seq`; false if there was none. */
+  deleteMessage(stream: string, seq: number): Promise<boolean>;
+  /** Removes all messages (or those on `subject`); returns how many. */
+  purgeStream(stream: string, options?: { subject?: string }): Promise<number>;
+  /** Opens (creating if needed) a KV bucket. */
+  kv(bucket: string, options?: KvOptions): Promise<KvBucket>;
+  /** Closes the connection; idempotent. Pulls in progress end. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,251 @@
+/**
+ * The producer: enqueue handlers by reference with compile-time-checked arguments, await typed
+ * results (reference §1.2, §3.1, §3.8).
+ *
+ * @example
+ * const client = await Client.create(broker);
+ * const future = await client.enqueue(greet, "world", true); // checked against greet's parameters
+ * const text: string = await future.result();
+ * @module
+ */
+import { randomUUID } from "node:crypto";
+import type { Logger } from "../broker/logger.js";
+import { consoleLogger } from "../broker/logger.js";
+import type { Broker, ConsumerSpec, Delivery } from "../broker/port.js";
+import { ConsumeLoop } from "../broker/consume-loop.js";
+import { RESPONSE_STREAM, responseDurable, responseSubject, taskPublishSubject } from "../broker/topology.js";
+import { decodeResponse, encodeTask } from "../task/codec.js";
+import type { Task, TaskResponse } from "../task/envelope.js";
+import { EbindError, TaskError } from "../task/errors.js";
+import type { ArgsOf, HandlerFn, ResultOf, TaskRef } from "../task/handler.js";
+import { describe } from "../task/describe.js";
+import type { Dispatcher } from "../task/dispatcher.js";
+import { validateSubjectToken } from "../task/names.js";
+import { RetryPolicy } from "../task/retry.js";
+import { Future } from "./future.js";
+import { DEFAULT_RESPONSE_INACTIVE_MS, type ClientOptions, type EnqueueOptions } from "./options.js";
+
+/** Something that can be enqueued: a handler function or a typed reference to one. */
+export type Enqueueable = HandlerFn | TaskRef<any, any>;
+
+interface Waiter {
+  resolve(response: TaskResponse): void;
+  reject(err: Error): void;
+}
+
+const utf8 = new TextEncoder();
+
+/** A producer bound to one broker. Create it with {@link Client.create}; close it when done. */
+export class Client {
+  readonly id: string;
+  readonly #waiters = new Map<string, Waiter>();
+  readonly #dispatchers = new WeakMap<object, Dispatcher>();
+  readonly #logger: Logger;
+  #loop: ConsumeLoop | undefined;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly broker: Broker,
+    options: ClientOptions,
+  ) {
+    this.id = options.clientId ?? randomUUID();
+    validateSubjectToken(this.id, "client.clientId");
+    this.#logger = options.logger ?? consoleLogger("warn");
+  }
+
+  /**
+   * Creates a client and its response consumer.
+   * @throws EbindError `not_found` when the response stream is missing (call `ensureStreams` first),
+   *   `invalid_argument` for a bad client id.
+   */
+  static async create(broker: Broker, options: ClientOptions = {}): Promise<Client> {
+    const client = new Client(broker, options);
+    if ((await broker.streamState(RESPONSE_STREAM)) === null) {
+      throw new EbindError("not_found", `client: response stream "${RESPONSE_STREAM}" missing (call ensureStreams first)`);
+    }
+    const spec: ConsumerSpec = {
+      durable: responseDurable(client.id),
+      filterSubject: responseSubject(client.id, ">"),
+      ackWaitMs: 30_000,
+      maxDeliver: -1,
+      deliverPolicy: "new",
+      inactiveThresholdMs: options.inactiveThresholdMs ?? DEFAULT_RESPONSE_INACTIVE_MS,
+    };
+    await broker.ensureConsumer(RESPONSE_STREAM, spec);
+    client.#loop = new ConsumeLoop({
+      broker,
+      stream: RESPONSE_STREAM,
+      consumer: spec,
+      room: () => 256,
+      roomChanged: () => Promise.resolve(),
+      onDelivery: (d) => client.#route(d),
+      onError: (err) => client.#logger.warn("client: response pull failed; retrying", { error: (err as Error).message }),
+    });
+    return client;
+  }
+
+  /** Tasks enqueued by this client whose outcome has not arrived yet. */
+  get pending(): number {
+    return this.#waiters.size;
+  }
+
+  /**
+   * Enqueues `target(...args)` and returns a {@link Future} of its result. The arguments are checked
+   * by the compiler against the handler's parameters, then at run time (count, JSON-faithfulness,
+   * declared schemas) before anything is published.
+   * @throws TaskError `arg_count` / `arg_type` for bad arguments (nothing is published).
+   * @throws EbindError `payload_too_large`, `not_found` (no task stream), `timeout`/`unavailable`, `closed`.
+   */
+  enqueue<T extends Enqueueable>(target: T, ...args: ArgsOf<T>): Promise<Future<ResultOf<T>>> {
+    return this.enqueueWith(target, {}, ...args);
+  }
+
+  /** {@link enqueue} with per-task options (deadline, retry policy, target, trace context). */
+  async enqueueWith<T extends Enqueueable>(target: T, options: EnqueueOptions, ...args: ArgsOf<T>): Promise<Future<ResultOf<T>>> {
+    const dispatcher = this.#describe(target);
+    const id = randomUUID();
+    const task = await this.#prepare(dispatcher, id, options, args, responseSubject(this.id, id));
+    let waiter!: Waiter;
+    const response = new Promise<TaskResponse>((resolve, reject) => (waiter = { resolve, reject }));
+    this.#waiters.set(id, waiter); // registered before publishing, so a fast response is not missed
+    try {
+      await this.#publish(task, options);
+    } catch (err) {
+      this.#waiters.delete(id);
+      throw err;
+    }
+    return new Future<ResultOf<T>>(id, task.name, response, dispatcher.resultType);
+  }
+
+  /**
+   * Fire and forget: enqueues without a reply subject and resolves to the task id once the server
+   * has stored the task (reference §1.2 `EnqueueAsync`). Throws like {@link enqueue}.
+   */
+  enqueueAsync<T extends Enqueueable>(target: T, ...args: ArgsOf<T>): Promise<string> {
+    return this.enqueueAsyncWith(target, {}, ...args);
+  }
+
+  /** {@link enqueueAsync} with per-task options. */
+  async enqueueAsyncWith<T extends Enqueueable>(target: T, options: EnqueueOptions, ...args: ArgsOf<T>): Promise<string> {
+    const dispatcher = this.#describe(target);
+    const id = randomUUID();
+    const task = await this.#prepare(dispatcher, id, options, args, undefined);
+    await this.#publish(task, options);
+    return id;
+  }
+
+  /**
+   * Stops receiving responses and rejects every outstanding future with `EbindError` code `closed`.
+   * The tasks themselves are not affected. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true;
+    await this.#loop?.stop();
+    for (const [id, waiter] of this.#waiters) {
+      waiter.reject(new EbindError("closed", `ebind: client closed before task ${id} finished`));
+    }
+    this.#waiters.clear();
+    await this.broker.deleteConsumer(RESPONSE_STREAM, responseDurable(this.id)).catch(() => false);
+  }
+
+  #describe(target: Enqueueable): Dispatcher {
+    if (this.#closed) throw new EbindError("closed", "ebind: client closed");
+    let dispatcher = this.#dispatchers.get(target);
+    if (!dispatcher) {
+      dispatcher = describe(target);
+      this.#dispatchers.set(target, dispatcher);
+    }
+    return dispatcher;
+  }
+
+  async #prepare(dispatcher: Dispatcher, id: string, options: EnqueueOptions, args: readonly unknown[], replyTo: string | undefined): Promise<Task> {
+    const name = dispatcher.name;
+    try {
+      await dispatcher.validateArgs(args);
+    } catch (err) {
+      if (err instanceof TaskError) throw new TaskError(err.kind, `enqueue ${name}: ${err.detail}`, { retryable: false, cause: err });
+      throw err;
+    }
+    return {
+      id,
+      name,
+      payload: dispatcher.encodeArgs(args),
+      replyTo,
+      deadline: resolveDeadline(options, name),
+      enqueuedAt: new Date(),
+      attempt: 0,
+      traceCtx: options.traceCtx,
+      retryPolicy: options.retryPolicy === undefined ? undefined : RetryPolicy.from(options.retryPolicy).toData(),
+      target: resolveTarget(options.target, name),
+    };
+  }
+
+  async #publish(task: Task, options: EnqueueOptions): Promise<void> {
+    if (this.#closed) throw new EbindError("closed", "ebind: client closed");
+    const body = utf8.encode(encodeTask(task));
+    if (body.length > this.broker.maxPayloadBytes) {
+      throw new EbindError(
+        "payload_too_large",
+        `ebind: enqueue ${task.name}: task of ${body.length} bytes exceeds the server's max payload of ${this.broker.maxPayloadBytes} bytes`,
+      );
+    }
+    try {
+      await this.broker.publish(taskPublishSubject(task.name, task.target), body, { msgId: task.id, timeoutMs: options.publishTimeoutMs });
+    } catch (err) {
+      const code = err instanceof EbindError ? err.code : "unavailable";
+      throw new EbindError(code, `ebind: enqueue ${task.name}: publish: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Routes one response to its waiter; a response nobody waits for is acked and dropped (§3.1). */
+  #route(delivery: Delivery): void {
+    let response: TaskResponse;
+    try {
+      response = decodeResponse(delivery.data);
+    } catch (err) {
+      this.#logger.warn("client: undecodable response terminated", { subject: delivery.subject, error: (err as Error).message });
+      delivery.term();
+      return;
+    }
+    const waiter = this.#waiters.get(response.taskId);
+    if (waiter) {
+      this.#waiters.delete(response.taskId);
+      waiter.resolve(response);
+    }
+    delivery.ack();
+  }
+}
+
+function resolveDeadline(options: EnqueueOptions, name: string): Date | undefined {
+  if (options.deadline !== undefined) {
+    if (!(options.deadline instanceof Date) || Number.isNaN(options.deadline.getTime())) {
+      throw new EbindError("invalid_argument", `enqueue ${name}: options.deadline must be a valid Date`);
+    }
+    return options.deadline;
+  }
+  if (options.timeoutMs !== undefined) {
+    if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) {
+      throw new EbindError("invalid_argument", `enqueue ${name}: options.timeoutMs must be a positive number of ms, got ${String(options.timeoutMs)}`);
+    }
+    return new Date(Date.now() + options.timeoutMs);
+  }
+  return undefined;
+}
+
+function resolveTarget(target: string | undefined, name: string): string | undefined {
+  if (target === undefined) return undefined;
+  if (typeof target !== "string" || target.trim().length === 0) {
+    throw new EbindError("invalid_argument", `enqueue ${name}: options.target must be a non-empty string`);
+  }
+  return target;
+}

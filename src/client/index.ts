@@ -1,0 +1,10 @@
+/**
+ * The producer side: {@link Client} and {@link Future}.
+ * @module
+ */
+export { Client } from "./client.js";
+export type { Enqueueable } from "./client.js";
+export { Future } from "./future.js";
+export type { AwaitOptions } from "./future.js";
+export { DEFAULT_RESPONSE_INACTIVE_MS } from "./options.js";
+export type { ClientOptions, EnqueueOptions } from "./options.js";

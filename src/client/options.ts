@@ -1,0 +1,38 @@
+/**
+ * Client and enqueue options (reference §1.2), with their checks.
+ * @module
+ */
+import type { Logger } from "../broker/logger.js";
+import type { RetryPolicy, RetryPolicyOptions } from "../task/retry.js";
+
+/** Options of a client. */
+export interface ClientOptions {
+  /**
+   * This client's id: responses come back on `RESP.<clientId>.<taskId>` through the durable
+   * `ebind-resp-<clientId>`. Letters, digits, `_` and `-` only. @default a random UUID
+   */
+  readonly clientId?: string | undefined;
+  /** Where the client logs. @default consoleLogger("warn") */
+  readonly logger?: Logger | undefined;
+  /** How long the server keeps this client's response consumer after it disappears. @default 600000 (10 min) */
+  readonly inactiveThresholdMs?: number | undefined;
+}
+
+/** Per-task options of `enqueueWith`. All optional. */
+export interface EnqueueOptions {
+  /** Absolute deadline: past it the task fails with kind `deadline` (before or while it runs). */
+  readonly deadline?: Date | undefined;
+  /** Relative deadline in ms from now; ignored when `deadline` is set. */
+  readonly timeoutMs?: number | undefined;
+  /** W3C trace context to carry (`traceparent`, `tracestate`). */
+  readonly traceCtx?: Readonly<Record<string, string>> | undefined;
+  /** Retry policy for this task, overriding the worker's. Missing fields take the default policy's values. */
+  readonly retryPolicy?: RetryPolicyOptions | RetryPolicy | undefined;
+  /** Run only on a worker holding this claim (`"gpu"`, or `"worker:<id>"` for one worker). */
+  readonly target?: string | undefined;
+  /** Give up publishing after this many ms (the publish is retried through leader elections). @default 15000 */
+  readonly publishTimeoutMs?: number | undefined;
+}
+
+/** Default inactivity threshold of a client's response consumer: 10 min. */
+export const DEFAULT_RESPONSE_INACTIVE_MS = 10 * 60_000;

@@ -1,0 +1,99 @@
+/**
+ * Operating the dead-letter queue (reference §1.5, §3 DLQ, §4.2 `dlq …`): list, show one, requeue
+ * and purge. Entries are stream messages of `EBIND_DLQ`, addressed by sequence number.
+ * @module
+ */
+import { randomUUID } from "node:crypto";
+import type { Broker, StoredMessage } from "../broker/port.js";
+import { DLQ_STREAM, taskPublishSubject } from "../broker/topology.js";
+import { decodeDlqEntry, encodeTask } from "../task/codec.js";
+import type { DlqEntry, Task } from "../task/envelope.js";
+import { EbindError } from "../task/errors.js";
+
+/** One DLQ message: its sequence and subject, and the entry, or why it could not be decoded. */
+export interface DeadLetter {
+  readonly seq: number;
+  readonly subject: string;
+  readonly storedAt: Date;
+  /** The decoded entry; undefined when the message is not a valid entry (see {@link decodeError}). */
+  readonly entry: DlqEntry | undefined;
+  readonly decodeError: string | undefined;
+}
+
+/** The result of {@link requeueDeadLetter}. */
+export interface Requeued {
+  readonly seq: number;
+  readonly taskId: string;
+  readonly name: string;
+  /** The sequence of the republished task in `EBIND_TASKS`. */
+  readonly taskSeq: number;
+}
+
+const utf8 = new TextEncoder();
+
+function toDeadLetter(msg: StoredMessage): DeadLetter {
+  try {
+    return { seq: msg.seq, subject: msg.subject, storedAt: msg.time, entry: decodeDlqEntry(msg.data), decodeError: undefined };
+  } catch (err) {
+    return { seq: msg.seq, subject: msg.subject, storedAt: msg.time, entry: undefined, decodeError: (err as Error).message };
+  }
+}
+
+function validSeq(seq: number): void {
+  if (!Number.isSafeInteger(seq) || seq < 1) throw new EbindError("invalid_argument", `dlq: seq must be a positive integer, got ${String(seq)}`);
+}
+
+/**
+ * The newest entries first, at most `limit` of them (0 = all).
+ * @param limit @default 50
+ * @throws EbindError `not_found` when the DLQ stream does not exist.
+ */
+export async function listDeadLetters(broker: Broker, options: { limit?: number } = {}): Promise<DeadLetter[]> {
+  const limit = options.limit ?? 50;
+  const state = await broker.streamState(DLQ_STREAM);
+  if (!state) throw new EbindError("not_found", `dlq: stream "${DLQ_STREAM}" missing (call ensureStreams first)`);
+  const out: DeadLetter[] = [];
+  if (state.messages === 0) return out;
+  for (let seq = state.lastSeq; seq >= state.firstSeq && (limit === 0 || out.length < limit); seq--) {
+    const msg = await broker.getMessage(DLQ_STREAM, seq);
+    if (msg) out.push(toDeadLetter(msg));
+  }
+  return out;
+}
+
+/**
+ * The entry at `seq`.
+ * @throws EbindError `not_found` ("dlq: entry not found") when there is none.
+ */
+export async function getDeadLetter(broker: Broker, seq: number): Promise<DeadLetter> {
+  validSeq(seq);
+  const msg = await broker.getMessage(DLQ_STREAM, seq);
+  if (!msg) throw new EbindError("not_found", `dlq: entry not found (seq ${seq})`);
+  return toDeadLetter(msg);
+}
+
+/**
+ * Publishes the entry's task again and deletes the entry (reference §1.5 `Requeue`). The task keeps
+ * its id, name, payload, target, policy, DAG ids, reply subject, deadline and trace context; its
+ * attempt is reset to 0, `enqueued_at` set to now and `worker_id` cleared. It is published with a
+ * fresh message id so the dedupe window cannot swallow it; a duplicate report is an error.
+ * @throws EbindError `not_found` for a missing entry; `invalid_argument` for an entry that holds no
+ *   decodable task (an undecodable envelope, which cannot be requeued).
+ */
+export async function requeueDeadLetter(broker: Broker, seq: number): Promise<Requeued> {
+  const letter = await getDeadLetter(broker, seq);
+  if (!letter.entry) throw new EbindError("invalid_argument", `dlq: entry ${seq} cannot be requeued: ${letter.decodeError ?? "no entry"}`);
+  const original = letter.entry.task;
+  const task: Task = { ...original, attempt: 0, enqueuedAt: new Date(), workerId: undefined };
+  const ack = await broker.publish(taskPublishSubject(task.name, task.target), utf8.encode(encodeTask(task)), { msgId: randomUUID() });
+  if (ack.duplicate) throw new EbindError("conflict", `dlq: requeue of entry ${seq} was reported as a duplicate; the entry was kept`);
+  if (!(await broker.deleteMessage(DLQ_STREAM, seq))) {
+    throw new EbindError("not_found", `dlq: entry ${seq} was requeued as task seq ${ack.seq} but had already been removed`);
+  }
+  return { seq, taskId: task.id, name: task.name, taskSeq: ack.seq };
+}
+
+/** Removes every entry; returns how many. */
+export function purgeDeadLetters(broker: Broker): Promise<number> {
+  return broker.purgeStream(DLQ_STREAM);
+}

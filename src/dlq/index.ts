@@ -1,0 +1,6 @@
+/**
+ * Dead-letter operations: list, show, requeue, purge.
+ * @module
+ */
+export { listDeadLetters, getDeadLetter, requeueDeadLetter, purgeDeadLetters } from "./dead-letters.js";
+export type { DeadLetter, Requeued } from "./dead-letters.js";

@@ -1,0 +1,103 @@
+/**
+ * The {@link Broker} port on NATS JetStream. Each operation lives in its own file; this class only
+ * holds the connection and delegates.
+ * @module
+ */
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type {
+  Broker,
+  ConsumerSpec,
+  Delivery,
+  KvBucket,
+  KvOptions,
+  PublishAck,
+  PublishOptions,
+  PullOptions,
+  StoredMessage,
+  StreamSpec,
+  StreamState,
+} from "../broker/port.js";
+import { deleteConsumer, ensureConsumer } from "./consumers.js";
+import { openKv } from "./kv.js";
+import { deleteMessage, getMessage, purgeStream } from "./messages.js";
+import { publish } from "./publish.js";
+import { ConsumerCache, pull } from "./pull.js";
+import { ensureStream, streamState } from "./streams.js";
+
+/** A {@link Broker} over one NATS connection. Create it with `connectNats` or {@link NatsBroker.fromConnection}. */
+export class NatsBroker implements Broker {
+  readonly kind = "nats";
+  readonly maxPayloadBytes: number;
+  readonly #js: JetStreamClient;
+  readonly #consumers: ConsumerCache;
+  #closed: Promise<void> | undefined;
+
+  private constructor(
+    /** The underlying connection, for callers that need core NATS. */
+    readonly connection: NatsConnection,
+    private readonly jsm: JetStreamManager,
+    private readonly ownsConnection: boolean,
+  ) {
+    this.#js = jetstream(connection);
+    this.#consumers = new ConsumerCache(this.#js);
+    this.maxPayloadBytes = connection.info?.max_payload ?? 1024 * 1024;
+  }
+
+  /**
+   * Wraps an open connection. With `ownsConnection` (default false) {@link close} also drains it.
+   * @throws EbindError `unavailable` when JetStream is not enabled on the server.
+   */
+  static async fromConnection(connection: NatsConnection, options: { ownsConnection?: boolean } = {}): Promise<NatsBroker> {
+    const jsm = await jetstreamManager(connection);
+    return new NatsBroker(connection, jsm, options.ownsConnection ?? false);
+  }
+
+  ensureStream(spec: StreamSpec): Promise<void> {
+    return ensureStream(this.jsm, spec);
+  }
+
+  streamState(name: string): Promise<StreamState | null> {
+    return streamState(this.jsm, name);
+  }
+
+  async ensureConsumer(stream: string, spec: ConsumerSpec): Promise<void> {
+    await ensureConsumer(this.jsm, stream, spec);
+    this.#consumers.forget(stream, spec.durable);
+  }
+
+  async deleteConsumer(stream: string, durable: string): Promise<boolean> {
+    this.#consumers.forget(stream, durable);
+    return deleteConsumer(this.jsm, stream, durable);
+  }
+
+  publish(subject: string, data: Uint8Array, options?: PublishOptions): Promise<PublishAck> {
+    return publish(this.#js, subject, data, options, this.maxPayloadBytes);
+  }
+
+  pull(stream: string, durable: string, options: PullOptions): AsyncIterable<Delivery> {
+    return pull(this.#consumers, stream, durable, options);
+  }
+
+  getMessage(stream: string, seq: number): Promise<StoredMessage | null> {
+    return getMessage(this.jsm, stream, seq);
+  }
+
+  deleteMessage(stream: string, seq: number): Promise<boolean> {
+    return deleteMessage(this.jsm, stream, seq);
+  }
+
+  purgeStream(stream: string, options: { subject?: string } = {}): Promise<number> {
+    return purgeStream(this.jsm, stream, options.subject);
+  }
+
+  kv(bucket: string, options?: KvOptions): Promise<KvBucket> {
+    return openKv(this.connection, bucket, options);
+  }
+
+  /** Drains the connection if this broker opened it; idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= this.ownsConnection && !this.connection.isClosed() ? this.connection.drain().catch(() => undefined) : Promise.resolve();
+    return this.#closed;
+  }
+}

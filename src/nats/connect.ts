@@ -1,0 +1,92 @@
+/**
+ * Connecting to a NATS deployment (DESIGN.md §5): servers plus one of user/password, token, a
+ * credentials file or TLS. The server must be nats-server 2.9 or later with JetStream enabled.
+ * @module
+ */
+import { readFile } from "node:fs/promises";
+import { connect, credsAuthenticator, type ConnectionOptions } from "@nats-io/transport-node";
+import { EbindError } from "../task/errors.js";
+import { NatsBroker } from "./broker.js";
+
+/** Options of {@link connectNats}. */
+export interface NatsConnectOptions {
+  /** One URL, a comma-separated list, or an array (`nats://127.0.0.1:4222`). */
+  readonly servers: string | readonly string[];
+  /** Connection name shown by the server's monitoring. @default "ebind" */
+  readonly name?: string | undefined;
+  readonly user?: string | undefined;
+  readonly pass?: string | undefined;
+  readonly token?: string | undefined;
+  /** Path to a `.creds` file (JWT + nkey seed). */
+  readonly credsFile?: string | undefined;
+  /** TLS options passed to the client (`{ caFile, certFile, keyFile }`), or `true` for system CAs. */
+  readonly tls?: ConnectionOptions["tls"] | true | undefined;
+  /** Time to establish the connection, in ms. @default 5000 */
+  readonly timeoutMs?: number | undefined;
+  /** Keep reconnecting forever (default) or give up after this many attempts. @default -1 */
+  readonly maxReconnectAttempts?: number | undefined;
+}
+
+/** The oldest server ebind supports (DESIGN.md §4a). */
+export const MIN_SERVER_VERSION = "2.9.0";
+
+function parseServers(servers: string | readonly string[]): string[] {
+  const list = typeof servers === "string" ? servers.split(",") : [...servers];
+  const out = list.map((s) => s.trim()).filter((s) => s.length > 0);
+  if (out.length === 0) throw new EbindError("invalid_argument", "connectNats: servers must name at least one URL");
+  return out;
+}
+
+function versionAtLeast(version: string, min: string): boolean {
+  const a = version.split(".").map((p) => Number.parseInt(p, 10));
+  const b = min.split(".").map((p) => Number.parseInt(p, 10));
+  for (let i = 0; i < 3; i++) {
+    const x = a[i] ?? 0;
+    const y = b[i] ?? 0;
+    if (x !== y) return x > y;
+  }
+  return true;
+}
+
+/**
+ * Connects and returns a {@link NatsBroker} that owns the connection (closing it drains).
+ * @throws EbindError `unavailable` when no server answers, `invalid_argument` for bad options or a
+ *   server older than 2.9 or without JetStream.
+ */
+export async function connectNats(options: NatsConnectOptions): Promise<NatsBroker> {
+  const servers = parseServers(options.servers);
+  const connectionOptions: ConnectionOptions = {
+    servers,
+    name: options.name ?? "ebind",
+    timeout: options.timeoutMs ?? 5000,
+    maxReconnectAttempts: options.maxReconnectAttempts ?? -1,
+  };
+  if (options.user !== undefined) connectionOptions.user = options.user;
+  if (options.pass !== undefined) connectionOptions.pass = options.pass;
+  if (options.token !== undefined) connectionOptions.token = options.token;
+  if (options.tls !== undefined) connectionOptions.tls = options.tls === true ? {} : options.tls;
+  if (options.credsFile !== undefined) {
+    connectionOptions.authenticator = credsAuthenticator(await readFile(options.credsFile));
+  }
+  let nc;
+  try {
+    nc = await connect(connectionOptions);
+  } catch (err) {
+    throw new EbindError("unavailable", `connect ${servers.join(",")}: ${(err as Error).message}`, { cause: err });
+  }
+  const info = nc.info;
+  if (info && !versionAtLeast(info.version, MIN_SERVER_VERSION)) {
+    await nc.close();
+    throw new EbindError("invalid_argument", `connect: nats-server ${info.version} is older than ${MIN_SERVER_VERSION}`);
+  }
+  if (info && info.jetstream === false) {
+    await nc.close();
+    throw new EbindError("invalid_argument", `connect: JetStream is not enabled on ${servers.join(",")} (start nats-server with -js)`);
+  }
+  try {
+    return await NatsBroker.fromConnection(nc, { ownsConnection: true });
+  } catch (err) {
+    await nc.close();
+    throw new EbindError("unavailable", `connect: JetStream: ${(err as Error).message}`, { cause: err });
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Durable pull consumers on JetStream: create or update from a {@link ConsumerSpec}.
+ * Explicit ack always (nats-2.9-notes.md §1: pull consumers require it).
+ * @module
+ */
+import { AckPolicy, DeliverPolicy, type ConsumerConfig, type JetStreamManager } from "@nats-io/jetstream";
+import { nanos } from "@nats-io/transport-node";
+import type { ConsumerSpec } from "../broker/port.js";
+import { apiCode, mapNatsError } from "./errors.js";
+
+const CONSUMER_NOT_FOUND = 10014;
+
+function toConfig(spec: ConsumerSpec): Partial<ConsumerConfig> {
+  const config: Partial<ConsumerConfig> = {
+    durable_name: spec.durable,
+    filter_subject: spec.filterSubject,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(spec.ackWaitMs),
+    max_deliver: spec.maxDeliver,
+    deliver_policy: spec.deliverPolicy === "new" ? DeliverPolicy.New : DeliverPolicy.All,
+  };
+  if (spec.maxAckPending !== undefined) config.max_ack_pending = spec.maxAckPending;
+  if (spec.inactiveThresholdMs !== undefined) config.inactive_threshold = nanos(spec.inactiveThresholdMs);
+  return config;
+}
+
+/** Creates the durable, or updates the mutable parts of an existing one. */
+export async function ensureConsumer(jsm: JetStreamManager, stream: string, spec: ConsumerSpec): Promise<void> {
+  const config = toConfig(spec);
+  let exists = true;
+  try {
+    await jsm.consumers.info(stream, spec.durable);
+  } catch (err) {
+    if (apiCode(err) !== CONSUMER_NOT_FOUND) throw mapNatsError(err, `consumer ${stream}/${spec.durable}`);
+    exists = false;
+  }
+  try {
+    if (!exists) {
+      await jsm.consumers.add(stream, config);
+      return;
+    }
+    // deliver_policy cannot change on an existing consumer; leave it out of the update.
+    const { deliver_policy: _ignored, durable_name: _name, ...mutable } = config;
+    await jsm.consumers.update(stream, spec.durable, mutable);
+  } catch (err) {
+    throw mapNatsError(err, `${exists ? "update" : "create"} consumer ${stream}/${spec.durable}`);
+  }
+}
+
+/** Deletes the durable; false when it did not exist. */
+export async function deleteConsumer(jsm: JetStreamManager, stream: string, durable: string): Promise<boolean> {
+  try {
+    return await jsm.consumers.delete(stream, durable);
+  } catch (err) {
+    const code = apiCode(err);
+    if (code === CONSUMER_NOT_FOUND || code === 10059) return false;
+    throw mapNatsError(err, `delete consumer ${stream}/${durable}`);
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * The NATS JetStream backend of the broker port.
+ * @module
+ */
+export { NatsBroker } from "./broker.js";
+export { connectNats, MIN_SERVER_VERSION } from "./connect.js";
+export type { NatsConnectOptions } from "./connect.js";
+export { DEFAULT_PUBLISH_TIMEOUT_MS } from "./publish.js";

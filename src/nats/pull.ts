@@ -1,0 +1,109 @@
+/**
+ * Pulling from a durable consumer: one bounded fetch, yielding deliveries as they arrive.
+ * Bounded fetches sized to free capacity (not a long-lived `consume()` with a large buffer) keep
+ * messages from ageing in a client buffer against the ack wait, and a short expiry with idle
+ * heartbeats recovers quickly when a consumer leader moves (nats-2.9-notes.md items 3 and 8).
+ * @module
+ */
+import type { Consumer, JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import type { Delivery, PullOptions } from "../broker/port.js";
+import { mapNatsError } from "./errors.js";
+
+const MSG_ID = "Nats-Msg-Id";
+
+/** Wraps a JetStream message as a {@link Delivery}; settles once, `working` may repeat. */
+class NatsDelivery implements Delivery {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly deliveryCount: number;
+  readonly streamSeq: number;
+  readonly msgId: string | undefined;
+  #settled = false;
+
+  constructor(private readonly msg: JsMsg) {
+    this.subject = msg.subject;
+    this.data = msg.data;
+    this.deliveryCount = msg.info.deliveryCount;
+    this.streamSeq = msg.info.streamSequence;
+    this.msgId = msg.headers?.get(MSG_ID) || undefined;
+  }
+
+  ack(): void {
+    if (this.#settle()) this.msg.ack();
+  }
+
+  nak(delayMs?: number): void {
+    if (this.#settle()) this.msg.nak(delayMs !== undefined && delayMs > 0 ? Math.round(delayMs) : undefined);
+  }
+
+  term(): void {
+    // Never pass a reason: nats-server 2.9 ignores `+TERM <reason>` and redelivers (notes item 2).
+    if (this.#settle()) this.msg.term();
+  }
+
+  working(): void {
+    if (!this.#settled) this.msg.working();
+  }
+
+  #settle(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    return true;
+  }
+}
+
+/** Caches consumer handles so a pull does not look the consumer up every time. */
+export class ConsumerCache {
+  readonly #consumers = new Map<string, Promise<Consumer>>();
+
+  constructor(private readonly js: JetStreamClient) {}
+
+  get(stream: string, durable: string): Promise<Consumer> {
+    const key = `${stream}\u0000${durable}`;
+    let consumer = this.#consumers.get(key);
+    if (!consumer) {
+      consumer = this.js.consumers.get(stream, durable);
+      consumer.catch(() => this.#consumers.delete(key));
+      this.#consumers.set(key, consumer);
+    }
+    return consumer;
+  }
+
+  forget(stream: string, durable: string): void {
+    this.#consumers.delete(`${stream}\u0000${durable}`);
+  }
+}
+
+/** One bounded fetch. Errors are mapped to `EbindError` (`not_found` when the consumer is gone). */
+export async function* pull(cache: ConsumerCache, stream: string, durable: string, options: PullOptions): AsyncGenerator<Delivery> {
+  if (options.signal?.aborted) return;
+  let consumer: Consumer;
+  try {
+    consumer = await cache.get(stream, durable);
+  } catch (err) {
+    throw mapNatsError(err, `consumer ${stream}/${durable}`);
+  }
+  const expires = Math.max(1000, options.expiresMs);
+  let messages;
+  try {
+    messages = await consumer.fetch({
+      max_messages: Math.max(1, options.max),
+      expires,
+      idle_heartbeat: Math.min(Math.max(500, Math.floor(expires / 4)), 5000),
+    });
+  } catch (err) {
+    cache.forget(stream, durable);
+    throw mapNatsError(err, `pull ${stream}/${durable}`);
+  }
+  const onAbort = (): void => messages.stop();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    for await (const msg of messages) yield new NatsDelivery(msg);
+  } catch (err) {
+    cache.forget(stream, durable);
+    throw mapNatsError(err, `pull ${stream}/${durable}`);
+  } finally {
+    options.signal?.removeEventListener("abort", onAbort);
+    messages.stop();
+  }
+}

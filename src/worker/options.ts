@@ -1,0 +1,152 @@
+/**
+ * Worker options, their defaults (reference §1.3, DESIGN.md §4) and the one function that
+ * resolves them. Caller objects are never modified.
+ * @module
+ */
+import { randomUUID } from "node:crypto";
+import type { Logger } from "../broker/logger.js";
+import { consoleLogger } from "../broker/logger.js";
+import { DEFAULT_WORKER_DURABLE } from "../broker/topology.js";
+import { EbindError } from "../task/errors.js";
+import { RetryPolicy, type RetryPolicyOptions } from "../task/retry.js";
+import { validateSubjectToken } from "../task/names.js";
+import type { ClaimProvider } from "./claims.js";
+import { staticClaims } from "./claims.js";
+import type { Middleware } from "./middleware.js";
+import type { StepHook } from "./step-hook.js";
+
+/** Default handler concurrency per worker. */
+export const DEFAULT_CONCURRENCY = 16;
+/** Default consumer ack wait: 30 s. */
+export const DEFAULT_ACK_WAIT_MS = 30_000;
+/** Default consumer max deliver: unlimited (the retry policy decides). */
+export const DEFAULT_MAX_DELIVER = -1;
+/** Default nak delays of the legacy path (no policy anywhere): 1 s, 5 s, 15 s, 1 min, 5 min. */
+export const DEFAULT_BACKOFF_MS: readonly number[] = Object.freeze([1_000, 5_000, 15_000, 60_000, 300_000]);
+/** Default drain time at shutdown: 30 s. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 30_000;
+/** Default claim refresh interval: 2 s. */
+export const DEFAULT_CLAIM_REFRESH_INTERVAL_MS = 2_000;
+/** Default nak delay for a targeted task this worker no longer owns: 1 s. */
+export const DEFAULT_CLAIM_RETRY_DELAY_MS = 1_000;
+/** Default expiry of each pull: 5 s (nats-2.9-notes.md item 3). */
+export const DEFAULT_PULL_EXPIRES_MS = 5_000;
+/** Default consumer max ack pending across all workers (nak-delayed retries count against it). */
+export const DEFAULT_MAX_ACK_PENDING = 20_000;
+/** Default inactivity after which the server removes a claim's consumer: 1 h. */
+export const DEFAULT_CLAIM_CONSUMER_INACTIVE_MS = 3_600_000;
+
+/** Options of a worker. All optional. */
+export interface WorkerOptions {
+  /** Handlers running at once, shared by all of the worker's consumers. @default 16 */
+  readonly concurrency?: number | undefined;
+  /**
+   * How long a delivery may go without an ack or an in-progress signal before the server redelivers
+   * it. While a handler runs the worker sends in-progress acks every third of this. @default 30000
+   */
+  readonly ackWaitMs?: number | undefined;
+  /**
+   * Consumer max deliver; -1 = unlimited (the retry policy decides). When positive, the delivery
+   * that reaches it is treated as the last attempt: it ends in a response and a DLQ entry, never
+   * vanishes (DESIGN.md §4). Without a retry policy anywhere it also caps attempts (reference §3.3).
+   * @default -1
+   */
+  readonly maxDeliver?: number | undefined;
+  /** Nak delays by attempt when no retry policy applies (reference §3.3); the last entry repeats. @default [1000, 5000, 15000, 60000, 300000] */
+  readonly backoffMs?: readonly number[] | undefined;
+  /** How long {@link Worker.close} waits for running handlers. @default 30000 */
+  readonly shutdownGraceMs?: number | undefined;
+  /** User middleware, first = outermost, inside the always-present `recover`. */
+  readonly middleware?: readonly Middleware[] | undefined;
+  /** Terminal-outcome observer (the workflow layer). */
+  readonly stepHook?: StepHook | undefined;
+  /** Retry policy for tasks that carry none. Missing fields take the default policy's values. */
+  readonly defaultRetryPolicy?: RetryPolicyOptions | RetryPolicy | undefined;
+  /** This worker's identity, used in `worker:<id>` and recorded on tasks it runs. @default a random UUID */
+  readonly workerId?: string | undefined;
+  /** Logical claims: a provider, or a fixed list. */
+  readonly claims?: ClaimProvider | readonly string[] | undefined;
+  /** How often the claim provider is asked again. @default 2000 */
+  readonly claimRefreshIntervalMs?: number | undefined;
+  /** Nak delay for a targeted task whose claim this worker no longer holds. @default 1000 */
+  readonly claimRetryDelayMs?: number | undefined;
+  /** Name of the durable shared by all workers for untargeted tasks. @default "ebind-worker" */
+  readonly durable?: string | undefined;
+  /** Where the worker logs. @default consoleLogger("warn") */
+  readonly logger?: Logger | undefined;
+  /** Expiry of each pull. @default 5000 */
+  readonly pullExpiresMs?: number | undefined;
+  /** Consumer max ack pending (all workers together). @default 20000 */
+  readonly maxAckPending?: number | undefined;
+}
+
+/** {@link WorkerOptions} with every default applied. */
+export interface ResolvedWorkerOptions {
+  readonly concurrency: number;
+  readonly ackWaitMs: number;
+  readonly maxDeliver: number;
+  readonly backoffMs: readonly number[];
+  readonly shutdownGraceMs: number;
+  readonly middleware: readonly Middleware[];
+  readonly stepHook: StepHook | undefined;
+  readonly defaultRetryPolicy: RetryPolicy | undefined;
+  readonly workerId: string;
+  readonly claims: ClaimProvider | undefined;
+  readonly claimRefreshIntervalMs: number;
+  readonly claimRetryDelayMs: number;
+  readonly durable: string;
+  readonly logger: Logger;
+  readonly pullExpiresMs: number;
+  readonly maxAckPending: number;
+}
+
+function integer(value: number | undefined, fallback: number, path: string, min: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min) {
+    throw new EbindError("invalid_argument", `worker.${path} must be an integer ≥ ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function duration(value: number | undefined, fallback: number, path: string, min = 0): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < min) {
+    throw new EbindError("invalid_argument", `worker.${path} must be a finite number of ms ≥ ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Applies defaults and checks every option.
+ * @throws EbindError `invalid_argument` naming the option, e.g. "worker.concurrency must be an integer ≥ 1, got 0".
+ */
+export function resolveWorkerOptions(options: WorkerOptions = {}): ResolvedWorkerOptions {
+  const maxDeliver = integer(options.maxDeliver, DEFAULT_MAX_DELIVER, "maxDeliver", -1);
+  if (maxDeliver === 0) throw new EbindError("invalid_argument", "worker.maxDeliver must be -1 (unlimited) or ≥ 1, got 0");
+  const backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
+  if (backoffMs.length === 0) throw new EbindError("invalid_argument", "worker.backoffMs must have at least one entry");
+  backoffMs.forEach((ms, i) => duration(ms, 0, `backoffMs[${i}]`));
+  const workerId = options.workerId ?? randomUUID();
+  validateSubjectToken(workerId, "worker.workerId");
+  const durable = options.durable ?? DEFAULT_WORKER_DURABLE;
+  validateSubjectToken(durable, "worker.durable");
+  const claims = options.claims === undefined ? undefined : Array.isArray(options.claims) ? staticClaims(...(options.claims as string[])) : (options.claims as ClaimProvider);
+  return Object.freeze({
+    concurrency: integer(options.concurrency, DEFAULT_CONCURRENCY, "concurrency", 1),
+    ackWaitMs: duration(options.ackWaitMs, DEFAULT_ACK_WAIT_MS, "ackWaitMs", 100),
+    maxDeliver,
+    backoffMs: Object.freeze([...backoffMs]),
+    shutdownGraceMs: duration(options.shutdownGraceMs, DEFAULT_SHUTDOWN_GRACE_MS, "shutdownGraceMs"),
+    middleware: Object.freeze([...(options.middleware ?? [])]),
+    stepHook: options.stepHook,
+    defaultRetryPolicy: options.defaultRetryPolicy === undefined ? undefined : RetryPolicy.from(options.defaultRetryPolicy),
+    workerId,
+    claims,
+    claimRefreshIntervalMs: duration(options.claimRefreshIntervalMs, DEFAULT_CLAIM_REFRESH_INTERVAL_MS, "claimRefreshIntervalMs", 10),
+    claimRetryDelayMs: duration(options.claimRetryDelayMs, DEFAULT_CLAIM_RETRY_DELAY_MS, "claimRetryDelayMs"),
+    durable,
+    logger: options.logger ?? consoleLogger("warn"),
+    pullExpiresMs: duration(options.pullExpiresMs, DEFAULT_PULL_EXPIRES_MS, "pullExpiresMs", 1000),
+    maxAckPending: integer(options.maxAckPending, DEFAULT_MAX_ACK_PENDING, "maxAckPending", 1),
+  });
+}

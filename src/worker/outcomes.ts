@@ -1,0 +1,42 @@
+/**
+ * Publishing a task's terminal outcome: the response to `reply_to` (reference §2.6.3) and the
+ * dead-letter entry on `DLQ.<name>` (§2.6.5). Failures are thrown so the caller can nak and try
+ * again instead of losing the outcome (DESIGN.md §4; reference §8.3 item 9).
+ * @module
+ */
+import type { Broker } from "../broker/port.js";
+import { dlqSubject, RESPONSE_PREFIX } from "../broker/topology.js";
+import { encodeDlqEntry, encodeResponse } from "../task/codec.js";
+import type { Task } from "../task/envelope.js";
+import type { TaskError } from "../task/errors.js";
+
+const utf8 = new TextEncoder();
+
+/**
+ * Sends the response when the task wants one. A `reply_to` outside `RESP.` is ignored (a malformed
+ * envelope must not make a worker publish into another stream).
+ * @returns false when no response was due.
+ */
+export async function publishResponse(
+  broker: Broker,
+  task: Task,
+  attempts: number,
+  outcome: { result?: string | undefined; error?: TaskError | undefined },
+): Promise<boolean> {
+  if (!task.replyTo || !task.replyTo.startsWith(RESPONSE_PREFIX)) return false;
+  const body = encodeResponse({
+    taskId: task.id,
+    result: outcome.result,
+    error: outcome.error?.toData(),
+    attempts,
+    completedAt: new Date(),
+  });
+  await broker.publish(task.replyTo, utf8.encode(body));
+  return true;
+}
+
+/** Publishes the DLQ entry for `task` (as delivered, with its final attempt) on `DLQ.<name>`. */
+export async function publishDeadLetter(broker: Broker, task: Task, error: TaskError, name: string = task.name): Promise<void> {
+  const body = encodeDlqEntry({ task, error: error.toData(), finalAttempt: task.attempt, deadLetteredAt: new Date() });
+  await broker.publish(dlqSubject(name), utf8.encode(body));
+}

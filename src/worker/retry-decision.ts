@@ -1,0 +1,41 @@
+/**
+ * Whether a failed attempt is retried, and after how long (reference §3.3), with DESIGN.md §4's
+ * fix: the delivery that reaches the consumer's max deliver is always the last one.
+ * @module
+ */
+import type { Task } from "../task/envelope.js";
+import type { TaskError } from "../task/errors.js";
+import { defaultRetryPolicy, RetryPolicy } from "../task/retry.js";
+import type { ResolvedWorkerOptions } from "./options.js";
+
+const fallbackPolicy = defaultRetryPolicy();
+
+/** The policy in force for `task`: its own, else the worker's default, else none (legacy path). */
+function policyFor(task: Task, options: ResolvedWorkerOptions): RetryPolicy | undefined {
+  if (task.retryPolicy) return RetryPolicy.from(task.retryPolicy);
+  return options.defaultRetryPolicy;
+}
+
+/**
+ * Reference §3.3, first matching row: task policy; worker default policy; `maxDeliver > 0` (retryable
+ * and attempt < maxDeliver); the default policy (5 attempts). Then, whatever the row said, no retry
+ * once the consumer will not redeliver (attempt ≥ maxDeliver > 0).
+ */
+export function shouldRetry(task: Task, err: TaskError, attempt: number, options: ResolvedWorkerOptions): boolean {
+  const policy = policyFor(task, options);
+  let retry: boolean;
+  if (policy) retry = policy.shouldRetry(err, attempt);
+  else if (options.maxDeliver > 0) retry = err.retryable && attempt < options.maxDeliver;
+  else retry = fallbackPolicy.shouldRetry(err, attempt);
+  if (options.maxDeliver > 0 && attempt >= options.maxDeliver) return false;
+  return retry;
+}
+
+/** Reference §3.3: the policy's `nextDelay(attempt)`, else `backoffMs[attempt-1]` clamped to the last entry. */
+export function retryDelayMs(task: Task, attempt: number, options: ResolvedWorkerOptions): number {
+  const policy = policyFor(task, options);
+  if (policy) return policy.nextDelay(attempt);
+  const backoff = options.backoffMs;
+  const index = Math.min(Math.max(attempt - 1, 0), backoff.length - 1);
+  return backoff[index] ?? 0;
+}

@@ -1,0 +1,322 @@
+/**
+ * The worker: pulls tasks, runs their handlers under a concurrency limit, retries, dead-letters and
+ * answers (reference §1.3, §3.2–3.9, with DESIGN.md §4's improvements).
+ *
+ * States: `new` → {@link Worker.start} → `running` (consumers pull; deliveries are handled) →
+ * {@link Worker.close} → `draining` (no more pulls; deliveries not yet started are nak'ed for other
+ * workers; running handlers finish and their outcomes are still published) → `closed`.
+ * @module
+ */
+import type { Broker, ConsumerSpec, Delivery } from "../broker/port.js";
+import { ConsumeLoop } from "../broker/consume-loop.js";
+import {
+  claimDurable,
+  handlerNameFromSubject,
+  TASK_PREFIX,
+  TASK_STREAM,
+  targetedTaskFilter,
+} from "../broker/topology.js";
+import { decodeTask } from "../task/codec.js";
+import type { Task } from "../task/envelope.js";
+import { EbindError, ErrKind, TaskError, toTaskError } from "../task/errors.js";
+import type { Registry } from "../task/registry.js";
+import { ClaimSet } from "./claim-set.js";
+import { dispatch } from "./dispatch.js";
+import { chain, recover, type Middleware, type TaskHandler } from "./middleware.js";
+import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions, DEFAULT_CLAIM_CONSUMER_INACTIVE_MS } from "./options.js";
+import { publishDeadLetter, publishResponse } from "./outcomes.js";
+import { retryDelayMs, shouldRetry } from "./retry-decision.js";
+import { Slots } from "./slots.js";
+
+type State = "new" | "running" | "draining" | "closed";
+
+const textDecoder = new TextDecoder("utf-8", { fatal: false });
+
+/** A task worker. Create and start one with {@link Worker.start}. */
+export class Worker {
+  readonly options: ResolvedWorkerOptions;
+  #state: State = "new";
+  #handler: TaskHandler;
+  readonly #middleware: Middleware[];
+  readonly #slots: Slots;
+  readonly #loops: ConsumeLoop[] = [];
+  readonly #inFlight = new Set<Delivery>();
+  readonly #running = new Set<Promise<void>>();
+  readonly #claims: ClaimSet;
+  readonly #shutdown = new AbortController();
+  #heartbeat: NodeJS.Timeout | undefined;
+  #closing: Promise<void> | undefined;
+
+  /** Use {@link Worker.start}. */
+  constructor(
+    private readonly broker: Broker,
+    private readonly registry: Registry,
+    options: WorkerOptions = {},
+  ) {
+    this.options = resolveWorkerOptions(options);
+    this.#middleware = [...this.options.middleware];
+    this.#handler = this.#buildChain();
+    this.#slots = new Slots(this.options.concurrency);
+    this.#claims = new ClaimSet(this.options.workerId, this.options.claims, (claim) => this.#openClaim(claim), this.options.logger);
+  }
+
+  /**
+   * Creates a worker and starts consuming. The task stream must exist (`ensureStreams`).
+   * @throws EbindError `invalid_argument` for bad options; `not_found` when `EBIND_TASKS` is missing;
+   *   the claim provider's error when its first call fails.
+   */
+  static async start(broker: Broker, registry: Registry, options: WorkerOptions = {}): Promise<Worker> {
+    const worker = new Worker(broker, registry, options);
+    await worker.start();
+    return worker;
+  }
+
+  /** This worker's id (the `worker:<id>` claim). */
+  get id(): string {
+    return this.options.workerId;
+  }
+
+  /** Handlers running now. */
+  get active(): number {
+    return this.#slots.held;
+  }
+
+  /** The claims held now, sorted (always including `worker:<id>`). */
+  claims(): string[] {
+    return this.#claims.list();
+  }
+
+  /** Appends middleware (inside those given in the options). */
+  use(...middleware: Middleware[]): this {
+    this.#middleware.push(...middleware);
+    this.#handler = this.#buildChain();
+    return this;
+  }
+
+  /** Opens the consumers and starts pulling. Called by {@link Worker.start}; idempotent. */
+  async start(): Promise<void> {
+    if (this.#state !== "new") return;
+    if ((await this.broker.streamState(TASK_STREAM)) === null) {
+      throw new EbindError("not_found", `worker: task stream "${TASK_STREAM}" missing (call ensureStreams first)`);
+    }
+    this.#state = "running";
+    try {
+      await this.#openConsumer({
+        durable: this.options.durable,
+        filterSubject: `${TASK_PREFIX}>`,
+        ackWaitMs: this.options.ackWaitMs,
+        maxDeliver: this.options.maxDeliver,
+        maxAckPending: this.options.maxAckPending,
+      });
+      await this.#claims.seed();
+    } catch (err) {
+      await this.close().catch(() => undefined);
+      throw err;
+    }
+    this.#claims.startRefresh(this.options.claimRefreshIntervalMs);
+    const beat = Math.max(50, Math.floor(this.options.ackWaitMs / 3));
+    this.#heartbeat = setInterval(() => {
+      for (const delivery of this.#inFlight) delivery.working();
+    }, beat);
+    this.#heartbeat.unref();
+  }
+
+  /**
+   * Stops pulling, gives back deliveries that have not started, and waits up to `shutdownGraceMs`
+   * for running handlers; their outcomes are still published and acked. Idempotent.
+   * @throws EbindError `timeout` "worker: shutdown timeout after <ms> ms, <n> handlers still in flight";
+   *   those handlers' signals are aborted and their deliveries nak'ed for redelivery.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#drain();
+    return this.#closing;
+  }
+
+  /** Runs until `signal` aborts, then closes. */
+  async run(signal: AbortSignal): Promise<void> {
+    await this.start();
+    if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+    await this.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #drain(): Promise<void> {
+    if (this.#state === "new") {
+      this.#state = "closed";
+      return;
+    }
+    this.#state = "draining";
+    this.#claims.stop();
+    await Promise.all(this.#loops.map((loop) => loop.stop()));
+    const grace = this.options.shutdownGraceMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      Promise.all([...this.#running]).then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), grace))),
+    ]);
+    if (timer) clearTimeout(timer);
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    this.#state = "closed";
+    if (timedOut) {
+      const stuck = this.#inFlight.size;
+      this.#shutdown.abort();
+      for (const delivery of this.#inFlight) delivery.nak();
+      throw new EbindError("timeout", `worker: shutdown timeout after ${grace} ms, ${stuck} handlers still in flight`);
+    }
+  }
+
+  #buildChain(): TaskHandler {
+    const base: TaskHandler = async (ctx) => {
+      const dispatcher = this.registry.get(ctx.task.name);
+      if (!dispatcher) throw new TaskError(ErrKind.UnknownHandler, `no handler registered for "${ctx.task.name}"`, { retryable: false });
+      return dispatcher.call(ctx, ctx.task.payload);
+    };
+    return chain([recover(), ...this.#middleware], base);
+  }
+
+  async #openConsumer(spec: ConsumerSpec): Promise<void> {
+    await this.broker.ensureConsumer(TASK_STREAM, spec);
+    this.#loops.push(
+      new ConsumeLoop({
+        broker: this.broker,
+        stream: TASK_STREAM,
+        consumer: spec,
+        room: () => this.#slots.free,
+        roomChanged: () => this.#slots.changed(),
+        onDelivery: (delivery) => this.#receive(delivery),
+        onError: (err) => this.options.logger.warn("worker: pull failed; retrying", { durable: spec.durable, error: (err as Error).message }),
+        pullExpiresMs: this.options.pullExpiresMs,
+      }),
+    );
+  }
+
+  async #openClaim(claim: string): Promise<void> {
+    if (this.#state !== "running") return;
+    await this.#openConsumer({
+      durable: claimDurable(claim),
+      filterSubject: targetedTaskFilter(claim),
+      ackWaitMs: this.options.ackWaitMs,
+      maxDeliver: this.options.maxDeliver,
+      maxAckPending: this.options.maxAckPending,
+      inactiveThresholdMs: DEFAULT_CLAIM_CONSUMER_INACTIVE_MS,
+    });
+  }
+
+  /** Takes ownership of a delivery: heartbeats start now, the handler when a slot is free. */
+  #receive(delivery: Delivery): void {
+    if (this.#state !== "running") {
+      delivery.nak();
+      return;
+    }
+    this.#inFlight.add(delivery);
+    const job = this.#process(delivery).finally(() => {
+      this.#inFlight.delete(delivery);
+      this.#running.delete(job);
+    });
+    this.#running.add(job);
+  }
+
+  async #process(delivery: Delivery): Promise<void> {
+    await this.#slots.acquire();
+    let finished: Promise<void> = Promise.resolve();
+    try {
+      if (this.#state !== "running") {
+        delivery.nak();
+        return;
+      }
+      finished = (await this.#handle(delivery)).finished;
+    } catch (err) {
+      // Only a bug can land here; give the message back rather than lose it.
+      this.options.logger.error("worker: unexpected error handling a delivery; nak'ing it", { subject: delivery.subject, error: (err as Error).message });
+      delivery.nak(this.options.claimRetryDelayMs);
+    } finally {
+      // The slot is held until the handler itself returns, even past its deadline.
+      void finished.finally(() => this.#slots.release());
+    }
+  }
+
+  /** Reference §3.2 steps 1–8 for one delivery; `finished` settles when the handler has returned. */
+  async #handle(delivery: Delivery): Promise<{ finished: Promise<void> }> {
+    const done = { finished: Promise.resolve() };
+    let decoded: Task;
+    try {
+      decoded = decodeTask(delivery.data);
+    } catch (err) {
+      await this.#deadLetterUndecodable(delivery, toTaskError(err));
+      return done;
+    }
+    const attempt = delivery.deliveryCount;
+    if (decoded.target && !this.#claims.holds(decoded.target)) {
+      delivery.nak(this.options.claimRetryDelayMs);
+      return done;
+    }
+    const task: Task = { ...decoded, attempt, workerId: this.options.workerId };
+    if (task.deadline && task.deadline.getTime() <= Date.now()) {
+      await this.#fail(delivery, task, new TaskError(ErrKind.Deadline, "deadline exceeded before dispatch", { retryable: false }));
+      return done;
+    }
+    const { outcome, finished } = await dispatch(this.#handler, task, this.options.workerId, this.#shutdown.signal);
+    if (outcome.ok) await this.#succeed(delivery, task, outcome.result);
+    else if (shouldRetry(task, outcome.error, attempt, this.options)) delivery.nak(retryDelayMs(task, attempt, this.options));
+    else await this.#fail(delivery, task, outcome.error);
+    return { finished };
+  }
+
+  async #succeed(delivery: Delivery, task: Task, result: string | undefined): Promise<void> {
+    try {
+      await this.options.stepHook?.onStepDone(task, result);
+      await publishResponse(this.broker, task, task.attempt, { result });
+    } catch (err) {
+      this.#retryLater(delivery, task, "success could not be recorded", err);
+      return;
+    }
+    delivery.ack();
+  }
+
+  async #fail(delivery: Delivery, task: Task, error: TaskError): Promise<void> {
+    try {
+      await this.options.stepHook?.onStepFailed(task, error);
+      await Promise.all([
+        publishResponse(this.broker, task, task.attempt, { error }),
+        publishDeadLetter(this.broker, task, error, handlerNameFromSubject(delivery.subject) ?? task.name),
+      ]);
+    } catch (err) {
+      this.#retryLater(delivery, task, "failure could not be recorded", err);
+      return;
+    }
+    delivery.term();
+  }
+
+  #retryLater(delivery: Delivery, task: Task, what: string, err: unknown): void {
+    const delay = retryDelayMs(task, task.attempt, this.options);
+    this.options.logger.warn(`worker: ${what}; the task will run again`, { task_id: task.id, name: task.name, delay_ms: delay, error: (err as Error).message });
+    delivery.nak(delay);
+  }
+
+  /** An envelope that cannot be decoded is dead-lettered with kind `decode`, never dropped. */
+  async #deadLetterUndecodable(delivery: Delivery, error: TaskError): Promise<void> {
+    const name = handlerNameFromSubject(delivery.subject) ?? "unknown";
+    const body = textDecoder.decode(delivery.data.subarray(0, 512));
+    const detail = `undecodable task envelope on ${delivery.subject} (stream seq ${delivery.streamSeq}): ${error.detail}; body begins ${JSON.stringify(body)}`;
+    const placeholder: Task = {
+      id: delivery.msgId ?? `undecodable-${delivery.streamSeq}`,
+      name,
+      payload: "[]",
+      enqueuedAt: new Date(),
+      attempt: delivery.deliveryCount,
+      workerId: this.options.workerId,
+    };
+    try {
+      await publishDeadLetter(this.broker, placeholder, new TaskError(ErrKind.Decode, detail, { retryable: false }), name);
+    } catch (err) {
+      this.options.logger.error("worker: could not dead-letter an undecodable envelope; will retry", { subject: delivery.subject, error: (err as Error).message });
+      delivery.nak(this.options.claimRetryDelayMs);
+      return;
+    }
+    this.options.logger.warn("worker: dead-lettered an undecodable envelope", { subject: delivery.subject, seq: delivery.streamSeq });
+    delivery.term();
+  }
+}

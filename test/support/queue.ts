@@ -1,0 +1,67 @@
+/**
+ * Test wiring for the task queue over a real node: a broker with the streams, a registry, and
+ * helpers to start workers and clients that are closed after each test.
+ * @module
+ */
+import { afterEach } from "vitest";
+import { ensureStreams, silentLogger, type Broker } from "../../src/broker/index.js";
+import { Client } from "../../src/client/index.js";
+import { connectNats } from "../../src/nats/index.js";
+import { Registry } from "../../src/task/index.js";
+import { Worker, type WorkerOptions } from "../../src/worker/index.js";
+import type { NatsNode } from "../../src/embed/index.js";
+
+/** One test's world: created fresh per test, torn down in afterEach. */
+export interface QueueEnv {
+  broker: Broker;
+  registry: Registry;
+  client: Client;
+  startWorker(options?: WorkerOptions, registry?: Registry): Promise<Worker>;
+  newClient(): Promise<Client>;
+}
+
+/**
+ * Returns a function that builds a {@link QueueEnv} on the node; everything it made is closed after
+ * the test. Each env purges the task-queue streams first so tests do not see each other's messages.
+ */
+export function useQueueEnv(node: () => NatsNode): () => Promise<QueueEnv> {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
+  });
+  return async () => {
+    const broker = await connectNats({ servers: node().url });
+    cleanups.push(() => broker.close());
+    await ensureStreams(broker);
+    for (const s of ["EBIND_TASKS", "EBIND_RESP", "EBIND_DLQ"]) await broker.purgeStream(s);
+    // Durables from earlier tests in this file must not compete with this test's workers.
+    for (const durable of ["ebind-worker"]) await broker.deleteConsumer("EBIND_TASKS", durable);
+    const registry = new Registry();
+    const newClient = async (): Promise<Client> => {
+      const c = await Client.create(broker, { logger: silentLogger });
+      cleanups.push(() => c.close());
+      return c;
+    };
+    const client = await newClient();
+    return {
+      broker,
+      registry,
+      client,
+      newClient,
+      async startWorker(options: WorkerOptions = {}, reg: Registry = registry) {
+        const w = await Worker.start(broker, reg, { logger: silentLogger, ...options });
+        cleanups.push(() => w.close());
+        return w;
+      },
+    };
+  };
+}
+
+/** Polls `check` every 20 ms until it returns true or `timeoutMs` passes (then throws `what`). */
+export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
