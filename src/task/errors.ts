@@ -101,7 +101,8 @@ function defaultRetryable(kind: string): boolean {
 /**
  * Classifies whatever a handler threw (reference §3.5): a {@link TaskError} anywhere in the `cause`
  * chain is returned unchanged; an `Error` becomes kind `handler`, retryable, with its message; any
- * other value becomes kind `handler` with its string form.
+ * other thrown value (`throw "boom"`, `throw {…}`) is JavaScript's closest thing to Go's panic with
+ * an arbitrary value and becomes kind `panic`, not retryable, with its string form.
  */
 export function toTaskError(thrown: unknown): TaskError {
   const seen = new Set<unknown>();
@@ -110,7 +111,7 @@ export function toTaskError(thrown: unknown): TaskError {
     if (e instanceof TaskError) return e;
   }
   if (thrown instanceof Error) return new TaskError(ErrKind.Handler, thrown.message, { retryable: true, cause: thrown });
-  return new TaskError(ErrKind.Handler, describeThrown(thrown), { retryable: true });
+  return new TaskError(ErrKind.Panic, describeThrown(thrown), { retryable: false });
 }
 
 function describeThrown(value: unknown): string {

@@ -1,0 +1,125 @@
+/**
+ * Finds values that `JSON.stringify` would silently change or drop, so arguments and results fail
+ * loudly at the producer instead of arriving as `{}` or `null` (DESIGN §4, "Serialisation").
+ * @module
+ */
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/** Appends an object key to a path: `.name` for identifiers, `["a b"]` otherwise. */
+export function pathKey(path: string, key: string): string {
+  return IDENTIFIER.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+}
+
+type Frame =
+  | { readonly value: unknown; readonly path: string; readonly inArray: boolean }
+  | { readonly leave: object }
+  | { readonly problem: string };
+
+/**
+ * Returns a message naming the first value (depth first, in key order) that JSON cannot carry
+ * faithfully, prefixed with its path, or `undefined` when `JSON.stringify(value)` round-trips.
+ *
+ * Refused: `bigint`, `symbol`, functions, `NaN`, `±Infinity`, `undefined` at the top or inside an
+ * array, holes in sparse arrays, `Map`, `Set`, `WeakMap`, `WeakSet`, typed arrays, `DataView` and
+ * `ArrayBuffer`s, cycles, and instances of classes (prototype other than `Object.prototype` or `null`)
+ * without a `toJSON` method, which would arrive as plain objects. Allowed: object properties whose
+ * value is `undefined` (JSON omits them, like an optional field), `Date` and anything else with a
+ * `toJSON` method (it defines its own JSON form; its output is not inspected), boxed primitives.
+ *
+ * Iterative, so deep values cannot overflow the stack.
+ *
+ * @param path the name of the value in messages, e.g. `"arg 1"` → `arg 1.items[3]: BigInt cannot be
+ *   carried by JSON`.
+ */
+export function findUnfaithfulJson(value: unknown, path: string): string | undefined {
+  const stack: Frame[] = [{ value, path, inArray: true }];
+  const onPath = new Map<object, string>();
+  for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
+    if ("leave" in frame) {
+      onPath.delete(frame.leave);
+      continue;
+    }
+    if ("problem" in frame) return frame.problem;
+    const { value: v, path: p } = frame;
+    const problem = primitiveProblem(v, frame.inArray);
+    if (problem !== undefined) return `${p}: ${problem}`;
+    if (typeof v !== "object" || v === null) continue;
+    const ancestor = onPath.get(v);
+    if (ancestor !== undefined) return `${p}: a cycle (back to ${ancestor}) cannot be carried by JSON`;
+    if (typeof (v as { toJSON?: unknown }).toJSON === "function") continue;
+    const objectProblem = objectKindProblem(v);
+    if (objectProblem !== undefined) return `${p}: ${objectProblem}`;
+    onPath.set(v, p);
+    stack.push({ leave: v });
+    if (Array.isArray(v)) {
+      const arr: readonly unknown[] = v;
+      for (let i = arr.length - 1; i >= 0; i--) {
+        // Children are pushed last-first so problems are reported in document order.
+        if (!(i in arr)) {
+          stack.push({ problem: `${p}[${i}]: an array hole cannot be carried by JSON (it would arrive as null)` });
+          continue;
+        }
+        const item = arr[i];
+        if ((typeof item === "object" && item !== null) || primitiveProblem(item, true) !== undefined) {
+          stack.push({ value: item, path: `${p}[${i}]`, inArray: true });
+        }
+      }
+    } else {
+      const keys = Object.keys(v);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const key = keys[i] as string;
+        const item = (v as Record<string, unknown>)[key];
+        if (item === undefined) continue;
+        if ((typeof item === "object" && item !== null) || primitiveProblem(item, false) !== undefined) {
+          stack.push({ value: item, path: pathKey(p, key), inArray: false });
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
+function primitiveProblem(v: unknown, inArray: boolean): string | undefined {
+  switch (typeof v) {
+    case "bigint":
+      return "BigInt cannot be carried by JSON (pass it as a string)";
+    case "symbol":
+      return "a symbol cannot be carried by JSON";
+    case "function":
+      return "a function cannot be carried by JSON";
+    case "undefined":
+      return inArray ? "undefined cannot be carried by JSON (it would arrive as null)" : undefined;
+    case "number":
+      return Number.isFinite(v) ? undefined : `${String(v)} cannot be carried by JSON (it would arrive as null)`;
+    default:
+      return undefined;
+  }
+}
+
+function objectKindProblem(v: object): string | undefined {
+  if (Array.isArray(v)) return undefined;
+  if (v instanceof Map) return "a Map cannot be carried by JSON (it would arrive as {}; pass Object.fromEntries(map) or an array of entries)";
+  if (v instanceof Set) return "a Set cannot be carried by JSON (it would arrive as {}; pass an array)";
+  if (v instanceof WeakMap || v instanceof WeakSet) return `${withArticle(v.constructor.name)} cannot be carried by JSON`;
+  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || isSharedArrayBuffer(v)) {
+    return `${withArticle(ctorName(v))} cannot be carried by JSON (pass base64 text or an array of numbers)`;
+  }
+  if (v instanceof Number || v instanceof String || v instanceof Boolean) return undefined;
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto === Object.prototype || proto === null) return undefined;
+  return `an instance of ${ctorName(v)} cannot be carried by JSON (it would lose its prototype; give the class a toJSON method or pass a plain object)`;
+}
+
+function isSharedArrayBuffer(v: object): boolean {
+  return typeof SharedArrayBuffer === "function" && v instanceof SharedArrayBuffer;
+}
+
+function withArticle(name: string): string {
+  return /^[AEIO]/.test(name) ? `an ${name}` : `a ${name}`;
+}
+
+function ctorName(v: object): string {
+  const ctor: unknown = (v as { constructor?: unknown }).constructor;
+  return typeof ctor === "function" && ctor.name !== "" ? ctor.name : "(anonymous class)";
+}
