@@ -62,6 +62,6 @@ function hasCause(err: unknown, type: abstract new (...args: never[]) => Error):
 /** `err`, its cause, its cause's cause…, stopping at a non-Error or a loop. */
 function causeChain(err: unknown): Error[] {
   const chain: Error[] = [];
-  for (let e: unknown = err; e instanceof Error && !chain.includes(e); e = (e as Error).cause) chain.push(e);
+  for (let e: unknown = err; e instanceof Error && !chain.includes(e); e = (e).cause) chain.push(e);
   return chain;
 }

@@ -16,8 +16,8 @@ export interface QueueEnv {
   broker: Broker;
   registry: Registry;
   client: Client;
-  startWorker(options?: WorkerOptions, registry?: Registry): Promise<Worker>;
-  newClient(): Promise<Client>;
+  startWorker: (options?: WorkerOptions, registry?: Registry) => Promise<Worker>;
+  newClient: () => Promise<Client>;
 }
 
 /**
@@ -48,7 +48,7 @@ export function useQueueEnv(node: () => NatsNode): () => Promise<QueueEnv> {
       registry,
       client,
       newClient,
-      async startWorker(options: WorkerOptions = {}, reg: Registry = registry) {
+      startWorker: async (options: WorkerOptions = {}, reg: Registry = registry) => {
         const w = await Worker.start(broker, reg, { logger: silentLogger, ...options });
         cleanups.push(() => w.close());
         return w;

@@ -1,0 +1,83 @@
+/**
+ * Choosing a backend the way tools and examples do (DESIGN.md §5): `NATS_URL` (or an explicit URL)
+ * → that deployment; otherwise an embedded `nats-server` when one is installed. The choice is said
+ * on stderr. The in-process memory backend joins as the last fallback with issue 3.
+ * @module
+ */
+import { ensureStreams, type Broker, type StreamOptions } from "../broker/index.js";
+import { findNatsServer, startNode, type NatsNode } from "../embed/index.js";
+import { connectNats } from "../nats/index.js";
+import { EbindError } from "../task/errors.js";
+
+/** A running backend and how to stop it. */
+export interface DevBackend {
+  readonly broker: Broker;
+  /** `"nats"` (an existing deployment) or `"embedded"` (a child `nats-server`). */
+  readonly kind: "nats" | "embedded";
+  /** Where it runs, for messages: a URL. */
+  readonly description: string;
+  /** Closes the connection and stops an embedded node; idempotent. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link openDevBackend}. */
+export interface DevBackendOptions {
+  /** A NATS URL; default `process.env.NATS_URL`. */
+  readonly url?: string | undefined;
+  /** Store directory of an embedded node (kept, so a run can resume); default: a temporary one. */
+  readonly storeDir?: string | undefined;
+  /** Stream options for `ensureStreams`. */
+  readonly streams?: StreamOptions | undefined;
+  /** Where the choice is reported. @default process.stderr */
+  readonly report?: ((line: string) => void) | undefined;
+}
+
+/**
+ * Opens the backend and makes sure the task-queue streams exist.
+ * @throws EbindError `unavailable` when the URL cannot be reached; `not_found` when no URL is given
+ *   and `nats-server` is not installed (the message says how to install it).
+ */
+export async function openDevBackend(options: DevBackendOptions = {}): Promise<DevBackend> {
+  const report = options.report ?? ((line: string) => process.stderr.write(line + "\n"));
+  const url = options.url ?? process.env.NATS_URL;
+  let node: NatsNode | undefined;
+  let kind: DevBackend["kind"];
+  let servers: string;
+  if (url) {
+    kind = "nats";
+    servers = url;
+  } else {
+    if (!findNatsServer()) {
+      throw new EbindError(
+        "not_found",
+        "no NATS_URL given and nats-server is not installed: set NATS_URL, or install nats-server (apt-get install nats-server, or set NATS_SERVER_BIN)",
+      );
+    }
+    node = await startNode(options.storeDir === undefined ? {} : { storeDir: options.storeDir });
+    kind = "embedded";
+    servers = node.url;
+  }
+  let broker: Broker;
+  try {
+    broker = await connectNats({ servers });
+    await ensureStreams(broker, options.streams);
+  } catch (err) {
+    await node?.stop();
+    throw err;
+  }
+  const description = kind === "embedded" ? `embedded nats-server at ${servers} (store ${node?.storeDir ?? "?"})` : `NATS at ${servers}`;
+  report(`ebind: backend: ${description}`);
+  let closing: Promise<void> | undefined;
+  return {
+    broker,
+    kind,
+    description,
+    close() {
+      closing ??= (async () => {
+        await broker.close();
+        await node?.stop();
+      })();
+      return closing;
+    },
+  };
+}

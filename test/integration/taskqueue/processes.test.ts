@@ -1,0 +1,47 @@
+/**
+ * Worker processes killed and many: a SIGKILLed worker's task is redelivered after the ack wait
+ * and completes elsewhere; 2,000 tasks over three worker processes all resolve correctly.
+ */
+import { expect, it } from "vitest";
+import { describeNats, useNatsNode } from "../../support/nats.js";
+import { useQueueEnv } from "../../support/queue.js";
+import { useWorkerProcesses } from "../../support/processes.js";
+import { slow, square } from "../../support/handlers/common.js";
+
+describeNats("task queue: worker processes", () => {
+  const node = useNatsNode();
+  const env = useQueueEnv(node);
+  const startProcess = useWorkerProcesses();
+
+  it("a worker killed with SIGKILL mid-task: the task is redelivered after the ack wait and its future resolves", async () => {
+    const { client } = await env();
+    const first = await startProcess(node().url, "victim", { ackWaitMs: 1500 });
+    const future = await client.enqueue(slow, 2000, "survivor");
+    await first.waitFor(/^ran /, 10_000);
+    first.child.kill("SIGKILL");
+    const killedAt = Date.now();
+    await startProcess(node().url, "rescuer", { ackWaitMs: 1500 });
+    const result = await future.result({ timeoutMs: 20_000 });
+    expect(result.tag).toBe("survivor");
+    expect(result.workerId).toBe("rescuer");
+    expect(result.attempt).toBe(2);
+    expect(Date.now() - killedAt).toBeGreaterThanOrEqual(1000); // not before the ack wait ran out
+  });
+
+  it("2,000 tasks spread over three worker processes all resolve with the right result", async () => {
+    const { client } = await env();
+    await Promise.all(["p1", "p2", "p3"].map((id) => startProcess(node().url, id, { concurrency: 32 })));
+    const n = 2000;
+    const futures = [];
+    for (let i = 0; i < n; i += 200) {
+      futures.push(...(await Promise.all(Array.from({ length: Math.min(200, n - i) }, (_, j) => client.enqueue(square, i + j)))));
+    }
+    const results = await Promise.all(futures.map((f) => f.result({ timeoutMs: 60_000 })));
+    expect(results).toHaveLength(n);
+    results.forEach((r, i) => expect(r.square).toBe(i * i));
+    const perWorker = new Map<string, number>();
+    for (const r of results) perWorker.set(r.workerId, (perWorker.get(r.workerId) ?? 0) + 1);
+    expect([...perWorker.keys()].sort()).toEqual(["p1", "p2", "p3"]);
+    expect(client.pending).toBe(0);
+  });
+});

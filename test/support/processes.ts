@@ -1,0 +1,70 @@
+/**
+ * Starting worker child processes for tests, and waiting for what they print.
+ * @module
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterEach } from "vitest";
+
+const script = fileURLToPath(new URL("./worker-process.ts", import.meta.url));
+
+/** A worker child process and the lines it printed. */
+export interface WorkerProcess {
+  readonly child: ChildProcess;
+  readonly lines: string[];
+  /** Resolves with the first line matching `pattern` (including ones already printed). */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+}
+
+/** Registers an afterEach that kills every worker process this test started. */
+export function useWorkerProcesses(): (url: string, workerId: string, options?: Record<string, unknown>) => Promise<WorkerProcess> {
+  const started: ChildProcess[] = [];
+  afterEach(() => {
+    for (const child of started.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  });
+  return async (url, workerId, options = {}) => {
+    const child = spawn(process.execPath, ["--import", "tsx", script], {
+      env: { ...process.env, NATS_URL: url, WORKER_ID: workerId, WORKER_OPTIONS: JSON.stringify(options) },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    started.push(child);
+    const lines: string[] = [];
+    const listeners = new Set<() => void>();
+    let buffer = "";
+    child.stdout?.setEncoding("utf8");
+    child.stdout?.on("data", (chunk: string) => {
+      buffer += chunk;
+      let nl;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        lines.push(buffer.slice(0, nl));
+        buffer = buffer.slice(nl + 1);
+      }
+      for (const l of listeners) l();
+    });
+    const proc: WorkerProcess = {
+      child,
+      lines,
+      waitFor(pattern, timeoutMs = 30_000) {
+        return new Promise((resolve, reject) => {
+          const check = (): boolean => {
+            const hit = lines.find((l) => pattern.test(l));
+            if (hit !== undefined) {
+              listeners.delete(check);
+              clearTimeout(timer);
+              resolve(hit);
+              return true;
+            }
+            return false;
+          };
+          const timer = setTimeout(() => {
+            listeners.delete(check);
+            reject(new Error(`worker ${workerId}: no line matching ${String(pattern)} within ${timeoutMs} ms; got ${JSON.stringify(lines)}`));
+          }, timeoutMs);
+          if (!check()) listeners.add(check);
+        });
+      },
+    };
+    await proc.waitFor(/^ready /);
+    return proc;
+  };
+}
