@@ -1,0 +1,89 @@
+/**
+ * ebind for TypeScript: a task queue and durable workflow engine on NATS JetStream, wire-compatible
+ * with ebind for Go.
+ *
+ * @example
+ * import { Client, Registry, Worker, connectNats, defineHandler, ensureStreams } from "ebind";
+ *
+ * const greet = defineHandler("main.Greet", async (_ctx, name: string, excited: boolean) =>
+ *   `hello ${name}${excited ? "!" : ""}`);
+ *
+ * const broker = await connectNats({ servers: "nats://127.0.0.1:4222" });
+ * await ensureStreams(broker);
+ * const registry = new Registry();
+ * registry.register(greet);
+ * const worker = await Worker.start(broker, registry, { concurrency: 8 });
+ * const client = await Client.create(broker);
+ * const future = await client.enqueue(greet, "world", true); // arguments checked by the compiler
+ * console.log(await future.result());                        // "hello world!" (typed string)
+ * await client.close(); await worker.close(); await broker.close();
+ * @module
+ */
+
+// Task core
+export {
+  ErrKind,
+  TaskError,
+  EbindError,
+  EbindErrorCode,
+  toTaskError,
+  RetryPolicy,
+  defaultRetryPolicy,
+  noRetryPolicy,
+  MAX_DELAY_MS,
+  Registry,
+  withName,
+  alias,
+  Dispatcher,
+  describe,
+  canonicalName,
+  defineHandler,
+  taskRef,
+  encodeTask,
+  decodeTask,
+  encodeResponse,
+  decodeResponse,
+  encodeDlqEntry,
+  decodeDlqEntry,
+} from "./task/index.js";
+export type {
+  TaskErrorData,
+  Task,
+  TaskResponse,
+  Response,
+  DlqEntry,
+  RetryPolicyData,
+  RetryPolicyOptions,
+  HandlerContext,
+  HandlerFn,
+  HandlerSpec,
+  DefinedHandler,
+  TaskRef,
+  ArgsOf,
+  ResultOf,
+  ArgSchemas,
+  ArgType,
+  RegisterOption,
+} from "./task/index.js";
+
+// Broker port and topology
+export { ensureStreams, consoleLogger, silentLogger, TASK_STREAM, RESPONSE_STREAM, DLQ_STREAM } from "./broker/index.js";
+export type { Broker, StreamOptions, Logger, LogFields, KvBucket, KvEntry, Delivery } from "./broker/index.js";
+
+// Backends
+export { connectNats, NatsBroker } from "./nats/index.js";
+export type { NatsConnectOptions } from "./nats/index.js";
+export { startNode, startCluster, findNatsServer } from "./embed/index.js";
+export type { NatsNode, NodeOptions, NatsCluster, ClusterOptions } from "./embed/index.js";
+export { openDevBackend } from "./dev/backend.js";
+export type { DevBackend, DevBackendOptions } from "./dev/backend.js";
+
+// Producer and consumer
+export { Client, Future } from "./client/index.js";
+export type { ClientOptions, EnqueueOptions, AwaitOptions, Enqueueable } from "./client/index.js";
+export { Worker, recover, log, metrics, chain, claimsFunc, staticClaims, concreteTarget } from "./worker/index.js";
+export type { WorkerOptions, Middleware, TaskHandler, Metrics, ClaimProvider, StepHook } from "./worker/index.js";
+
+// Dead letters
+export { listDeadLetters, getDeadLetter, requeueDeadLetter, purgeDeadLetters } from "./dlq/index.js";
+export type { DeadLetter, Requeued } from "./dlq/index.js";
