@@ -22,8 +22,10 @@ export interface DevBackend {
 
 /** Options of {@link openDevBackend}. */
 export interface DevBackendOptions {
-  /** A NATS URL; default `process.env.NATS_URL`. */
+  /** A NATS URL; default `process.env.NATS_URL` unless {@link ignoreEnv}. */
   readonly url?: string | undefined;
+  /** Do not read `NATS_URL` (tests that must run on their own server). @default false */
+  readonly ignoreEnv?: boolean | undefined;
   /** Store directory of an embedded node (kept, so a run can resume); default: a temporary one. */
   readonly storeDir?: string | undefined;
   /** Stream options for `ensureStreams`. */
@@ -39,7 +41,7 @@ export interface DevBackendOptions {
  */
 export async function openDevBackend(options: DevBackendOptions = {}): Promise<DevBackend> {
   const report = options.report ?? ((line: string) => process.stderr.write(line + "\n"));
-  const url = options.url ?? process.env.NATS_URL;
+  const url = options.url ?? (options.ignoreEnv ? undefined : process.env.NATS_URL);
   let node: NatsNode | undefined;
   let kind: DevBackend["kind"];
   let servers: string;

@@ -43,18 +43,29 @@ function validSeq(seq: number): void {
   if (!Number.isSafeInteger(seq) || seq < 1) throw new EbindError("invalid_argument", `dlq: seq must be a positive integer, got ${String(seq)}`);
 }
 
+/** Options of {@link listDeadLetters}. */
+export interface ListOptions {
+  /** At most this many entries; 0 = all. @default 50 */
+  readonly limit?: number | undefined;
+  /** Only entries with a sequence greater than this (e.g. the DLQ's last sequence before a run). @default 0 */
+  readonly afterSeq?: number | undefined;
+}
+
 /**
- * The newest entries first, at most `limit` of them (0 = all).
- * @param limit @default 50
- * @throws EbindError `not_found` when the DLQ stream does not exist.
+ * The newest entries first. One read per entry: fine for operators, not for a hot path.
+ * @throws EbindError `not_found` when the DLQ stream does not exist; `invalid_argument` for bad options.
  */
-export async function listDeadLetters(broker: Broker, options: { limit?: number } = {}): Promise<DeadLetter[]> {
+export async function listDeadLetters(broker: Broker, options: ListOptions = {}): Promise<DeadLetter[]> {
   const limit = options.limit ?? 50;
+  const afterSeq = options.afterSeq ?? 0;
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new EbindError("invalid_argument", `dlq: limit must be an integer ≥ 0, got ${String(limit)}`);
+  if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) throw new EbindError("invalid_argument", `dlq: afterSeq must be an integer ≥ 0, got ${String(afterSeq)}`);
   const state = await broker.streamState(DLQ_STREAM);
   if (!state) throw new EbindError("not_found", `dlq: stream "${DLQ_STREAM}" missing (call ensureStreams first)`);
   const out: DeadLetter[] = [];
   if (state.messages === 0) return out;
-  for (let seq = state.lastSeq; seq >= state.firstSeq && (limit === 0 || out.length < limit); seq--) {
+  const lowest = Math.max(state.firstSeq, afterSeq + 1);
+  for (let seq = state.lastSeq; seq >= lowest && (limit === 0 || out.length < limit); seq--) {
     const msg = await broker.getMessage(DLQ_STREAM, seq);
     if (msg) out.push(toDeadLetter(msg));
   }

@@ -60,6 +60,8 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsBrok
     name: options.name ?? "ebind",
     timeout: options.timeoutMs ?? 5000,
     maxReconnectAttempts: options.maxReconnectAttempts ?? -1,
+    // Without this the client captures a stack trace for every request: ~9% of the demo's CPU.
+    noAsyncTraces: true,
   };
   if (options.user !== undefined) connectionOptions.user = options.user;
   if (options.pass !== undefined) connectionOptions.pass = options.pass;

@@ -19,13 +19,12 @@ export interface Dispatched {
 }
 
 /**
- * Runs `handler` for `task`. `shutdown` aborts the handler's signal when the worker gives up on it.
- * Never rejects.
+ * Runs `handler` for `task`. While it runs, its controller is in `running`, so the worker can abort
+ * every handler it gives up on at shutdown. Never rejects.
  */
-export async function dispatch(handler: TaskHandler, task: Task, workerId: string, shutdown: AbortSignal): Promise<Dispatched> {
+export async function dispatch(handler: TaskHandler, task: Task, workerId: string, running: Set<AbortController>): Promise<Dispatched> {
   const controller = new AbortController();
-  const onShutdown = (): void => controller.abort(new TaskError(ErrKind.Handler, "worker shut down before the handler finished"));
-  shutdown.addEventListener("abort", onShutdown, { once: true });
+  running.add(controller);
   const ctx: HandlerContext = { signal: controller.signal, task, attempt: task.attempt, workerId, deadline: task.deadline };
 
   let timer: NodeJS.Timeout | undefined;
@@ -55,7 +54,7 @@ export async function dispatch(handler: TaskHandler, task: Task, workerId: strin
   );
   const finished = run.then(() => {
     if (timer) clearTimeout(timer);
-    shutdown.removeEventListener("abort", onShutdown);
+    running.delete(controller);
   });
   const outcome = deadlineHit ? await Promise.race([run, deadlineHit]) : await run;
   return { outcome, finished };

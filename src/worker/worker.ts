@@ -43,7 +43,8 @@ export class Worker {
   readonly #inFlight = new Set<Delivery>();
   readonly #running = new Set<Promise<void>>();
   readonly #claims: ClaimSet;
-  readonly #shutdown = new AbortController();
+  /** Controllers of the handlers running now, aborted when the drain times out. */
+  readonly #handlers = new Set<AbortController>();
   #heartbeat: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
 
@@ -162,7 +163,8 @@ export class Worker {
     this.#state = "closed";
     if (timedOut) {
       const stuck = this.#inFlight.size;
-      this.#shutdown.abort();
+      const reason = new TaskError(ErrKind.Handler, "worker shut down before the handler finished");
+      for (const controller of this.#handlers) controller.abort(reason);
       for (const delivery of this.#inFlight) delivery.nak();
       throw new EbindError("timeout", `worker: shutdown timeout after ${grace} ms, ${stuck} handlers still in flight`);
     }
@@ -258,7 +260,7 @@ export class Worker {
       await this.#fail(delivery, task, new TaskError(ErrKind.Deadline, "deadline exceeded before dispatch", { retryable: false }));
       return done;
     }
-    const { outcome, finished } = await dispatch(this.#handler, task, this.options.workerId, this.#shutdown.signal);
+    const { outcome, finished } = await dispatch(this.#handler, task, this.options.workerId, this.#handlers);
     if (outcome.ok) await this.#succeed(delivery, task, outcome.result);
     else if (shouldRetry(task, outcome.error, attempt, this.options)) delivery.nak(retryDelayMs(task, attempt, this.options));
     else await this.#fail(delivery, task, outcome.error);
@@ -279,10 +281,9 @@ export class Worker {
   async #fail(delivery: Delivery, task: Task, error: TaskError): Promise<void> {
     try {
       await this.options.stepHook?.onStepFailed(task, error);
-      await Promise.all([
-        publishResponse(this.broker, task, task.attempt, { error }),
-        publishDeadLetter(this.broker, task, error, handlerNameFromSubject(delivery.subject) ?? task.name),
-      ]);
+      // The DLQ entry first: a producer that sees the failed result can always find the entry.
+      await publishDeadLetter(this.broker, task, error, handlerNameFromSubject(delivery.subject) ?? task.name);
+      await publishResponse(this.broker, task, task.attempt, { error });
     } catch (err) {
       this.#retryLater(delivery, task, "failure could not be recorded", err);
       return;

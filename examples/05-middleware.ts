@@ -1,0 +1,85 @@
+/**
+ * 05 — middleware: wrap every dispatch with your own code, next to the built-in `log`.
+ *
+ *   npx tsx examples/05-middleware.ts
+ *
+ * A custom `timing()` middleware logs `[timing] main.SlowProcess: 50.4ms (err=none)`; the built-in
+ * `log(logger)` logs `task.start` and `task.done` with the task id, name, attempt and duration.
+ * `SlowProcess("widgets")` takes about 50 ms and returns `done: widgets`.
+ * @module
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { pathToFileURL } from "node:url";
+import type { LogFields, Logger } from "../src/broker/index.js";
+import { Client } from "../src/client/index.js";
+import { openDevBackend } from "../src/dev/backend.js";
+import { defineHandler, Registry, toTaskError } from "../src/task/index.js";
+import { log, Worker, type Middleware } from "../src/worker/index.js";
+
+/** The handler: honours its signal, so a deadline or shutdown interrupts the wait. */
+export const slowProcess = defineHandler("main.SlowProcess", async (ctx, item: string) => {
+  await sleep(50, undefined, { signal: ctx.signal });
+  return `done: ${item}`;
+});
+
+/**
+ * A middleware: receives the next handler in the chain and returns a handler that wraps it. This
+ * one measures each dispatch and reports it, whether it succeeded or threw.
+ */
+export function timing(report: (line: string) => void): Middleware {
+  return (next) => async (ctx) => {
+    const started = performance.now();
+    const took = (): string => `${(performance.now() - started).toFixed(1)}ms`;
+    try {
+      const result = await next(ctx);
+      report(`[timing] ${ctx.task.name}: ${took()} (err=none)`);
+      return result;
+    } catch (err) {
+      report(`[timing] ${ctx.task.name}: ${took()} (err=${toTaskError(err).message})`);
+      throw err;
+    }
+  };
+}
+
+/** A {@link Logger} writing `LEVEL message key=value…` lines to `write`. */
+function lineLogger(write: (line: string) => void): Logger {
+  const at =
+    (level: string) =>
+    (message: string, fields: LogFields = {}): void => {
+      const pairs = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
+      write([level, message, ...pairs].join(" "));
+    };
+  return { debug: at("DEBUG"), info: at("INFO"), warn: at("WARN"), error: at("ERROR") };
+}
+
+/** Runs the example; every line goes to `out` and is returned. */
+export async function main(out: (line: string) => void = console.log): Promise<string[]> {
+  const lines: string[] = [];
+  const say = (line: string): void => {
+    lines.push(line);
+    out(line);
+  };
+
+  const backend = await openDevBackend({ report: say });
+  const registry = new Registry();
+  registry.register(slowProcess);
+  // First = outermost: log sees the whole dispatch, timing sees the handler.
+  const worker = await Worker.start(backend.broker, registry, { middleware: [log(lineLogger(say)), timing(say)] });
+  const client = await Client.create(backend.broker);
+  try {
+    const future = await client.enqueue(slowProcess, "widgets");
+    say(`result: ${await future.result({ timeoutMs: 10_000 })}`);
+  } finally {
+    await client.close();
+    await worker.close();
+    await backend.close();
+  }
+  return lines;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}
