@@ -65,3 +65,11 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/**
+ * Waits until `stream` holds no messages. Acks and terms are not confirmed round trips, so the
+ * server may apply them a moment after the outcome reached the producer.
+ */
+export async function expectEmpty(broker: Broker, stream: string, timeoutMs = 5000): Promise<void> {
+  await eventually(async () => (await broker.streamState(stream))?.messages === 0, `stream ${stream} to be empty`, timeoutMs);
+}

@@ -6,7 +6,7 @@ import { DLQ_STREAM, TASK_STREAM } from "../../../src/broker/index.js";
 import { getDeadLetter, listDeadLetters, purgeDeadLetters, requeueDeadLetter } from "../../../src/dlq/index.js";
 import { decodeTask, defineHandler, EbindError } from "../../../src/task/index.js";
 import { describeNats, useNatsNode } from "../../support/nats.js";
-import { eventually, useQueueEnv } from "../../support/queue.js";
+import { eventually, expectEmpty, useQueueEnv } from "../../support/queue.js";
 import { echo } from "../../support/handlers/common.js";
 
 describeNats("task queue: dead letters", () => {
@@ -113,6 +113,6 @@ describeNats("task queue: dead letters", () => {
       expect(l.entry?.error.message).toMatch(/^undecodable task envelope on TASKS\.test\.echo \(stream seq \d+\): /);
     }
     expect(letters.map((l) => l.entry?.task.id).sort()).toEqual(["garbage-1", "garbage-2", "garbage-3"]);
-    expect((await broker.streamState(TASK_STREAM))?.messages).toBe(0);
+    await expectEmpty(broker, TASK_STREAM);
   });
 });

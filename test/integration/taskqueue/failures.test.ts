@@ -7,7 +7,7 @@ import { DLQ_STREAM } from "../../../src/broker/index.js";
 import { listDeadLetters } from "../../../src/dlq/index.js";
 import { defineHandler, ErrKind, TaskError } from "../../../src/task/index.js";
 import { describeNats, useNatsNode } from "../../support/nats.js";
-import { eventually, useQueueEnv } from "../../support/queue.js";
+import { eventually, expectEmpty, useQueueEnv } from "../../support/queue.js";
 import { nonRetryable } from "../../support/handlers/common.js";
 
 async function failure(p: Promise<unknown>): Promise<TaskError> {
@@ -172,7 +172,7 @@ describeNats("task queue: failures, retries, dead letters", () => {
     expect(err.detail).toBe("still failing");
     expect(calls).toBe(2);
     await eventually(async () => (await listDeadLetters(broker)).some((l) => l.entry?.task.id === future.id), "DLQ entry for the capped task");
-    expect((await broker.streamState("EBIND_TASKS"))?.messages).toBe(0);
+    await expectEmpty(broker, "EBIND_TASKS");
   });
 
   it("the DLQ stream holds nothing for successful tasks", async () => {

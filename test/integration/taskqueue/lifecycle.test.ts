@@ -9,7 +9,7 @@ import type { TaskError} from "../../../src/task/index.js";
 import { defineHandler, type Task } from "../../../src/task/index.js";
 import { log, metrics, type Middleware, type StepHook } from "../../../src/worker/index.js";
 import { describeNats, useNatsNode } from "../../support/nats.js";
-import { eventually, useQueueEnv } from "../../support/queue.js";
+import { eventually, expectEmpty, useQueueEnv } from "../../support/queue.js";
 import { echo, nonRetryable, slow } from "../../support/handlers/common.js";
 
 class CountingHook implements StepHook {
@@ -98,7 +98,7 @@ describeNats("task queue: hook, middleware, shutdown", () => {
     await worker.close();
     const results = await Promise.all(futures.map((f) => f.result({ timeoutMs: 5000 })));
     expect(results.map((r) => r.tag)).toEqual(["t0", "t1", "t2", "t3"]);
-    expect((await broker.streamState("EBIND_TASKS"))?.messages).toBe(0);
+    await expectEmpty(broker, "EBIND_TASKS");
   });
 
   it("middleware runs in order inside recover; metrics observe each dispatch once (§7.40)", async () => {

@@ -5,7 +5,7 @@ import { expect, it } from "vitest";
 import { TASK_STREAM } from "../../../src/broker/index.js";
 import { claimsFunc } from "../../../src/worker/index.js";
 import { describeNats, useNatsNode } from "../../support/nats.js";
-import { useQueueEnv } from "../../support/queue.js";
+import { expectEmpty, useQueueEnv } from "../../support/queue.js";
 import { whoAmI } from "../../support/handlers/common.js";
 import { Registry } from "../../../src/task/index.js";
 
@@ -23,8 +23,7 @@ describeNats("task queue: targets and claims", () => {
     const futures = await Promise.all(Array.from({ length: 10 }, () => client.enqueueWith(whoAmI, { target: "primary" })));
     const ran = await Promise.all(futures.map((f) => f.result({ timeoutMs: 5000 })));
     expect(new Set(ran)).toEqual(new Set(["w-primary"]));
-    const last = await broker.streamState(TASK_STREAM);
-    expect(last?.messages).toBe(0);
+    await expectEmpty(broker, TASK_STREAM);
   });
 
   it("the subject of a targeted task uses the b64url token of the target", async () => {
