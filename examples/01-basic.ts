@@ -7,11 +7,11 @@
  * enqueues Greet("world", true) and logs `result: hello world!`.
  * @module
  */
-import { pathToFileURL } from "node:url";
 import { Client } from "../src/client/index.js";
 import { openDevBackend } from "../src/dev/backend.js";
 import { defineHandler, Registry } from "../src/task/index.js";
 import { Worker } from "../src/worker/index.js";
+import { runIfMain } from "./run-main.js";
 
 /** The handler: plain async function, context first. Producers enqueue it by reference. */
 export const greet = defineHandler("main.Greet", async (_ctx, name: string, excited: boolean) => {
@@ -43,9 +43,4 @@ export async function main(out: (line: string) => void = console.log): Promise<s
   return lines;
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
-}
+runIfMain(import.meta.url, () => main());

@@ -8,11 +8,11 @@
  * which overrides the worker's settings (max deliver 10, 10 × 50 ms backoff, ack wait 1 s).
  * @module
  */
-import { pathToFileURL } from "node:url";
 import { Client } from "../src/client/index.js";
 import { openDevBackend } from "../src/dev/backend.js";
 import { defineHandler, Registry } from "../src/task/index.js";
 import { Worker } from "../src/worker/index.js";
+import { runIfMain } from "./run-main.js";
 
 /** Runs the example; every line goes to `out` and is returned. */
 export async function main(out: (line: string) => void = console.log): Promise<string[]> {
@@ -63,9 +63,4 @@ export async function main(out: (line: string) => void = console.log): Promise<s
   return lines;
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
-}
+runIfMain(import.meta.url, () => main());

@@ -8,11 +8,11 @@
  * @module
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { pathToFileURL } from "node:url";
 import { Client } from "../src/client/index.js";
 import { openDevBackend } from "../src/dev/backend.js";
 import { defineHandler, Registry } from "../src/task/index.js";
 import { Worker } from "../src/worker/index.js";
+import { runIfMain } from "./run-main.js";
 
 const TASKS = 10;
 
@@ -52,9 +52,4 @@ export async function main(out: (line: string) => void = console.log): Promise<s
   return lines;
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
-}
+runIfMain(import.meta.url, () => main());

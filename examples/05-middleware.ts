@@ -9,12 +9,12 @@
  * @module
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { pathToFileURL } from "node:url";
 import type { LogFields, Logger } from "../src/broker/index.js";
 import { Client } from "../src/client/index.js";
 import { openDevBackend } from "../src/dev/backend.js";
 import { defineHandler, Registry, toTaskError } from "../src/task/index.js";
 import { log, Worker, type Middleware } from "../src/worker/index.js";
+import { runIfMain } from "./run-main.js";
 
 /** The handler: honours its signal, so a deadline or shutdown interrupts the wait. */
 export const slowProcess = defineHandler("main.SlowProcess", async (ctx, item: string) => {
@@ -77,9 +77,4 @@ export async function main(out: (line: string) => void = console.log): Promise<s
   return lines;
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
-}
+runIfMain(import.meta.url, () => main());
