@@ -9,7 +9,9 @@ import type { RetryPolicy, RetryPolicyOptions } from "../task/retry.js";
 export interface ClientOptions {
   /**
    * This client's id: responses come back on `RESP.<clientId>.<taskId>` through the durable
-   * `ebind-resp-<clientId>`. Letters, digits, `_` and `-` only. @default a random UUID
+   * `ebind-resp-<clientId>`. Letters, digits, `_` and `-` only. Must be unique among live clients:
+   * two clients with one id share the durable, and each would receive half of the other's
+   * responses. @default a random UUID
    */
   readonly clientId?: string | undefined;
   /** Where the client logs. @default consoleLogger("warn") */
