@@ -42,7 +42,7 @@ export interface StreamState {
 export interface ConsumerSpec {
   /** Durable name, shared by every process that consumes with it (load balancing). */
   readonly durable: string;
-  /** One subject filter (nats-server 2.9 has no multi-filter consumers). */
+  /** One subject filter (nats-server 2.9 has no multi-filter consumers); `""` for every subject of the stream. */
   readonly filterSubject: string;
   /** Time a delivery may stay unacknowledged before it is redelivered. */
   readonly ackWaitMs: number;

@@ -13,12 +13,14 @@ const CONSUMER_NOT_FOUND = 10014;
 function toConfig(spec: ConsumerSpec): Partial<ConsumerConfig> {
   const config: Partial<ConsumerConfig> = {
     durable_name: spec.durable,
-    filter_subject: spec.filterSubject,
     ack_policy: AckPolicy.Explicit,
     ack_wait: nanos(spec.ackWaitMs),
     max_deliver: spec.maxDeliver,
     deliver_policy: spec.deliverPolicy === "new" ? DeliverPolicy.New : DeliverPolicy.All,
   };
+  // An empty filter means the whole stream: send none (an empty one makes the client build the
+  // create subject `…CREATE.<stream>.<durable>.`, which nothing answers).
+  if (spec.filterSubject !== "") config.filter_subject = spec.filterSubject;
   if (spec.maxAckPending !== undefined) config.max_ack_pending = spec.maxAckPending;
   if (spec.inactiveThresholdMs !== undefined) config.inactive_threshold = nanos(spec.inactiveThresholdMs);
   return config;

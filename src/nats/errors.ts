@@ -9,6 +9,14 @@ import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { errors as coreErrors } from "@nats-io/transport-node";
 import { EbindError } from "../task/errors.js";
 
+/**
+ * API codes for a stream or consumer configuration the server refuses: retrying cannot help.
+ * 10065 subjects overlap another stream; 10052 invalid stream config (e.g. a duplicate window over
+ * the max age); 10093 filter outside the stream's subjects; 10101 work queue needs deliver all;
+ * 10099 second unfiltered work-queue consumer; 10100 overlapping work-queue filters.
+ */
+const CONFIG_REFUSED: ReadonlySet<number> = new Set([10052, 10065, 10093, 10099, 10100, 10101]);
+
 /** True for errors worth retrying after a pause: no responders (leader election) and timeouts. */
 export function isTransient(err: unknown): boolean {
   return causeChain(err).some(
@@ -37,6 +45,9 @@ export function mapNatsError(err: unknown, context: string): EbindError {
   }
   if (code === JetStreamApiCodes.StreamWrongLastSequence) {
     return new EbindError("conflict", `${context}: ${message}`, { cause: err });
+  }
+  if (code !== undefined && CONFIG_REFUSED.has(code)) {
+    return new EbindError("invalid_argument", `${context}: ${message}`, { cause: err });
   }
   if (hasCause(err, coreErrors.ClosedConnectionError)) {
     return new EbindError("closed", `${context}: connection closed`, { cause: err });

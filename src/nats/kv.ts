@@ -6,6 +6,7 @@
 import { Kvm, KvWatchInclude, type KV, type KvEntry as NatsKvEntry } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { KvBucket, KvEntry, KvOptions, KvWatchOptions } from "../broker/port.js";
+import { EbindError } from "../task/errors.js";
 import { mapNatsError } from "./errors.js";
 
 function toEntry(e: NatsKvEntry): KvEntry {
@@ -36,6 +37,10 @@ class NatsKvBucket implements KvBucket {
   }
 
   async update(key: string, value: Uint8Array, expectedRevision: number): Promise<number> {
+    if (!Number.isInteger(expectedRevision) || expectedRevision <= 0) {
+      // The client would throw a plain Error("version must be greater than 0"): say it as ours.
+      throw new EbindError("invalid_argument", `kv ${this.name} update ${key}: expectedRevision must be an integer > 0, got ${expectedRevision}`);
+    }
     try {
       return await this.kv.update(key, value, expectedRevision);
     } catch (err) {

@@ -28,7 +28,8 @@ export async function deleteMessage(jsm: JetStreamManager, stream: string, seq: 
   try {
     return await jsm.streams.deleteMessage(stream, seq, false);
   } catch (err) {
-    if (apiCode(err) === NO_MESSAGE_FOUND || /no message found/i.test((err as Error).message)) return false;
+    // 2.9 answers a missing sequence with "sequence N not found" (code 10043 here), not 10037.
+    if (apiCode(err) === NO_MESSAGE_FOUND || /no message found|sequence \d+ not found/i.test((err as Error).message)) return false;
     throw mapNatsError(err, `delete ${stream} seq ${seq}`);
   }
 }
