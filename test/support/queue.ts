@@ -6,10 +6,9 @@
 import { afterEach } from "vitest";
 import { ensureStreams, silentLogger, type Broker } from "../../src/broker/index.js";
 import { Client } from "../../src/client/index.js";
-import { connectNats } from "../../src/nats/index.js";
 import { Registry } from "../../src/task/index.js";
 import { Worker, type WorkerOptions } from "../../src/worker/index.js";
-import type { NatsNode } from "../../src/embed/index.js";
+import type { BackendUnderTest } from "./backends.js";
 
 /** One test's world: created fresh per test, torn down in afterEach. */
 export interface QueueEnv {
@@ -21,16 +20,17 @@ export interface QueueEnv {
 }
 
 /**
- * Returns a function that builds a {@link QueueEnv} on the node; everything it made is closed after
- * the test. Each env purges the task-queue streams first so tests do not see each other's messages.
+ * Returns a function that builds a {@link QueueEnv} on the backend; everything it made is closed
+ * after the test. Each env purges the task-queue streams first so tests do not see each other's
+ * messages (a NATS node is shared by the tests of a file).
  */
-export function useQueueEnv(node: () => NatsNode): () => Promise<QueueEnv> {
+export function useQueueEnv(backend: BackendUnderTest): () => Promise<QueueEnv> {
   const cleanups: Array<() => Promise<unknown>> = [];
   afterEach(async () => {
     while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
   });
   return async () => {
-    const broker = await connectNats({ servers: node().url });
+    const broker = await backend.open();
     cleanups.push(() => broker.close());
     await ensureStreams(broker);
     for (const s of ["EBIND_TASKS", "EBIND_RESP", "EBIND_DLQ"]) await broker.purgeStream(s);

@@ -8,7 +8,7 @@ import { TASK_STREAM } from "../../../src/broker/index.js";
 import { Client } from "../../../src/client/index.js";
 import { defineHandler, EbindError, TaskError, taskRef, type HandlerContext } from "../../../src/task/index.js";
 import { Worker } from "../../../src/worker/index.js";
-import { describeNats, useNatsNode } from "../../support/nats.js";
+import { describeBackends } from "../../support/backends.js";
 import { useQueueEnv } from "../../support/queue.js";
 
 const takesAnything = defineHandler("test.takesAnything", async (_ctx, _value: unknown) => "ok");
@@ -24,9 +24,8 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
   return err as Error;
 }
 
-describeNats("task queue: bad input", () => {
-  const node = useNatsNode();
-  const env = useQueueEnv(node);
+describeBackends("task queue: bad input", (backend) => {
+  const env = useQueueEnv(backend);
 
   it("arguments JSON cannot carry fail at enqueue with arg_type naming the path; nothing is published", async () => {
     const { broker, client } = await env();

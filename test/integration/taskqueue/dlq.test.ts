@@ -5,13 +5,12 @@ import { expect, it } from "vitest";
 import { DLQ_STREAM, TASK_STREAM } from "../../../src/broker/index.js";
 import { getDeadLetter, listDeadLetters, purgeDeadLetters, requeueDeadLetter } from "../../../src/dlq/index.js";
 import { decodeTask, defineHandler, EbindError } from "../../../src/task/index.js";
-import { describeNats, useNatsNode } from "../../support/nats.js";
+import { describeBackends } from "../../support/backends.js";
 import { eventually, expectEmpty, useQueueEnv } from "../../support/queue.js";
 import { echo } from "../../support/handlers/common.js";
 
-describeNats("task queue: dead letters", () => {
-  const node = useNatsNode();
-  const env = useQueueEnv(node);
+describeBackends("task queue: dead letters", (backend) => {
+  const env = useQueueEnv(backend);
 
   it("a terminal failure's entry keeps the message; requeue runs the task again and deletes the entry (§7.42, §7.44)", async () => {
     const { broker, registry, client, startWorker } = await env();

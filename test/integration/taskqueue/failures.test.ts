@@ -6,7 +6,7 @@ import { expect, it } from "vitest";
 import { DLQ_STREAM } from "../../../src/broker/index.js";
 import { listDeadLetters } from "../../../src/dlq/index.js";
 import { defineHandler, ErrKind, TaskError } from "../../../src/task/index.js";
-import { describeNats, useNatsNode } from "../../support/nats.js";
+import { describeBackends } from "../../support/backends.js";
 import { eventually, expectEmpty, useQueueEnv } from "../../support/queue.js";
 import { nonRetryable } from "../../support/handlers/common.js";
 
@@ -19,9 +19,8 @@ async function failure(p: Promise<unknown>): Promise<TaskError> {
   return err as TaskError;
 }
 
-describeNats("task queue: failures, retries, dead letters", () => {
-  const node = useNatsNode();
-  const env = useQueueEnv(node);
+describeBackends("task queue: failures, retries, dead letters", (backend) => {
+  const env = useQueueEnv(backend);
 
   it("a handler that throws a non-Error fails with kind panic and is dead-lettered (§7.16)", async () => {
     const { broker, registry, client, startWorker } = await env();

@@ -8,7 +8,7 @@ import type { LogFields, Logger } from "../../../src/broker/index.js";
 import type { TaskError} from "../../../src/task/index.js";
 import { defineHandler, type Task } from "../../../src/task/index.js";
 import { log, metrics, type Middleware, type StepHook } from "../../../src/worker/index.js";
-import { describeNats, useNatsNode } from "../../support/nats.js";
+import { describeBackends } from "../../support/backends.js";
 import { eventually, expectEmpty, useQueueEnv } from "../../support/queue.js";
 import { echo, nonRetryable, slow } from "../../support/handlers/common.js";
 
@@ -28,9 +28,8 @@ class CountingHook implements StepHook {
   }
 }
 
-describeNats("task queue: hook, middleware, shutdown", () => {
-  const node = useNatsNode();
-  const env = useQueueEnv(node);
+describeBackends("task queue: hook, middleware, shutdown", (backend) => {
+  const env = useQueueEnv(backend);
 
   it("the step hook sees one done for a success and one failed for a terminal failure, none for retries (§7.37)", async () => {
     const { registry, client, startWorker } = await env();

@@ -3,6 +3,7 @@
  * and completes elsewhere; 2,000 tasks over three worker processes all resolve correctly.
  */
 import { expect, it } from "vitest";
+import { connectNats } from "../../../src/nats/index.js";
 import { describeNats, useNatsNode } from "../../support/nats.js";
 import { useQueueEnv } from "../../support/queue.js";
 import { useWorkerProcesses } from "../../support/processes.js";
@@ -10,7 +11,7 @@ import { slow, square } from "../../support/handlers/common.js";
 
 describeNats("task queue: worker processes", () => {
   const node = useNatsNode();
-  const env = useQueueEnv(node);
+  const env = useQueueEnv({ name: "nats", open: () => connectNats({ servers: node().url }) });
   const startProcess = useWorkerProcesses();
 
   it("a worker killed with SIGKILL mid-task: the task is redelivered after the ack wait and its future resolves", async () => {

@@ -3,13 +3,14 @@
  * after the restart all complete.
  */
 import { expect, it } from "vitest";
+import { connectNats } from "../../../src/nats/index.js";
 import { describeNats, useNatsNode } from "../../support/nats.js";
 import { useQueueEnv } from "../../support/queue.js";
 import { slow, square } from "../../support/handlers/common.js";
 
 describeNats("task queue: server restart", () => {
   const node = useNatsNode();
-  const env = useQueueEnv(node);
+  const env = useQueueEnv({ name: "nats", open: () => connectNats({ servers: node().url }) });
 
   it("tasks enqueued before and after a server restart all resolve", async () => {
     const { registry, client, startWorker } = await env();

@@ -2,17 +2,17 @@
  * Task queue end to end on a real nats-server: reference §7 items 14, 15, 24–29, 33, 36.
  */
 import { expect, it } from "vitest";
-import { connectNats } from "../../../src/nats/index.js";
+import { memoryBroker } from "../../../src/memory/index.js";
+import { Worker } from "../../../src/worker/index.js";
 import { Client } from "../../../src/client/index.js";
-import { decodeTask, defineHandler, ErrKind, TaskError, taskRef, withName, alias, type HandlerContext } from "../../../src/task/index.js";
+import { decodeTask, defineHandler, ErrKind, Registry, TaskError, taskRef, withName, alias, type HandlerContext } from "../../../src/task/index.js";
 import { TASK_STREAM } from "../../../src/broker/index.js";
-import { describeNats, useNatsNode } from "../../support/nats.js";
+import { describeBackends } from "../../support/backends.js";
 import { eventually, useQueueEnv } from "../../support/queue.js";
 import { add, echo } from "../../support/handlers/common.js";
 
-describeNats("task queue: round trips", () => {
-  const node = useNatsNode();
-  const env = useQueueEnv(node);
+describeBackends("task queue: round trips", (backend) => {
+  const env = useQueueEnv(backend);
 
   it("enqueue(echo, 'hello') resolves to 'echo:hello' (§7.14)", async () => {
     const { registry, client, startWorker } = await env();
@@ -73,16 +73,11 @@ describeNats("task queue: round trips", () => {
     expect(client.pending).toBe(0);
   });
 
-  it("Client.create fails clearly when EBIND_RESP is missing (§7.27)", async () => {
-    const broker = await connectNats({ servers: node().url });
-    try {
-      // A fresh account-free check: delete the response stream's capture by using a stream-less subject prefix.
-      const jsm = (broker as unknown as { jsm: { streams: { delete(n: string): Promise<boolean> } } }).jsm;
-      await jsm.streams.delete("EBIND_RESP");
-      await expect(Client.create(broker)).rejects.toThrow('client: response stream "EBIND_RESP" missing (call ensureStreams first)');
-    } finally {
-      await broker.close();
-    }
+  it("Client.create and Worker.start fail clearly when the streams are missing (§7.27)", async () => {
+    const bare = memoryBroker(); // a broker on which ensureStreams never ran
+    await expect(Client.create(bare)).rejects.toThrow('client: response stream "EBIND_RESP" missing (call ensureStreams first)');
+    await expect(Worker.start(bare, new Registry())).rejects.toThrow('worker: task stream "EBIND_TASKS" missing (call ensureStreams first)');
+    await bare.close();
   });
 
   it("each client has its own durable ebind-resp-<id>; responses nobody waits for are acked (§7.28)", async () => {

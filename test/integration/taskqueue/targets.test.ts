@@ -4,14 +4,13 @@
 import { expect, it } from "vitest";
 import { TASK_STREAM } from "../../../src/broker/index.js";
 import { claimsFunc } from "../../../src/worker/index.js";
-import { describeNats, useNatsNode } from "../../support/nats.js";
+import { describeBackends } from "../../support/backends.js";
 import { expectEmpty, useQueueEnv } from "../../support/queue.js";
 import { whoAmI } from "../../support/handlers/common.js";
 import { Registry } from "../../../src/task/index.js";
 
-describeNats("task queue: targets and claims", () => {
-  const node = useNatsNode();
-  const env = useQueueEnv(node);
+describeBackends("task queue: targets and claims", (backend) => {
+  const env = useQueueEnv(backend);
 
   it("a task targeted at 'primary' is published on TASKS_TARGET.cHJpbWFyeQ.<name> and runs only on a worker claiming it (§7.30)", async () => {
     const { broker, registry, client, startWorker } = await env();
