@@ -72,6 +72,10 @@ export type { Broker, StreamOptions, Logger, LogFields, KvBucket, KvEntry, Deliv
 
 // Backends
 export { connectNats, NatsBroker } from "./nats/index.js";
+export { memoryBroker, MemoryBroker } from "./memory/index.js";
+export type { MemoryBrokerOptions } from "./memory/index.js";
+export { ManualClock, systemClock } from "./broker/index.js";
+export type { Clock } from "./broker/index.js";
 export type { NatsConnectOptions } from "./nats/index.js";
 export { startNode, startCluster, findNatsServer } from "./embed/index.js";
 export type { NatsNode, NodeOptions, NatsCluster, ClusterOptions } from "./embed/index.js";

@@ -169,6 +169,12 @@ export interface Broker {
   streamState(name: string): Promise<StreamState | null>;
   /** Creates the durable consumer or updates its configuration; throws code `not_found` if the stream is missing. */
   ensureConsumer(stream: string, spec: ConsumerSpec): Promise<void>;
+  /**
+   * The configuration of an existing durable as the server holds it, or `null` if there is none.
+   * Other processes may have created it with other settings: read it before relying on them.
+   * @throws EbindError `not_found` when the stream is missing.
+   */
+  consumerSpec(stream: string, durable: string): Promise<ConsumerSpec | null>;
   /** Deletes a consumer; false if it did not exist. */
   deleteConsumer(stream: string, durable: string): Promise<boolean>;
   /** Publishes into the stream that captures `subject`; throws code `not_found` when none does. */

@@ -26,6 +26,13 @@ export const DLQ_PREFIX = "DLQ.";
 /** The durable shared by all workers for untargeted tasks (reference §2.3). */
 export const DEFAULT_WORKER_DURABLE = "ebind-worker";
 
+/**
+ * Bytes of the server's max payload kept free in every task, so that its dead-letter entry (the
+ * task plus an error of at most 8 KiB and a few fields) always fits: a task whose outcome could not
+ * be recorded would otherwise run again forever.
+ */
+export const DLQ_HEADROOM_BYTES = 16 * 1024;
+
 /** `TASKS.<name>`. */
 export function taskSubject(name: string): string {
   return TASK_PREFIX + name;

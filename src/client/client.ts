@@ -13,7 +13,7 @@ import type { Logger } from "../broker/logger.js";
 import { consoleLogger } from "../broker/logger.js";
 import type { Broker, ConsumerSpec, Delivery } from "../broker/port.js";
 import { ConsumeLoop } from "../broker/consume-loop.js";
-import { RESPONSE_STREAM, responseDurable, responseSubject, taskPublishSubject } from "../broker/topology.js";
+import { DLQ_HEADROOM_BYTES, RESPONSE_STREAM, responseDurable, responseSubject, taskPublishSubject } from "../broker/topology.js";
 import { decodeResponse, encodeTask } from "../task/codec.js";
 import type { Task, TaskResponse } from "../task/envelope.js";
 import { EbindError, TaskError } from "../task/errors.js";
@@ -61,6 +61,10 @@ export class Client {
    */
   static async create(broker: Broker, options: ClientOptions = {}): Promise<Client> {
     const client = new Client(broker, options);
+    const inactive = options.inactiveThresholdMs ?? DEFAULT_RESPONSE_INACTIVE_MS;
+    if (typeof inactive !== "number" || !Number.isFinite(inactive) || inactive < 1000) {
+      throw new EbindError("invalid_argument", `client.inactiveThresholdMs must be a number of ms ≥ 1000, got ${String(inactive)}`);
+    }
     if ((await broker.streamState(RESPONSE_STREAM)) === null) {
       throw new EbindError("not_found", `client: response stream "${RESPONSE_STREAM}" missing (call ensureStreams first)`);
     }
@@ -70,7 +74,7 @@ export class Client {
       ackWaitMs: 30_000,
       maxDeliver: -1,
       deliverPolicy: "new",
-      inactiveThresholdMs: options.inactiveThresholdMs ?? DEFAULT_RESPONSE_INACTIVE_MS,
+      inactiveThresholdMs: inactive,
     };
     await broker.ensureConsumer(RESPONSE_STREAM, spec);
     client.#loop = new ConsumeLoop({
@@ -193,10 +197,12 @@ export class Client {
   async #publish(task: Task, options: EnqueueOptions): Promise<void> {
     if (this.#closed) throw new EbindError("closed", "ebind: client closed");
     const body = utf8.encode(encodeTask(task));
-    if (body.length > this.broker.maxPayloadBytes) {
+    const limit = this.broker.maxPayloadBytes - DLQ_HEADROOM_BYTES;
+    if (body.length > limit) {
       throw new EbindError(
         "payload_too_large",
-        `ebind: enqueue ${task.name}: task of ${body.length} bytes exceeds the server's max payload of ${this.broker.maxPayloadBytes} bytes`,
+        `ebind: enqueue ${task.name}: task of ${body.length} bytes exceeds the largest task this server carries, ${limit} bytes ` +
+          `(its max payload of ${this.broker.maxPayloadBytes} bytes less ${DLQ_HEADROOM_BYTES} kept for the dead-letter entry)`,
       );
     }
     try {

@@ -39,8 +39,8 @@ export class Future<R> {
    * The handler's result, decoded from JSON (and validated by the handler's result schema, if it
    * declared one).
    * @throws TaskError the task's terminal failure, with its kind, message and retryable flag.
-   * @throws EbindError `closed` if the client closed first, `timeout` / `AbortError` per {@link AwaitOptions},
-   *   `invalid_argument` if the result fails the declared schema.
+   * @throws EbindError `closed` if the client closed first, `timeout` / the signal's reason per
+   *   {@link AwaitOptions}, `invalid_argument` for a bad `timeoutMs` or a result that fails the declared schema.
    */
   async result(options: AwaitOptions = {}): Promise<R> {
     const raw = await this.resultRaw(options);
@@ -79,6 +79,9 @@ export class Future<R> {
 
   #wait(options: AwaitOptions): Promise<TaskResponse> {
     const { signal, timeoutMs } = options;
+    if (timeoutMs !== undefined && (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs < 0)) {
+      return Promise.reject(new EbindError("invalid_argument", `task ${this.id} (${this.name}): timeoutMs must be a finite number of ms ≥ 0, got ${String(timeoutMs)}`));
+    }
     if (!signal && timeoutMs === undefined) return this.response;
     return new Promise<TaskResponse>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;

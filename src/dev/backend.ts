@@ -1,19 +1,19 @@
 /**
  * Choosing a backend the way tools and examples do (DESIGN.md §5): `NATS_URL` (or an explicit URL)
- * → that deployment; otherwise an embedded `nats-server` when one is installed. The choice is said
- * on stderr. The in-process memory backend joins as the last fallback with issue 3.
+ * → that deployment; otherwise an embedded `nats-server` when one is installed; otherwise the
+ * in-process memory backend. The choice is said on stderr.
  * @module
  */
 import { ensureStreams, type Broker, type StreamOptions } from "../broker/index.js";
-import { findNatsServer, startNode, type NatsNode } from "../embed/index.js";
+import { findNatsServer, requireNatsServer, startNode, type NatsNode } from "../embed/index.js";
+import { memoryBroker } from "../memory/index.js";
 import { connectNats } from "../nats/index.js";
-import { EbindError } from "../task/errors.js";
 
 /** A running backend and how to stop it. */
 export interface DevBackend {
   readonly broker: Broker;
-  /** `"nats"` (an existing deployment) or `"embedded"` (a child `nats-server`). */
-  readonly kind: "nats" | "embedded";
+  /** `"nats"` (an existing deployment), `"embedded"` (a child `nats-server`) or `"memory"` (in process). */
+  readonly kind: "nats" | "embedded" | "memory";
   /** Where it runs, for messages: a URL. */
   readonly description: string;
   /** Closes the connection and stops an embedded node; idempotent. */
@@ -26,6 +26,8 @@ export interface DevBackendOptions {
   readonly url?: string | undefined;
   /** Do not read `NATS_URL` (tests that must run on their own server). @default false */
   readonly ignoreEnv?: boolean | undefined;
+  /** Never fall back to the memory backend: fail when there is neither a URL nor `nats-server`. @default false */
+  readonly requireNats?: boolean | undefined;
   /** Store directory of an embedded node (kept, so a run can resume); default: a temporary one. */
   readonly storeDir?: string | undefined;
   /** Stream options for `ensureStreams`. */
@@ -36,8 +38,8 @@ export interface DevBackendOptions {
 
 /**
  * Opens the backend and makes sure the task-queue streams exist.
- * @throws EbindError `unavailable` when the URL cannot be reached; `not_found` when no URL is given
- *   and `nats-server` is not installed (the message says how to install it).
+ * @throws EbindError `unavailable` when the URL cannot be reached; `not_found` with `requireNats`
+ *   when no URL is given and `nats-server` is not installed (the message says how to install it).
  */
 export async function openDevBackend(options: DevBackendOptions = {}): Promise<DevBackend> {
   const report = options.report ?? ((line: string) => process.stderr.write(line + "\n"));
@@ -48,13 +50,14 @@ export async function openDevBackend(options: DevBackendOptions = {}): Promise<D
   if (url) {
     kind = "nats";
     servers = url;
+  } else if (!findNatsServer()) {
+    if (options.requireNats) requireNatsServer(); // throws, saying how to install it
+    const broker = memoryBroker();
+    await ensureStreams(broker, options.streams);
+    const description = "in-process memory backend (nats-server not found: install it, or set NATS_URL, for a real JetStream)";
+    report(`ebind: backend: ${description}`);
+    return { broker, kind: "memory", description, close: () => broker.close() };
   } else {
-    if (!findNatsServer()) {
-      throw new EbindError(
-        "not_found",
-        "no NATS_URL given and nats-server is not installed: set NATS_URL, or install nats-server (apt-get install nats-server, or set NATS_SERVER_BIN)",
-      );
-    }
     node = await startNode(options.storeDir === undefined ? {} : { storeDir: options.storeDir });
     kind = "embedded";
     servers = node.url;

@@ -3,7 +3,6 @@
  * and purge. Entries are stream messages of `EBIND_DLQ`, addressed by sequence number.
  * @module
  */
-import { randomUUID } from "node:crypto";
 import type { Broker, StoredMessage } from "../broker/port.js";
 import { DLQ_STREAM, taskPublishSubject } from "../broker/topology.js";
 import { decodeDlqEntry, encodeTask } from "../task/codec.js";
@@ -83,21 +82,41 @@ export async function getDeadLetter(broker: Broker, seq: number): Promise<DeadLe
   return toDeadLetter(msg);
 }
 
+/** Options of {@link requeueDeadLetter}. */
+export interface RequeueOptions {
+  /**
+   * A new deadline for the task, or `null` to remove it. By default the original deadline is kept,
+   * so a task whose deadline has passed fails again at once with kind `deadline`.
+   */
+  readonly deadline?: Date | null | undefined;
+}
+
 /**
  * Publishes the entry's task again and deletes the entry (reference §1.5 `Requeue`). The task keeps
- * its id, name, payload, target, policy, DAG ids, reply subject, deadline and trace context; its
- * attempt is reset to 0, `enqueued_at` set to now and `worker_id` cleared. It is published with a
- * fresh message id so the dedupe window cannot swallow it; a duplicate report is an error.
- * @throws EbindError `not_found` for a missing entry; `invalid_argument` for an entry that holds no
- *   decodable task (an undecodable envelope, which cannot be requeued).
+ * its id, name, payload, target, policy, DAG ids, reply subject, deadline (see {@link RequeueOptions})
+ * and trace context; its attempt is reset to 0, `enqueued_at` set to now and `worker_id` cleared.
+ *
+ * The message id is derived from the entry (`ebind-requeue:<seq>:<dead-lettered time>`), not from the
+ * task id, so the task's own dedupe window cannot swallow it, while two requeues of the same entry
+ * racing each other store the task once: the loser gets `conflict`.
+ * @throws EbindError `not_found` for a missing entry; `conflict` when the entry was requeued already;
+ *   `invalid_argument` for an entry that holds no decodable task, or a bad deadline.
  */
-export async function requeueDeadLetter(broker: Broker, seq: number): Promise<Requeued> {
+export async function requeueDeadLetter(broker: Broker, seq: number, options: RequeueOptions = {}): Promise<Requeued> {
   const letter = await getDeadLetter(broker, seq);
   if (!letter.entry) throw new EbindError("invalid_argument", `dlq: entry ${seq} cannot be requeued: ${letter.decodeError ?? "no entry"}`);
   const original = letter.entry.task;
-  const task: Task = { ...original, attempt: 0, enqueuedAt: new Date(), workerId: undefined };
-  const ack = await broker.publish(taskPublishSubject(task.name, task.target), utf8.encode(encodeTask(task)), { msgId: randomUUID() });
-  if (ack.duplicate) throw new EbindError("conflict", `dlq: requeue of entry ${seq} was reported as a duplicate; the entry was kept`);
+  let deadline = original.deadline;
+  if (options.deadline !== undefined) {
+    if (options.deadline !== null && (!(options.deadline instanceof Date) || Number.isNaN(options.deadline.getTime()))) {
+      throw new EbindError("invalid_argument", "dlq: requeue deadline must be a valid Date or null");
+    }
+    deadline = options.deadline ?? undefined;
+  }
+  const task: Task = { ...original, attempt: 0, enqueuedAt: new Date(), workerId: undefined, deadline };
+  const msgId = `ebind-requeue:${seq}:${letter.entry.deadLetteredAt.getTime()}`;
+  const ack = await broker.publish(taskPublishSubject(task.name, task.target), utf8.encode(encodeTask(task)), { msgId });
+  if (ack.duplicate) throw new EbindError("conflict", `dlq: entry ${seq} was already requeued (as task seq ${ack.seq})`);
   if (!(await broker.deleteMessage(DLQ_STREAM, seq))) {
     throw new EbindError("not_found", `dlq: entry ${seq} was requeued as task seq ${ack.seq} but had already been removed`);
   }

@@ -160,6 +160,12 @@ export class MemoryBroker implements Broker {
   }
 
   /** Deletes the durable; its waiting pulls end with `not_found`. False when it did not exist. */
+  async consumerSpec(stream: string, durable: string): Promise<ConsumerSpec | null> {
+    this.#checkOpen();
+    const consumer = this.#stream(stream).consumers.get(durable);
+    return consumer === undefined ? null : { ...consumer.spec, deliverPolicy: consumer.spec.deliverPolicy ?? "all" };
+  }
+
   async deleteConsumer(stream: string, durable: string): Promise<boolean> {
     this.#checkOpen();
     const s = this.#streams.get(stream);

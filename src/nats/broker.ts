@@ -18,7 +18,7 @@ import type {
   StreamSpec,
   StreamState,
 } from "../broker/port.js";
-import { deleteConsumer, ensureConsumer } from "./consumers.js";
+import { consumerSpec, deleteConsumer, ensureConsumer } from "./consumers.js";
 import { openKv } from "./kv.js";
 import { deleteMessage, getMessage, purgeStream } from "./messages.js";
 import { publish } from "./publish.js";
@@ -66,6 +66,10 @@ export class NatsBroker implements Broker {
     this.#consumers.forget(stream, spec.durable);
   }
 
+  consumerSpec(stream: string, durable: string): Promise<ConsumerSpec | null> {
+    return consumerSpec(this.jsm, stream, durable);
+  }
+
   async deleteConsumer(stream: string, durable: string): Promise<boolean> {
     this.#consumers.forget(stream, durable);
     return deleteConsumer(this.jsm, stream, durable);
@@ -95,9 +99,22 @@ export class NatsBroker implements Broker {
     return openKv(this.connection, bucket, options);
   }
 
-  /** Drains the connection if this broker opened it; idempotent. */
+  /**
+   * Drains the connection if this broker opened it (pending acks and publishes are flushed); when
+   * draining fails, as it does while the server is unreachable, the connection is closed outright so
+   * no reconnect timer keeps the process alive. Idempotent.
+   */
   close(): Promise<void> {
-    this.#closed ??= this.ownsConnection && !this.connection.isClosed() ? this.connection.drain().catch(() => undefined) : Promise.resolve();
+    this.#closed ??= this.#shutdown();
     return this.#closed;
+  }
+
+  async #shutdown(): Promise<void> {
+    if (!this.ownsConnection || this.connection.isClosed()) return;
+    try {
+      await this.connection.drain();
+    } catch {
+      await this.connection.close().catch(() => undefined);
+    }
   }
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { AckPolicy, DeliverPolicy, type ConsumerConfig, type JetStreamManager } from "@nats-io/jetstream";
-import { nanos } from "@nats-io/transport-node";
+import { millis, nanos } from "@nats-io/transport-node";
 import type { ConsumerSpec } from "../broker/port.js";
 import { apiCode, mapNatsError } from "./errors.js";
 
@@ -47,6 +47,27 @@ export async function ensureConsumer(jsm: JetStreamManager, stream: string, spec
   } catch (err) {
     throw mapNatsError(err, `${exists ? "update" : "create"} consumer ${stream}/${spec.durable}`);
   }
+}
+
+/** The durable's configuration as the server holds it, or null when there is no such durable. */
+export async function consumerSpec(jsm: JetStreamManager, stream: string, durable: string): Promise<ConsumerSpec | null> {
+  let info;
+  try {
+    info = await jsm.consumers.info(stream, durable);
+  } catch (err) {
+    if (apiCode(err) === CONSUMER_NOT_FOUND) return null;
+    throw mapNatsError(err, `consumer ${stream}/${durable}`);
+  }
+  const c = info.config;
+  return {
+    durable,
+    filterSubject: c.filter_subject ?? "",
+    ackWaitMs: millis(c.ack_wait ?? 0),
+    maxDeliver: c.max_deliver ?? -1,
+    maxAckPending: c.max_ack_pending,
+    deliverPolicy: c.deliver_policy === DeliverPolicy.New ? "new" : "all",
+    inactiveThresholdMs: c.inactive_threshold ? millis(c.inactive_threshold) : undefined,
+  };
 }
 
 /** Deletes the durable; false when it did not exist. */

@@ -84,26 +84,31 @@ export async function* pull(cache: ConsumerCache, stream: string, durable: strin
     throw mapNatsError(err, `consumer ${stream}/${durable}`);
   }
   const expires = Math.max(1000, options.expiresMs);
-  let messages;
-  try {
-    messages = await consumer.fetch({
-      max_messages: Math.max(1, options.max),
-      expires,
-      idle_heartbeat: Math.min(Math.max(500, Math.floor(expires / 4)), 5000),
-    });
-  } catch (err) {
-    cache.forget(stream, durable);
-    throw mapNatsError(err, `pull ${stream}/${durable}`);
-  }
-  const onAbort = (): void => messages.stop();
+  let messages: Awaited<ReturnType<Consumer["fetch"]>> | undefined;
+  // Listen before awaiting the fetch: an abort that lands while it is being set up must end it at
+  // once, not after `expires`.
+  const onAbort = (): void => messages?.stop();
   options.signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    for await (const msg of messages) yield new NatsDelivery(msg);
-  } catch (err) {
-    cache.forget(stream, durable);
-    throw mapNatsError(err, `pull ${stream}/${durable}`);
+    try {
+      messages = await consumer.fetch({
+        max_messages: Math.max(1, options.max),
+        expires,
+        idle_heartbeat: Math.min(Math.max(500, Math.floor(expires / 4)), 5000),
+      });
+    } catch (err) {
+      cache.forget(stream, durable);
+      throw mapNatsError(err, `pull ${stream}/${durable}`);
+    }
+    if (options.signal?.aborted) return;
+    try {
+      for await (const msg of messages) yield new NatsDelivery(msg);
+    } catch (err) {
+      cache.forget(stream, durable);
+      throw mapNatsError(err, `pull ${stream}/${durable}`);
+    }
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
-    messages.stop();
+    messages?.stop();
   }
 }

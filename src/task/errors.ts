@@ -58,20 +58,25 @@ export class TaskError extends Error {
 
   /**
    * @param kind the error kind; must be a non-empty string.
-   * @param detail the human-readable message.
+   * @param detail the human-readable message (anything else is converted with `String`).
+   * @throws EbindError `invalid_argument` for an empty or non-string kind.
    * @param options `retryable` (default `true` for kind `handler`, `false` for every other kind
    *   ebind defines, `true` for kinds of your own) and an optional `cause`.
    */
   constructor(kind: string, detail: string, options: { retryable?: boolean; cause?: unknown } = {}) {
-    super(`${kind}: ${detail}`, options.cause === undefined ? undefined : { cause: options.cause });
+    if (typeof kind !== "string" || kind.length === 0) {
+      throw new EbindError("invalid_argument", `TaskError: kind must be a non-empty string, got ${JSON.stringify(kind) ?? String(kind)}`);
+    }
+    const text = typeof detail === "string" ? detail : String(detail);
+    super(`${kind}: ${text}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.kind = kind;
-    this.detail = detail;
+    this.detail = text;
     this.retryable = options.retryable ?? defaultRetryable(kind);
   }
 
-  /** Rebuilds a TaskError from its wire shape. */
+  /** Rebuilds a TaskError from its wire shape; an empty kind (which ebind never writes) reads as `handler`. */
   static fromData(data: TaskErrorData): TaskError {
-    return new TaskError(data.kind, data.message, { retryable: data.retryable });
+    return new TaskError(data.kind || ErrKind.Handler, data.message, { retryable: data.retryable });
   }
 
   /** The wire shape (§2.6.4). */
@@ -105,13 +110,32 @@ function defaultRetryable(kind: string): boolean {
  * an arbitrary value and becomes kind `panic`, not retryable, with its string form.
  */
 export function toTaskError(thrown: unknown): TaskError {
+  try {
+    return classify(thrown);
+  } catch {
+    // A thrown value whose properties throw when read: classify it without looking inside.
+    return new TaskError(ErrKind.Handler, "a value that could not be inspected was thrown", { retryable: true });
+  }
+}
+
+function classify(thrown: unknown): TaskError {
   const seen = new Set<unknown>();
   for (let e: unknown = thrown; e instanceof Error && !seen.has(e); e = e.cause) {
     seen.add(e);
     if (e instanceof TaskError) return e;
   }
-  if (thrown instanceof Error) return new TaskError(ErrKind.Handler, thrown.message, { retryable: true, cause: thrown });
+  if (thrown instanceof Error) return new TaskError(ErrKind.Handler, messageOf(thrown), { retryable: true, cause: thrown });
   return new TaskError(ErrKind.Panic, describeThrown(thrown), { retryable: false });
+}
+
+/** An error's message, even when reading it throws or it is not a string. */
+function messageOf(err: Error): string {
+  try {
+    const message: unknown = err.message;
+    return typeof message === "string" ? message : describeThrown(message);
+  } catch {
+    return `${err.name || "Error"} (its message could not be read)`;
+  }
 }
 
 function describeThrown(value: unknown): string {
@@ -119,7 +143,11 @@ function describeThrown(value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
-    return String(value);
+    try {
+      return String(value);
+    } catch {
+      return Object.prototype.toString.call(value);
+    }
   }
 }
 

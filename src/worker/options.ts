@@ -8,7 +8,7 @@ import type { Logger } from "../broker/logger.js";
 import { consoleLogger } from "../broker/logger.js";
 import { DEFAULT_WORKER_DURABLE } from "../broker/topology.js";
 import { EbindError } from "../task/errors.js";
-import { RetryPolicy, type RetryPolicyOptions } from "../task/retry.js";
+import { MAX_DELAY_MS, RetryPolicy, type RetryPolicyOptions } from "../task/retry.js";
 import { validateSubjectToken } from "../task/names.js";
 import type { ClaimProvider } from "./claims.js";
 import { staticClaims } from "./claims.js";
@@ -78,6 +78,13 @@ export interface WorkerOptions {
   readonly pullExpiresMs?: number | undefined;
   /** Consumer max ack pending (all workers together). @default 20000 */
   readonly maxAckPending?: number | undefined;
+  /**
+   * `ackWaitMs`, `maxDeliver` and `maxAckPending` belong to the durable consumer, which every worker
+   * using it shares. When the durable already exists with other values, a worker keeps them (and logs
+   * a warning), so one worker cannot change them under the others. Set this to change them for all;
+   * restart the other workers afterwards. @default false
+   */
+  readonly updateConsumer?: boolean | undefined;
 }
 
 /** {@link WorkerOptions} with every default applied. */
@@ -98,22 +105,38 @@ export interface ResolvedWorkerOptions {
   readonly logger: Logger;
   readonly pullExpiresMs: number;
   readonly maxAckPending: number;
+  readonly updateConsumer: boolean;
 }
 
 function integer(value: number | undefined, fallback: number, path: string, min: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min) {
+  if (!Number.isSafeInteger(value) || value < min) {
     throw new EbindError("invalid_argument", `worker.${path} must be an integer ≥ ${min}, got ${String(value)}`);
   }
   return value;
 }
 
+/** The longest duration a timer can hold (about 24.8 days); longer ones would fire at once. */
+const MAX_DURATION_MS = MAX_DELAY_MS;
+
 function duration(value: number | undefined, fallback: number, path: string, min = 0): number {
   if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < min) {
-    throw new EbindError("invalid_argument", `worker.${path} must be a finite number of ms ≥ ${min}, got ${String(value)}`);
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > MAX_DURATION_MS) {
+    throw new EbindError("invalid_argument", `worker.${path} must be a number of ms from ${min} to ${MAX_DURATION_MS}, got ${String(value)}`);
   }
   return value;
+}
+
+function resolveClaims(claims: WorkerOptions["claims"]): ClaimProvider | undefined {
+  if (claims === undefined) return undefined;
+  if (Array.isArray(claims)) {
+    claims.forEach((c: unknown, i) => {
+      if (typeof c !== "string") throw new EbindError("invalid_argument", `worker.claims[${i}] must be a string, got ${typeof c}`);
+    });
+    return staticClaims(...(claims as string[]));
+  }
+  if (typeof claims === "object" && claims !== null && typeof (claims as ClaimProvider).claims === "function") return claims as ClaimProvider;
+  throw new EbindError("invalid_argument", `worker.claims must be an array of strings or a ClaimProvider (an object with a claims() method), got ${typeof claims}`);
 }
 
 /**
@@ -130,14 +153,18 @@ export function resolveWorkerOptions(options: WorkerOptions = {}): ResolvedWorke
   validateSubjectToken(workerId, "worker.workerId");
   const durable = options.durable ?? DEFAULT_WORKER_DURABLE;
   validateSubjectToken(durable, "worker.durable");
-  const claims = options.claims === undefined ? undefined : Array.isArray(options.claims) ? staticClaims(...(options.claims as string[])) : (options.claims as ClaimProvider);
+  const claims = resolveClaims(options.claims);
+  const middleware = options.middleware ?? [];
+  middleware.forEach((mw: unknown, i) => {
+    if (typeof mw !== "function") throw new EbindError("invalid_argument", `worker.middleware[${i}] must be a function (next) => handler, got ${typeof mw}`);
+  });
   return Object.freeze({
     concurrency: integer(options.concurrency, DEFAULT_CONCURRENCY, "concurrency", 1),
     ackWaitMs: duration(options.ackWaitMs, DEFAULT_ACK_WAIT_MS, "ackWaitMs", 100),
     maxDeliver,
     backoffMs: Object.freeze([...backoffMs]),
     shutdownGraceMs: duration(options.shutdownGraceMs, DEFAULT_SHUTDOWN_GRACE_MS, "shutdownGraceMs"),
-    middleware: Object.freeze([...(options.middleware ?? [])]),
+    middleware: Object.freeze([...middleware]),
     stepHook: options.stepHook,
     defaultRetryPolicy: options.defaultRetryPolicy === undefined ? undefined : RetryPolicy.from(options.defaultRetryPolicy),
     workerId,
@@ -148,5 +175,6 @@ export function resolveWorkerOptions(options: WorkerOptions = {}): ResolvedWorke
     logger: options.logger ?? consoleLogger("warn"),
     pullExpiresMs: duration(options.pullExpiresMs, DEFAULT_PULL_EXPIRES_MS, "pullExpiresMs", 1000),
     maxAckPending: integer(options.maxAckPending, DEFAULT_MAX_ACK_PENDING, "maxAckPending", 1),
+    updateConsumer: options.updateConsumer === true,
   });
 }

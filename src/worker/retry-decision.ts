@@ -20,14 +20,15 @@ function policyFor(task: Task, options: ResolvedWorkerOptions): RetryPolicy | un
  * Reference §3.3, first matching row: task policy; worker default policy; `maxDeliver > 0` (retryable
  * and attempt < maxDeliver); the default policy (5 attempts). Then, whatever the row said, no retry
  * once the consumer will not redeliver (attempt ≥ maxDeliver > 0).
+ * @param maxDeliver the max deliver of the consumer the delivery came from, as the server holds it.
  */
-export function shouldRetry(task: Task, err: TaskError, attempt: number, options: ResolvedWorkerOptions): boolean {
+export function shouldRetry(task: Task, err: TaskError, attempt: number, options: ResolvedWorkerOptions, maxDeliver: number): boolean {
   const policy = policyFor(task, options);
   let retry: boolean;
   if (policy) retry = policy.shouldRetry(err, attempt);
-  else if (options.maxDeliver > 0) retry = err.retryable && attempt < options.maxDeliver;
+  else if (maxDeliver > 0) retry = err.retryable && attempt < maxDeliver;
   else retry = fallbackPolicy.shouldRetry(err, attempt);
-  if (options.maxDeliver > 0 && attempt >= options.maxDeliver) return false;
+  if (maxDeliver > 0 && attempt >= maxDeliver) return false;
   return retry;
 }
 

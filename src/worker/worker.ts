@@ -9,13 +9,7 @@
  */
 import type { Broker, ConsumerSpec, Delivery } from "../broker/port.js";
 import { ConsumeLoop } from "../broker/consume-loop.js";
-import {
-  claimDurable,
-  handlerNameFromSubject,
-  TASK_PREFIX,
-  TASK_STREAM,
-  targetedTaskFilter,
-} from "../broker/topology.js";
+import { claimDurable, TARGET_PREFIX, TASK_PREFIX, TASK_STREAM, targetedTaskFilter, targetToken } from "../broker/topology.js";
 import { decodeTask } from "../task/codec.js";
 import type { Task } from "../task/envelope.js";
 import { EbindError, ErrKind, TaskError, toTaskError } from "../task/errors.js";
@@ -24,13 +18,12 @@ import { ClaimSet } from "./claim-set.js";
 import { dispatch } from "./dispatch.js";
 import { chain, recover, type Middleware, type TaskHandler } from "./middleware.js";
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions, DEFAULT_CLAIM_CONSUMER_INACTIVE_MS } from "./options.js";
-import { publishDeadLetter, publishResponse } from "./outcomes.js";
 import { retryDelayMs, shouldRetry } from "./retry-decision.js";
+import { openTaskConsumer } from "./consumer-setup.js";
+import { Settler } from "./settle.js";
 import { Slots } from "./slots.js";
 
 type State = "new" | "running" | "draining" | "closed";
-
-const textDecoder = new TextDecoder("utf-8", { fatal: false });
 
 /** A task worker. Create and start one with {@link Worker.start}. */
 export class Worker {
@@ -46,6 +39,8 @@ export class Worker {
   /** Controllers of the handlers running now, aborted when the drain times out. */
   readonly #handlers = new Set<AbortController>();
   #heartbeat: NodeJS.Timeout | undefined;
+  #heartbeatEveryMs = Infinity;
+  readonly #settler: Settler;
   #closing: Promise<void> | undefined;
 
   /** Use {@link Worker.start}. */
@@ -58,6 +53,7 @@ export class Worker {
     this.#middleware = [...this.options.middleware];
     this.#handler = this.#buildChain();
     this.#slots = new Slots(this.options.concurrency);
+    this.#settler = new Settler(broker, this.options, this.options.logger);
     this.#claims = new ClaimSet(this.options.workerId, this.options.claims, (claim) => this.#openClaim(claim), this.options.logger);
   }
 
@@ -115,11 +111,6 @@ export class Worker {
       throw err;
     }
     this.#claims.startRefresh(this.options.claimRefreshIntervalMs);
-    const beat = Math.max(50, Math.floor(this.options.ackWaitMs / 3));
-    this.#heartbeat = setInterval(() => {
-      for (const delivery of this.#inFlight) delivery.working();
-    }, beat);
-    this.#heartbeat.unref();
   }
 
   /**
@@ -179,8 +170,9 @@ export class Worker {
     return chain([recover(), ...this.#middleware], base);
   }
 
-  async #openConsumer(spec: ConsumerSpec): Promise<void> {
-    await this.broker.ensureConsumer(TASK_STREAM, spec);
+  async #openConsumer(wanted: ConsumerSpec): Promise<void> {
+    const spec = await openTaskConsumer(this.broker, wanted, this.options.updateConsumer, this.options.logger);
+    this.#watchAckWait(spec.ackWaitMs);
     this.#loops.push(
       new ConsumeLoop({
         broker: this.broker,
@@ -188,7 +180,7 @@ export class Worker {
         consumer: spec,
         room: () => this.#slots.free,
         roomChanged: () => this.#slots.changed(),
-        onDelivery: (delivery) => this.#receive(delivery),
+        onDelivery: (delivery) => this.#receive(delivery, spec),
         onError: (err) => this.options.logger.warn("worker: pull failed; retrying", { durable: spec.durable, error: (err as Error).message }),
         pullExpiresMs: this.options.pullExpiresMs,
       }),
@@ -207,21 +199,33 @@ export class Worker {
     });
   }
 
+  /** In-progress acks go out every third of the shortest ack wait in force on this worker's consumers. */
+  #watchAckWait(ackWaitMs: number): void {
+    const every = Math.max(50, Math.floor(ackWaitMs / 3));
+    if (this.#heartbeat && every >= this.#heartbeatEveryMs) return;
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    this.#heartbeatEveryMs = every;
+    this.#heartbeat = setInterval(() => {
+      for (const delivery of this.#inFlight) delivery.working();
+    }, every);
+    this.#heartbeat.unref();
+  }
+
   /** Takes ownership of a delivery: heartbeats start now, the handler when a slot is free. */
-  #receive(delivery: Delivery): void {
+  #receive(delivery: Delivery, consumer: ConsumerSpec): void {
     if (this.#state !== "running") {
       delivery.nak();
       return;
     }
     this.#inFlight.add(delivery);
-    const job = this.#process(delivery).finally(() => {
+    const job = this.#process(delivery, consumer).finally(() => {
       this.#inFlight.delete(delivery);
       this.#running.delete(job);
     });
     this.#running.add(job);
   }
 
-  async #process(delivery: Delivery): Promise<void> {
+  async #process(delivery: Delivery, consumer: ConsumerSpec): Promise<void> {
     await this.#slots.acquire();
     let finished: Promise<void> = Promise.resolve();
     try {
@@ -229,7 +233,7 @@ export class Worker {
         delivery.nak();
         return;
       }
-      finished = (await this.#handle(delivery)).finished;
+      finished = (await this.#handle(delivery, consumer)).finished;
     } catch (err) {
       // Only a bug can land here; give the message back rather than lose it.
       this.options.logger.error("worker: unexpected error handling a delivery; nak'ing it", { subject: delivery.subject, error: (err as Error).message });
@@ -241,83 +245,52 @@ export class Worker {
   }
 
   /** Reference §3.2 steps 1–8 for one delivery; `finished` settles when the handler has returned. */
-  async #handle(delivery: Delivery): Promise<{ finished: Promise<void> }> {
+  async #handle(delivery: Delivery, consumer: ConsumerSpec): Promise<{ finished: Promise<void> }> {
     const done = { finished: Promise.resolve() };
     let decoded: Task;
     try {
       decoded = decodeTask(delivery.data);
     } catch (err) {
-      await this.#deadLetterUndecodable(delivery, toTaskError(err));
+      await this.#settler.deadLetterInvalid(delivery, toTaskError(err).detail);
+      return done;
+    }
+    const mismatch = targetMismatch(delivery.subject, decoded.target);
+    if (mismatch !== undefined) {
+      await this.#settler.deadLetterInvalid(delivery, mismatch);
       return done;
     }
     const attempt = delivery.deliveryCount;
     if (decoded.target && !this.#claims.holds(decoded.target)) {
+      // A claim this worker dropped: its consumer stays open until shutdown; give the task back.
       delivery.nak(this.options.claimRetryDelayMs);
       return done;
     }
     const task: Task = { ...decoded, attempt, workerId: this.options.workerId };
     if (task.deadline && task.deadline.getTime() <= Date.now()) {
-      await this.#fail(delivery, task, new TaskError(ErrKind.Deadline, "deadline exceeded before dispatch", { retryable: false }));
+      await this.#settler.fail(delivery, task, new TaskError(ErrKind.Deadline, "deadline exceeded before dispatch", { retryable: false }));
       return done;
     }
     const { outcome, finished } = await dispatch(this.#handler, task, this.options.workerId, this.#handlers);
-    if (outcome.ok) await this.#succeed(delivery, task, outcome.result);
-    else if (shouldRetry(task, outcome.error, attempt, this.options)) delivery.nak(retryDelayMs(task, attempt, this.options));
-    else await this.#fail(delivery, task, outcome.error);
+    const error = outcome.ok ? this.#settler.oversizedResult(task, outcome.result) : outcome.error;
+    if (error === undefined) await this.#settler.succeed(delivery, task, outcome.ok ? outcome.result : undefined);
+    else if (shouldRetry(task, error, attempt, this.options, consumer.maxDeliver)) delivery.nak(retryDelayMs(task, attempt, this.options));
+    else await this.#settler.fail(delivery, task, error);
     return { finished };
   }
+}
 
-  async #succeed(delivery: Delivery, task: Task, result: string | undefined): Promise<void> {
-    try {
-      await this.options.stepHook?.onStepDone(task, result);
-      await publishResponse(this.broker, task, task.attempt, { result });
-    } catch (err) {
-      this.#retryLater(delivery, task, "success could not be recorded", err);
-      return;
-    }
-    delivery.ack();
+/**
+ * Why a task's target contradicts the subject it came on, or undefined when they agree: a targeted
+ * task must arrive on `TASKS_TARGET.<b64url(target)>.…` and an untargeted one on `TASKS.…`. A
+ * contradiction would be nak'ed forever by every worker, so it is dead-lettered instead.
+ */
+function targetMismatch(subject: string, target: string | undefined): string | undefined {
+  if (subject.startsWith(TARGET_PREFIX)) {
+    const token = subject.slice(TARGET_PREFIX.length).split(".")[0];
+    if (!target) return `an untargeted task arrived on the targeted subject ${subject}`;
+    if (targetToken(target) !== token) return `target ${JSON.stringify(target)} does not match subject ${subject} (expected token ${targetToken(target)})`;
+    return undefined;
   }
-
-  async #fail(delivery: Delivery, task: Task, error: TaskError): Promise<void> {
-    try {
-      await this.options.stepHook?.onStepFailed(task, error);
-      // The DLQ entry first: a producer that sees the failed result can always find the entry.
-      await publishDeadLetter(this.broker, task, error, handlerNameFromSubject(delivery.subject) ?? task.name);
-      await publishResponse(this.broker, task, task.attempt, { error });
-    } catch (err) {
-      this.#retryLater(delivery, task, "failure could not be recorded", err);
-      return;
-    }
-    delivery.term();
-  }
-
-  #retryLater(delivery: Delivery, task: Task, what: string, err: unknown): void {
-    const delay = retryDelayMs(task, task.attempt, this.options);
-    this.options.logger.warn(`worker: ${what}; the task will run again`, { task_id: task.id, name: task.name, delay_ms: delay, error: (err as Error).message });
-    delivery.nak(delay);
-  }
-
-  /** An envelope that cannot be decoded is dead-lettered with kind `decode`, never dropped. */
-  async #deadLetterUndecodable(delivery: Delivery, error: TaskError): Promise<void> {
-    const name = handlerNameFromSubject(delivery.subject) ?? "unknown";
-    const body = textDecoder.decode(delivery.data.subarray(0, 512));
-    const detail = `undecodable task envelope on ${delivery.subject} (stream seq ${delivery.streamSeq}): ${error.detail}; body begins ${JSON.stringify(body)}`;
-    const placeholder: Task = {
-      id: delivery.msgId ?? `undecodable-${delivery.streamSeq}`,
-      name,
-      payload: "[]",
-      enqueuedAt: new Date(),
-      attempt: delivery.deliveryCount,
-      workerId: this.options.workerId,
-    };
-    try {
-      await publishDeadLetter(this.broker, placeholder, new TaskError(ErrKind.Decode, detail, { retryable: false }), name);
-    } catch (err) {
-      this.options.logger.error("worker: could not dead-letter an undecodable envelope; will retry", { subject: delivery.subject, error: (err as Error).message });
-      delivery.nak(this.options.claimRetryDelayMs);
-      return;
-    }
-    this.options.logger.warn("worker: dead-lettered an undecodable envelope", { subject: delivery.subject, seq: delivery.streamSeq });
-    delivery.term();
-  }
+  if (target) return `task targeted at ${JSON.stringify(target)} arrived on the untargeted subject ${subject}; publish it on ${TARGET_PREFIX}${targetToken(target)}.<name>`;
+  return undefined;
 }

@@ -43,6 +43,23 @@ export function describeConsumerContract(name: string, make: BackendFactory): vo
       expect((await h().broker.streamState(s))?.consumers).toBe(3);
     });
 
+    it("consumerSpec reads back what the server holds, and null for a missing durable", async () => {
+      const { name: s, root } = await h().stream("_CS", { retention: "workqueue" });
+      expect(await h().broker.consumerSpec(s, "nobody")).toBeNull();
+      await h().consumer(s, "held", { filterSubject: `${root}.a.>`, ackWaitMs: 1500, maxDeliver: 4, maxAckPending: 77 });
+      expect(await h().broker.consumerSpec(s, "held")).toMatchObject({
+        durable: "held",
+        filterSubject: `${root}.a.>`,
+        ackWaitMs: 1500,
+        maxDeliver: 4,
+        maxAckPending: 77,
+        deliverPolicy: "all",
+      });
+      await h().consumer(s, "held", { filterSubject: `${root}.a.>`, ackWaitMs: 2500, maxDeliver: -1, maxAckPending: 77 });
+      expect(await h().broker.consumerSpec(s, "held")).toMatchObject({ ackWaitMs: 2500, maxDeliver: -1 });
+      await expect(h().broker.consumerSpec(`${s}_MISSING`, "held")).rejects.toMatchObject({ code: "not_found" });
+    });
+
     it("a work-queue stream refuses a second unfiltered consumer (NATS 10099)", async () => {
       const { name: s } = await h().stream("_U", { retention: "workqueue" });
       await h().consumer(s, "all", { filterSubject: "" });

@@ -109,7 +109,7 @@ describeBackends("task queue: dead letters", (backend) => {
       expect(l.subject).toBe("DLQ.test.echo");
       expect(l.entry?.error.kind).toBe("decode");
       expect(l.entry?.error.retryable).toBe(false);
-      expect(l.entry?.error.message).toMatch(/^undecodable task envelope on TASKS\.test\.echo \(stream seq \d+\): /);
+      expect(l.entry?.error.message).toMatch(/^invalid task envelope on TASKS\.test\.echo \(stream seq \d+\): /);
     }
     expect(letters.map((l) => l.entry?.task.id).sort()).toEqual(["garbage-1", "garbage-2", "garbage-3"]);
     await expectEmpty(broker, TASK_STREAM);

@@ -28,4 +28,15 @@ describeNats("task queue: server restart", () => {
     const slowResults = await Promise.all(running.map((f) => f.result({ timeoutMs: 30_000 })));
     expect(slowResults.map((r) => r.tag)).toEqual(Array.from({ length: 40 }, (_, i) => `r${i}`));
   });
+
+  it("closing a broker while its server is down closes the connection (no reconnect timer keeps the process alive)", async () => {
+    const broker = await connectNats({ servers: node().url });
+    await node().kill("SIGKILL");
+    try {
+      await broker.close();
+      expect(broker.connection.isClosed()).toBe(true);
+    } finally {
+      await node().restart();
+    }
+  });
 });

@@ -1,0 +1,131 @@
+/**
+ * Settling a delivery once its attempt is decided (reference §3.2 steps 7–8, DESIGN.md §4): the
+ * step hook first, then the DLQ entry and the response, then ack or term. A failure to record an
+ * outcome that may pass (the server is unreachable) naks the delivery so the task runs again later;
+ * one that cannot pass (a result or an entry larger than the server accepts) is turned into
+ * something that fits, so no task loops forever and none vanishes.
+ * @module
+ */
+import type { Logger } from "../broker/logger.js";
+import type { Broker, Delivery } from "../broker/port.js";
+import { handlerNameFromSubject } from "../broker/topology.js";
+import { encodeResponse } from "../task/codec.js";
+import type { Task } from "../task/envelope.js";
+import { EbindError, ErrKind, TaskError } from "../task/errors.js";
+import type { ResolvedWorkerOptions } from "./options.js";
+import { publishDeadLetter, publishResponse } from "./outcomes.js";
+import { retryDelayMs } from "./retry-decision.js";
+
+/** Error messages longer than this many characters are cut on the wire (a DLQ entry must fit). */
+export const MAX_ERROR_DETAIL_CHARS = 8192;
+
+/** Errors that will recur however often the publish is tried again. */
+function isPermanent(err: unknown): boolean {
+  return err instanceof EbindError && (err.code === "payload_too_large" || err.code === "invalid_argument");
+}
+
+/** A TaskError whose fields are well-formed and whose message fits in a DLQ entry. */
+export function wireSafe(error: TaskError): TaskError {
+  const kind = typeof error.kind === "string" && error.kind.length > 0 ? error.kind : ErrKind.Handler;
+  let detail = typeof error.detail === "string" ? error.detail : String(error.detail);
+  if (detail.length > MAX_ERROR_DETAIL_CHARS) {
+    detail = `${detail.slice(0, MAX_ERROR_DETAIL_CHARS)}… (${detail.length - MAX_ERROR_DETAIL_CHARS} more characters cut)`;
+  }
+  if (kind === error.kind && detail === error.detail && typeof error.retryable === "boolean") return error;
+  return new TaskError(kind, detail, { retryable: error.retryable === true, cause: error });
+}
+
+/** Records outcomes for one worker. */
+export class Settler {
+  constructor(
+    private readonly broker: Broker,
+    private readonly options: ResolvedWorkerOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * A result the response cannot carry (larger than the server's max payload) fails the attempt
+   * with kind `decode` instead; otherwise undefined.
+   */
+  oversizedResult(task: Task, result: string | undefined): TaskError | undefined {
+    if (!task.replyTo || result === undefined) return undefined;
+    const bytes = Buffer.byteLength(encodeResponse({ taskId: task.id, result, attempts: task.attempt, completedAt: new Date() }));
+    if (bytes <= this.broker.maxPayloadBytes) return undefined;
+    return new TaskError(
+      ErrKind.Decode,
+      `result of ${result.length} characters makes a response of ${bytes} bytes, more than the server's max payload of ${this.broker.maxPayloadBytes} bytes`,
+      { retryable: false },
+    );
+  }
+
+  /** Success: hook, response, ack. */
+  async succeed(delivery: Delivery, task: Task, result: string | undefined): Promise<void> {
+    try {
+      await this.options.stepHook?.onStepDone(task, result);
+      await publishResponse(this.broker, task, task.attempt, { result });
+    } catch (err) {
+      this.#retryLater(delivery, task, "its success could not be recorded", err);
+      return;
+    }
+    delivery.ack();
+  }
+
+  /** Terminal failure: hook, DLQ entry (before the response, so a producer that sees one finds the other), response, term. */
+  async fail(delivery: Delivery, task: Task, failure: TaskError): Promise<void> {
+    const error = wireSafe(failure);
+    try {
+      await this.options.stepHook?.onStepFailed(task, error);
+      await this.#deadLetter(delivery, task, error);
+      await publishResponse(this.broker, task, task.attempt, { error });
+    } catch (err) {
+      this.#retryLater(delivery, task, "its failure could not be recorded", err);
+      return;
+    }
+    delivery.term();
+  }
+
+  /** The DLQ entry; a task too large to fit in one is recorded without its payload, saying so. */
+  async #deadLetter(delivery: Delivery, task: Task, error: TaskError): Promise<void> {
+    const name = handlerNameFromSubject(delivery.subject) ?? task.name;
+    try {
+      await publishDeadLetter(this.broker, task, error, name);
+    } catch (err) {
+      if (!isPermanent(err)) throw err;
+      const note = `(payload of ${task.payload.length} characters left out: the entry would exceed the server's max payload) `;
+      await publishDeadLetter(this.broker, { ...task, payload: "[]" }, new TaskError(error.kind, note + error.detail, { retryable: error.retryable }), name);
+    }
+  }
+
+  #retryLater(delivery: Delivery, task: Task, what: string, err: unknown): void {
+    const permanent = isPermanent(err);
+    const delay = permanent ? this.options.backoffMs[this.options.backoffMs.length - 1]! : retryDelayMs(task, task.attempt, this.options);
+    const fields = { task_id: task.id, name: task.name, delay_ms: delay, error: (err as Error).message };
+    if (permanent) this.logger.error(`worker: task ${task.id}: ${what} and never will as it stands; it stays in the stream`, fields);
+    else this.logger.warn(`worker: task ${task.id}: ${what}; it will run again`, fields);
+    delivery.nak(delay);
+  }
+
+  /** An envelope that cannot be decoded, or that contradicts its subject, is dead-lettered with kind `decode`. */
+  async deadLetterInvalid(delivery: Delivery, reason: string): Promise<void> {
+    const name = handlerNameFromSubject(delivery.subject) ?? "unknown";
+    const body = new TextDecoder("utf-8", { fatal: false }).decode(delivery.data.subarray(0, 512));
+    const detail = `invalid task envelope on ${delivery.subject} (stream seq ${delivery.streamSeq}): ${reason}; body begins ${JSON.stringify(body)}`;
+    const placeholder: Task = {
+      id: delivery.msgId ?? `invalid-${delivery.streamSeq}`,
+      name,
+      payload: "[]",
+      enqueuedAt: new Date(),
+      attempt: delivery.deliveryCount,
+      workerId: this.options.workerId,
+    };
+    try {
+      await publishDeadLetter(this.broker, placeholder, wireSafe(new TaskError(ErrKind.Decode, detail, { retryable: false })), name);
+    } catch (err) {
+      this.logger.error("worker: could not dead-letter an invalid envelope; will retry", { subject: delivery.subject, error: (err as Error).message });
+      delivery.nak(this.options.claimRetryDelayMs);
+      return;
+    }
+    this.logger.warn("worker: dead-lettered an invalid envelope", { subject: delivery.subject, seq: delivery.streamSeq, reason });
+    delivery.term();
+  }
+}

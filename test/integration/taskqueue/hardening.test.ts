@@ -1,0 +1,164 @@
+/**
+ * What a new user broke, pinned: outcomes that cannot be published, targets that contradict their
+ * subject, shared consumer settings, racing requeues, requeue deadlines, prompt shutdown.
+ */
+import { expect, it } from "vitest";
+import type { LogFields, Logger } from "../../../src/broker/index.js";
+import { DLQ_STREAM, TASK_STREAM } from "../../../src/broker/index.js";
+import { listDeadLetters, requeueDeadLetter } from "../../../src/dlq/index.js";
+import { memoryBroker } from "../../../src/memory/index.js";
+import { ensureStreams } from "../../../src/broker/index.js";
+import { Client } from "../../../src/client/index.js";
+import { defineHandler, encodeTask, Registry, TaskError } from "../../../src/task/index.js";
+import { Worker } from "../../../src/worker/index.js";
+import { describeBackends } from "../../support/backends.js";
+import { eventually, expectEmpty, useQueueEnv } from "../../support/queue.js";
+import { echo, slow } from "../../support/handlers/common.js";
+
+function recordingLogger(): Logger & { lines: Array<[string, string, LogFields | undefined]> } {
+  const lines: Array<[string, string, LogFields | undefined]> = [];
+  const at = (level: string) => (m: string, f?: LogFields) => void lines.push([level, m, f]);
+  return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+describeBackends("task queue: hardening", (backend) => {
+  const env = useQueueEnv(backend);
+
+  it("a result too large for a response fails the task with kind decode and dead-letters it, once", async () => {
+    const { broker, registry, client, startWorker } = await env();
+    let calls = 0;
+    const big = defineHandler("test.bigResult", async (_ctx, n: number) => {
+      calls++;
+      return "y".repeat(n);
+    });
+    registry.register(big);
+    await startWorker();
+    const err = (await (await client.enqueue(big, broker.maxPayloadBytes + 10)).result({ timeoutMs: 5000 }).catch((e: unknown) => e)) as TaskError;
+    expect(err).toBeInstanceOf(TaskError);
+    expect(err.kind).toBe("decode");
+    expect(err.detail).toMatch(/makes a response of \d+ bytes, more than the server's max payload/);
+    expect(calls).toBe(1);
+    await eventually(async () => (await listDeadLetters(broker)).length === 1, "one DLQ entry");
+    await expectEmpty(broker, TASK_STREAM);
+  });
+
+  it("an error message of a megabyte is cut to fit and the failure is recorded once", async () => {
+    const { broker, registry, client, startWorker } = await env();
+    let calls = 0;
+    const loud = defineHandler("test.loudFailure", async () => {
+      calls++;
+      throw new TaskError("invalid", "x".repeat(1_100_000), { retryable: false });
+    });
+    registry.register(loud);
+    await startWorker();
+    const err = (await (await client.enqueue(loud)).result({ timeoutMs: 5000 }).catch((e: unknown) => e)) as TaskError;
+    expect(err.kind).toBe("invalid");
+    expect(err.detail).toMatch(/… \(1091808 more characters cut\)$/);
+    expect(calls).toBe(1);
+    const [letter] = await listDeadLetters(broker);
+    expect(letter?.entry?.error.message.length).toBeLessThan(9000);
+  });
+
+  it("an untargeted subject carrying a targeted envelope (or the reverse) is dead-lettered, not nak'ed forever", async () => {
+    const { broker, registry, startWorker } = await env();
+    registry.register(echo);
+    await startWorker({ claims: ["gpu"] });
+    const task = (target?: string) =>
+      new TextEncoder().encode(encodeTask({ id: `t-${target ?? "none"}`, name: "test.echo", payload: '["x"]', enqueuedAt: new Date(), attempt: 0, target }));
+    await broker.publish("TASKS.test.echo", task("nobody-holds-this"), { msgId: "m1" });
+    await broker.publish("TASKS_TARGET.Z3B1.test.echo", task("other"), { msgId: "m2" }); // token of "gpu", envelope says "other"
+    await broker.publish("TASKS_TARGET.Z3B1.test.echo", task(undefined), { msgId: "m3" });
+    await eventually(async () => (await listDeadLetters(broker)).length === 3, "three DLQ entries");
+    const byId = new Map((await listDeadLetters(broker)).map((l) => [l.entry!.task.id, l.entry!.error.message]));
+    expect(byId.get("m1")).toMatch(/task targeted at "nobody-holds-this" arrived on the untargeted subject TASKS\.test\.echo/);
+    expect(byId.get("m2")).toMatch(/target "other" does not match subject TASKS_TARGET\.Z3B1\.test\.echo/);
+    expect(byId.get("m3")).toMatch(/an untargeted task arrived on the targeted subject TASKS_TARGET\.Z3B1\.test\.echo/);
+    await expectEmpty(broker, TASK_STREAM);
+  });
+
+  it("a worker keeps the shared consumer's settings unless told to update them", async () => {
+    const { broker, registry, startWorker } = await env();
+    registry.register(echo);
+    await startWorker({ ackWaitMs: 30_000 });
+    const logger = recordingLogger();
+    await startWorker({ ackWaitMs: 1000, logger });
+    expect((await broker.consumerSpec(TASK_STREAM, "ebind-worker"))?.ackWaitMs).toBe(30_000);
+    expect(logger.lines.some(([level, m]) => level === "warn" && m.includes("keeps its settings (this worker asked for ackWaitMs 30000 → 1000)"))).toBe(true);
+    await startWorker({ ackWaitMs: 2000, updateConsumer: true, logger });
+    expect((await broker.consumerSpec(TASK_STREAM, "ebind-worker"))?.ackWaitMs).toBe(2000);
+  });
+
+  it("two requeues of one entry racing each other run the task once", async () => {
+    const { broker, registry, client, startWorker } = await env();
+    let calls = 0;
+    let fail = true;
+    const once = defineHandler("test.requeueRace", async () => {
+      calls++;
+      if (fail) throw new TaskError("nope", "first time", { retryable: false });
+      return "ok";
+    });
+    registry.register(once);
+    await startWorker();
+    await (await client.enqueue(once)).result({ timeoutMs: 5000 }).catch(() => undefined);
+    const [letter] = await listDeadLetters(broker);
+    fail = false;
+    const outcomes = await Promise.allSettled([requeueDeadLetter(broker, letter!.seq), requeueDeadLetter(broker, letter!.seq)]);
+    expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(1);
+    await eventually(() => calls === 2, "the requeued task ran");
+    await expectEmpty(broker, TASK_STREAM);
+    expect(calls).toBe(2);
+    expect((await broker.streamState(DLQ_STREAM))?.messages).toBe(0);
+  });
+
+  it("a requeue can drop a deadline that has passed", async () => {
+    const { broker, registry, client, startWorker } = await env();
+    let calls = 0;
+    const late = defineHandler("test.late", async () => ++calls);
+    registry.register(late);
+    await startWorker();
+    const future = await client.enqueueWith(late, { deadline: new Date(Date.now() - 1) });
+    await future.result({ timeoutMs: 5000 }).catch(() => undefined);
+    const [letter] = await listDeadLetters(broker);
+    expect(letter?.entry?.error.kind).toBe("deadline");
+    await expect(requeueDeadLetter(broker, letter!.seq, { deadline: new Date(Number.NaN) })).rejects.toThrow("deadline must be a valid Date or null");
+    await requeueDeadLetter(broker, letter!.seq, { deadline: null });
+    await eventually(() => calls === 1, "the requeued task ran without its deadline");
+  });
+
+  it("closing right after starting is prompt", async () => {
+    const { broker, registry } = await env();
+    registry.register(slow);
+    const worker = await Worker.start(broker, registry, { logger: recordingLogger() });
+    const client = await Client.create(broker, { logger: recordingLogger() });
+    const t0 = Date.now();
+    await Promise.all([worker.close(), client.close()]);
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+});
+
+it("a raw task too large for its DLQ entry is recorded without its payload, saying so", async () => {
+  const broker = memoryBroker({ maxPayloadBytes: 64 * 1024 });
+  await ensureStreams(broker);
+  const registry = new Registry();
+  registry.register(defineHandler("test.rejectAll", async (_ctx, _s: string) => {
+    throw new TaskError("invalid", "no", { retryable: false });
+  }));
+  const worker = await Worker.start(broker, registry, { logger: recordingLogger() });
+  try {
+    // Published raw (the client would refuse it): the payload leaves no room for a DLQ entry.
+    const envelope = (n: number): string =>
+      encodeTask({ id: "raw-big", name: "test.rejectAll", payload: JSON.stringify(["q".repeat(n)]), enqueuedAt: new Date(), attempt: 0 });
+    const overhead = envelope(0).length;
+    const body = envelope(64 * 1024 - overhead - 10); // 10 bytes under the limit: the task fits, its DLQ entry cannot
+    expect(body.length).toBe(64 * 1024 - 10);
+    await broker.publish("TASKS.test.rejectAll", new TextEncoder().encode(body), { msgId: "raw-big" });
+    await eventually(async () => (await listDeadLetters(broker)).length === 1, "a DLQ entry");
+    const [letter] = await listDeadLetters(broker);
+    expect(letter?.entry?.task.payload).toBe("[]");
+    expect(letter?.entry?.error.message).toMatch(/^\(payload of \d+ characters left out: the entry would exceed the server's max payload\) no$/);
+    await expectEmpty(broker, TASK_STREAM);
+  } finally {
+    await worker.close();
+    await broker.close();
+  }
+});
