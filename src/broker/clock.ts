@@ -87,6 +87,13 @@ export class ManualClock implements Clock {
     this.#timers.delete(handle as ManualTimer);
   }
 
+  /** When the earliest pending timer is due (ms since the epoch), or undefined when none is set. */
+  nextDueAt(): number | undefined {
+    let at: number | undefined;
+    for (const t of this.#timers) if (at === undefined || t.at < at) at = t.at;
+    return at;
+  }
+
   /** How many timers are set and have not fired (for tests that check nothing leaks). */
   get pendingTimers(): number {
     return this.#timers.size;

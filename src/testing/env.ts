@@ -1,0 +1,178 @@
+/**
+ * A ready test environment for users' own tests (DESIGN.md §6, STYLE 22): a backend, a registry,
+ * a started worker and a client in one call, the clock under the test's control, helpers to wait
+ * for a task's outcome and to read the DLQ, and one clean teardown.
+ * @module
+ */
+import { ensureStreams, silentLogger, type Broker, type StreamOptions } from "../broker/index.js";
+import { ManualClock } from "../broker/clock.js";
+import type { ClientOptions } from "../client/index.js";
+import { Client, Future } from "../client/index.js";
+import { listDeadLetters } from "../dlq/index.js";
+import { startNode, type NatsNode } from "../embed/index.js";
+import { memoryBroker } from "../memory/index.js";
+import { connectNats } from "../nats/index.js";
+import type { DlqEntry, Task } from "../task/envelope.js";
+import type { TaskError } from "../task/errors.js";
+import { EbindError } from "../task/errors.js";
+import type { HandlerFn } from "../task/handler.js";
+import { Registry } from "../task/registry.js";
+import type { StepHook, WorkerOptions } from "../worker/index.js";
+import { Worker } from "../worker/index.js";
+
+/** Options of {@link createTestEnv}. All optional. */
+export interface TestEnvOptions {
+  /**
+   * `"memory"`: an in-process broker, no server needed, time on a {@link ManualClock}.
+   * `"nats"`: a fresh embedded `nats-server` on a random port with a temporary store (needs the
+   * binary on `PATH` or in `NATS_SERVER_BIN`), real time. @default "memory"
+   */
+  readonly backend?: "memory" | "nats" | undefined;
+  /** On memory, use real time instead of a manual clock. @default false */
+  readonly realTime?: boolean | undefined;
+  /** Handlers registered before the worker starts; more can be registered later on `registry`. */
+  readonly handlers?: readonly HandlerFn[] | undefined;
+  /** Worker options; the logger is silent unless you pass one. */
+  readonly worker?: WorkerOptions | undefined;
+  /** Client options; the logger is silent unless you pass one. */
+  readonly client?: ClientOptions | undefined;
+  /** Stream options for `ensureStreams`. */
+  readonly streams?: StreamOptions | undefined;
+}
+
+/** The terminal outcome of a task, as the worker recorded it. */
+export type TaskOutcome =
+  | { readonly taskId: string; readonly ok: true; readonly result: unknown; readonly raw: string | undefined; readonly attempts: number }
+  | { readonly taskId: string; readonly ok: false; readonly error: TaskError; readonly attempts: number };
+
+/** What {@link createTestEnv} returns. Close it (or `await using` it) at the end of the test. */
+export interface TestEnv extends AsyncDisposable {
+  readonly broker: Broker;
+  readonly registry: Registry;
+  readonly client: Client;
+  readonly worker: Worker;
+  /** The manual clock on the memory backend; undefined with real time. */
+  readonly clock: ManualClock | undefined;
+  /** The embedded node with the `"nats"` backend. */
+  readonly node: NatsNode | undefined;
+  /** Moves time on: the manual clock by `ms` (firing ack waits, nak delays…), or sleeps `ms` with real time. */
+  advance(ms: number): Promise<void>;
+  /**
+   * Waits for the terminal outcome of a task (a {@link Future} or a task id, fire-and-forget tasks
+   * included). On the manual clock it moves time through retry delays whenever the worker is idle,
+   * so a test of retries does not sleep.
+   * @param options.timeoutMs real time to wait at most. @default 10000
+   * @throws EbindError `timeout` when no outcome was recorded in time.
+   */
+  outcome(task: Future<unknown> | string, options?: { timeoutMs?: number }): Promise<TaskOutcome>;
+  /** The entries in the dead-letter queue, oldest first. */
+  deadLetters(): Promise<DlqEntry[]>;
+  /** Closes the client, the worker, the broker and the node; idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates a ready environment: a backend with the streams, a registry holding `handlers`, a started
+ * worker and a client.
+ * @throws EbindError `not_found` with `backend: "nats"` when `nats-server` is not installed.
+ * @example
+ * await using env = await createTestEnv({ handlers: [flaky] });
+ * const outcome = await env.outcome(await env.client.enqueue(flaky));
+ * expect(outcome).toMatchObject({ ok: true, attempts: 3 });
+ */
+export async function createTestEnv(options: TestEnvOptions = {}): Promise<TestEnv> {
+  const outcomes = new Map<string, TaskOutcome>();
+  const waiters = new Map<string, Array<() => void>>();
+  const record = (outcome: TaskOutcome): void => {
+    outcomes.set(outcome.taskId, outcome);
+    for (const wake of waiters.get(outcome.taskId) ?? []) wake();
+    waiters.delete(outcome.taskId);
+  };
+  const userHook = options.worker?.stepHook;
+  const hook: StepHook = {
+    async onStepDone(task: Task, raw: string | undefined) {
+      await userHook?.onStepDone(task, raw);
+      record({ taskId: task.id, ok: true, raw, result: raw === undefined ? undefined : JSON.parse(raw), attempts: task.attempt });
+    },
+    async onStepFailed(task: Task, error: TaskError) {
+      await userHook?.onStepFailed(task, error);
+      record({ taskId: task.id, ok: false, error, attempts: task.attempt });
+    },
+  };
+
+  let node: NatsNode | undefined;
+  let clock: ManualClock | undefined;
+  let broker: Broker;
+  if (options.backend === "nats") {
+    node = await startNode();
+    broker = await connectNats({ servers: node.url }).catch(async (err: unknown) => {
+      await node?.stop();
+      throw err;
+    });
+  } else {
+    clock = options.realTime ? undefined : new ManualClock(Date.now());
+    broker = memoryBroker({ clock });
+  }
+  const registry = new Registry();
+  let worker: Worker | undefined;
+  let client: Client | undefined;
+  const close = async (): Promise<void> => {
+    await client?.close().catch(() => undefined);
+    await worker?.close().catch(() => undefined);
+    await broker.close();
+    await node?.stop();
+  };
+  try {
+    await ensureStreams(broker, options.streams);
+    for (const handler of options.handlers ?? []) registry.register(handler);
+    worker = await Worker.start(broker, registry, { logger: silentLogger, ...options.worker, stepHook: hook });
+    client = await Client.create(broker, { logger: silentLogger, ...options.client });
+  } catch (err) {
+    await close();
+    throw err;
+  }
+
+  let closing: Promise<void> | undefined;
+  const env: TestEnv = {
+    broker,
+    registry,
+    client,
+    worker,
+    clock,
+    node,
+    async advance(ms) {
+      if (clock) await clock.advance(ms);
+      else await sleep(ms);
+    },
+    async outcome(task, { timeoutMs = 10_000 } = {}) {
+      const id = task instanceof Future ? task.id : task;
+      const giveUpAt = Date.now() + timeoutMs;
+      for (;;) {
+        const done = outcomes.get(id);
+        if (done) return done;
+        if (Date.now() > giveUpAt) throw new EbindError("timeout", `testing: no outcome for task ${id} within ${timeoutMs} ms`);
+        await Promise.race([new Promise<void>((wake) => waiters.set(id, [...(waiters.get(id) ?? []), wake])), sleep(5)]);
+        // Idle worker, nothing recorded yet: on the manual clock, jump to the next timer (a retry delay).
+        if (clock && !outcomes.has(id) && env.worker.active === 0) {
+          const next = clock.nextDueAt();
+          if (next !== undefined) await clock.set(Math.max(next, clock.now()));
+        }
+      }
+    },
+    async deadLetters() {
+      return (await listDeadLetters(broker, { limit: 0 })).flatMap((l) => (l.entry ? [l.entry] : [])).reverse();
+    },
+    close() {
+      closing ??= close();
+      return closing;
+    },
+    [Symbol.asyncDispose]() {
+      return env.close();
+    },
+  };
+  return env;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
