@@ -1,0 +1,189 @@
+/**
+ * Building a DAG in code: steps with their handler and arguments, where an argument may be another
+ * step's result (`ref()`) or that result with a default (`refOrDefault(v)`), plus step options
+ * (reference §1.7.6). The compiler checks each step's arguments against its handler's signature,
+ * refs included: a step returning `User` cannot feed a `string` parameter.
+ *
+ * @example
+ * const dag = workflow.dag({ id: "order-42", labels: ["orders"] });
+ * const user = dag.step("fetch", fetchUser, "user-42");          // Step<User>
+ * const card = dag.step("card", renderCard, user.ref());          // renderCard(ctx, u: User)
+ * dag.step("notify", notify, card.refOrDefault("no card")).optional();
+ * await workflow.submit(dag);
+ * @module
+ */
+import { randomUUID } from "node:crypto";
+import type { ArgsOf, HandlerFn, ResultOf, TaskRef } from "../task/handler.js";
+import { RetryPolicy, type RetryPolicyData, type RetryPolicyOptions } from "../task/retry.js";
+import { EbindError } from "../task/errors.js";
+import { validateDagId, validateStepId } from "./keys.js";
+
+/** Something a step can run: a handler or a typed reference to one. */
+export type StepTarget = HandlerFn | TaskRef<any, any>;
+
+/**
+ * A reference to a step's result, used as an argument of a later step. `T` is the result type; the
+ * phantom member makes `StepRef<User>` and `StepRef<string>` incompatible.
+ */
+export class StepRef<T> {
+  declare private readonly __result: (value: T) => T;
+  /** @internal */
+  constructor(
+    readonly stepId: string,
+    readonly mode: "required" | "or_default",
+    /** Raw JSON of the default (`or_default` only); absent means `null`. */
+    readonly defaultJson: string | undefined,
+  ) {}
+}
+
+/** A step's arguments: each one the parameter's type, or a ref to a step result of that type. */
+export type StepArgs<A extends readonly unknown[]> = { [K in keyof A]: A[K] | StepRef<A[K]> };
+
+/** {@link StepArgs} of a handler or reference. */
+export type StepArgsOf<T> = ArgsOf<T> extends infer A extends readonly unknown[] ? StepArgs<A> : never;
+
+/** The options a step carries into its record. */
+export interface StepSpec {
+  readonly id: string;
+  readonly target: StepTarget;
+  readonly args: readonly unknown[];
+  readonly optional: boolean;
+  readonly policy: RetryPolicyData | undefined;
+  readonly after: readonly string[];
+  readonly afterAny: readonly string[];
+  readonly onTarget: string | undefined;
+}
+
+/** A step being built; its methods set options and return the step, so they chain. */
+export class Step<R> {
+  #optional = false;
+  #policy: RetryPolicyData | undefined;
+  readonly #after: string[] = [];
+  readonly #afterAny: string[] = [];
+  #onTarget: string | undefined;
+
+  /** @internal Use {@link DagBuilder.step}. */
+  constructor(
+    /** The DAG this step belongs to. */
+    readonly dagId: string,
+    readonly id: string,
+    readonly target: StepTarget,
+    readonly args: readonly unknown[],
+  ) {}
+
+  /** This step's result as an argument of a later step; a failed, skipped or canceled upstream skips that step. */
+  ref(): StepRef<R> {
+    return new StepRef<R>(this.id, "required", undefined);
+  }
+
+  /**
+   * This step's result as an argument, or `fallback` when this step failed, was skipped or canceled
+   * (then the later step still runs). Without a fallback the argument is `null`.
+   * @throws EbindError `invalid_argument` when `fallback` cannot be carried by JSON.
+   */
+  refOrDefault(): StepRef<R | null>;
+  refOrDefault(fallback: R): StepRef<R>;
+  refOrDefault(...fallback: [] | [R]): StepRef<R> | StepRef<R | null> {
+    if (fallback.length === 0) return new StepRef<R | null>(this.id, "or_default", undefined);
+    const json = JSON.stringify(fallback[0]);
+    if (json === undefined) throw new EbindError("invalid_argument", `workflow: step "${this.id}": refOrDefault value cannot be carried by JSON`);
+    return new StepRef<R>(this.id, "or_default", json);
+  }
+
+  /** This step failing (or being skipped) does not fail the DAG. */
+  optional(): this {
+    this.#optional = true;
+    return this;
+  }
+
+  /** A retry policy for this step, overriding the DAG's. Missing fields take the default policy's values. */
+  retry(policy: RetryPolicyOptions | RetryPolicy): this {
+    this.#policy = RetryPolicy.from(policy).toData();
+    return this;
+  }
+
+  /** Run only after these steps finished; their failure or skip skips this step. */
+  after(...steps: ReadonlyArray<Step<unknown>>): this {
+    for (const s of steps) this.#after.push(s.id);
+    return this;
+  }
+
+  /** Run only after these steps finished, whatever their outcome (never cascades). */
+  afterAny(...steps: ReadonlyArray<Step<unknown>>): this {
+    for (const s of steps) this.#afterAny.push(s.id);
+    return this;
+  }
+
+  /** Run on a worker holding this claim (reference §3.23 `OnTarget`). */
+  onTarget(target: string): this {
+    if (typeof target !== "string" || target.trim() === "") throw new EbindError("invalid_argument", `workflow: step "${this.id}": onTarget needs a non-empty claim`);
+    this.#onTarget = target;
+    return this;
+  }
+
+  /** @internal The options as plain data. */
+  spec(): StepSpec {
+    return {
+      id: this.id,
+      target: this.target,
+      args: this.args,
+      optional: this.#optional,
+      policy: this.#policy,
+      after: [...this.#after],
+      afterAny: [...this.#afterAny],
+      onTarget: this.#onTarget,
+    };
+  }
+}
+
+/** Options of a DAG. */
+export interface DagOptions {
+  /** A pinned id (letters, digits, `-`, `_`, `=`); submitting an id that exists fails. @default a random UUID */
+  readonly id?: string | undefined;
+  /** Labels to find the DAG by (`listDagsByLabels`); non-empty strings, deduplicated. */
+  readonly labels?: readonly string[] | undefined;
+  /** Retry policy of every step that sets none. */
+  readonly retry?: RetryPolicyOptions | RetryPolicy | undefined;
+}
+
+/** A DAG being built. Submit it once with `workflow.submit(dag)`. */
+export class DagBuilder {
+  readonly id: string;
+  readonly labels: readonly string[];
+  readonly defaultPolicy: RetryPolicyData | undefined;
+  readonly #steps = new Map<string, Step<unknown>>();
+  /** @internal set by submit */
+  submitted = false;
+
+  /**
+   * @throws EbindError `invalid_argument` for an invalid id or label.
+   */
+  constructor(options: DagOptions = {}) {
+    this.id = options.id ?? randomUUID();
+    validateDagId(this.id);
+    const labels: string[] = [];
+    for (const label of options.labels ?? []) {
+      if (typeof label !== "string" || label.length === 0) throw new EbindError("invalid_argument", "workflow: labels must be non-empty strings");
+      if (!labels.includes(label)) labels.push(label);
+    }
+    this.labels = labels;
+    this.defaultPolicy = options.retry === undefined ? undefined : RetryPolicy.from(options.retry).toData();
+  }
+
+  /**
+   * Adds a step running `target(...args)`; arguments may be refs to other steps' results.
+   * @throws EbindError `invalid_argument` for an invalid or duplicate step id (nothing is added).
+   */
+  step<T extends StepTarget>(id: string, target: T, ...args: StepArgsOf<T>): Step<ResultOf<T>> {
+    validateStepId(id);
+    if (this.#steps.has(id)) throw new EbindError("invalid_argument", `workflow: duplicate step id "${id}" in DAG ${this.id}`);
+    const step = new Step<ResultOf<T>>(this.id, id, target, args as readonly unknown[]);
+    this.#steps.set(id, step as Step<unknown>);
+    return step;
+  }
+
+  /** The steps in the order they were added. */
+  steps(): Array<Step<unknown>> {
+    return [...this.#steps.values()];
+  }
+}

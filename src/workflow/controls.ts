@@ -1,0 +1,57 @@
+/**
+ * Controlling DAGs (reference §3.17, §3.25): cancel and delete.
+ * @module
+ */
+import type { WorkflowCore } from "./core.js";
+import { CAS_ATTEMPTS } from "./core.js";
+import { WorkflowError } from "./errors.js";
+import type { StepRecord } from "./records.js";
+import { isTerminal } from "./records.js";
+
+/**
+ * Cancels a DAG: the meta becomes `canceled` and every pending step `canceled`; running steps may
+ * finish (their outcome is recorded) but nothing more is scheduled. A DAG already done, failed or
+ * canceled is left alone. Unlike the reference (§8.3 item 12) steps are only touched once the meta
+ * write succeeded.
+ * @returns false when the DAG was already finished.
+ * @throws WorkflowError `dag_not_found`; `stale_revision` when the meta kept changing.
+ */
+export async function cancelDag(core: WorkflowCore, dagId: string): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    const meta = await core.store.getMeta(dagId);
+    if (!meta) throw new WorkflowError("dag_not_found", `workflow: DAG not found: ${dagId}`);
+    const status = meta.value.status;
+    if (status === "done" || status === "failed" || status === "canceled") return false;
+    try {
+      await core.store.updateMeta({ ...meta.value, status: "canceled" }, meta.revision);
+      break;
+    } catch (err) {
+      if (!(err instanceof WorkflowError && err.code === "stale_revision") || attempt >= CAS_ATTEMPTS) throw err;
+    }
+  }
+  for (const step of await core.store.listSteps(dagId)) await cancelStep(core, step.value, step.revision);
+  return true;
+}
+
+async function cancelStep(core: WorkflowCore, record: StepRecord, revision: number): Promise<void> {
+  let current = record;
+  let rev = revision;
+  for (let attempt = 1; ; attempt++) {
+    if (isTerminal(current.status) || current.status === "running") return;
+    try {
+      await core.store.updateStep({ ...current, status: "canceled", finishedAt: new Date() }, rev);
+      return;
+    } catch (err) {
+      if (!(err instanceof WorkflowError && err.code === "stale_revision") || attempt >= CAS_ATTEMPTS) throw err;
+      const fresh = await core.store.getStep(record.dagId, record.stepId);
+      if (!fresh) return;
+      current = fresh.value;
+      rev = fresh.revision;
+    }
+  }
+}
+
+/** Deletes every record of a DAG (meta, steps, results, signals); unknown DAGs are fine (reference §3.25). */
+export async function deleteDag(core: WorkflowCore, dagId: string): Promise<void> {
+  await core.store.deleteDag(dagId);
+}

@@ -1,0 +1,20 @@
+/**
+ * What every part of the workflow layer shares: the broker, the state store, the logger and the
+ * settings. One instance per `Workflow`.
+ * @module
+ */
+import type { Logger } from "../broker/logger.js";
+import type { Broker } from "../broker/port.js";
+import type { DagStore } from "./store.js";
+
+/** Shared context of the workflow layer. */
+export interface WorkflowCore {
+  readonly broker: Broker;
+  readonly store: DagStore;
+  readonly logger: Logger;
+  /** Longest error message stored on a failed step, in bytes; 0 = 4096, negative = none (reference §3.26). */
+  readonly maxStepErrorBytes: number;
+}
+
+/** How many times a compare-and-set is retried after a conflict (reference §3.16). */
+export const CAS_ATTEMPTS = 5;

@@ -1,0 +1,152 @@
+/**
+ * Steps added by a running step's handler (reference §3.22), and the middleware that makes them
+ * possible. Inside a DAG step, `dagContext(ctx)` gives the DAG id, the step id and `addStep`. A
+ * dynamic step depends on the step that added it (it runs after it succeeds, and is skipped if it
+ * fails); refs to steps that do not exist and refs to itself are refused, so no cycle can form.
+ * Adding the same step id again with the same handler is a no-op (a retried handler may repeat it).
+ * @module
+ */
+import type { HandlerContext, ResultOf } from "../task/handler.js";
+import type { Middleware } from "../worker/middleware.js";
+import { Step, StepRef, type StepArgsOf, type StepTarget } from "./builder.js";
+import type { WorkflowCore } from "./core.js";
+import { CAS_ATTEMPTS } from "./core.js";
+import { WorkflowError } from "./errors.js";
+import { publishEvent } from "./events.js";
+import { validateStepId } from "./keys.js";
+import type { RetryPolicyOptions, RetryPolicy } from "../task/retry.js";
+import { buildStepRecord } from "./step-records.js";
+
+/** Options of a dynamic step. */
+export interface DynamicStepOptions {
+  readonly optional?: boolean | undefined;
+  readonly retry?: RetryPolicyOptions | RetryPolicy | undefined;
+  /** Ids of steps of this DAG to run after (their failure skips this step). */
+  readonly after?: readonly string[] | undefined;
+  /** Ids of steps of this DAG to run after whatever their outcome. */
+  readonly afterAny?: readonly string[] | undefined;
+  readonly onTarget?: string | undefined;
+}
+
+/** A step added at run time: refer to its result from later dynamic steps, or await it. */
+export interface DynamicStep<R> {
+  readonly dagId: string;
+  readonly id: string;
+  ref(): StepRef<R>;
+  refOrDefault(fallback: R): StepRef<R>;
+}
+
+/** What a DAG step's handler knows about its DAG. */
+export interface DagContext {
+  readonly dagId: string;
+  /** The step this handler runs for. */
+  readonly stepId: string;
+  readonly workerId: string;
+  /** A ref to an existing step of this DAG, by id, typed by the caller. */
+  ref<T>(stepId: string): StepRef<T>;
+  /**
+   * Adds a step to this DAG, depending on the current step.
+   * @throws WorkflowError `dag_canceled` for a canceled DAG, `invalid` for a ref to an unknown step
+   *   (or to itself) or bad arguments, `stale_revision` when the id exists with another handler.
+   */
+  addStep<T extends StepTarget>(id: string, target: T, ...args: StepArgsOf<T>): Promise<DynamicStep<ResultOf<T>>>;
+  /** {@link addStep} with options. */
+  addStepWith<T extends StepTarget>(id: string, options: DynamicStepOptions, target: T, ...args: StepArgsOf<T>): Promise<DynamicStep<unknown>>;
+}
+
+const contexts = new WeakMap<HandlerContext, DagContext>();
+
+/** The DAG context of a step's handler, or undefined outside a DAG step (or without the workflow middleware). */
+export function dagContext(ctx: HandlerContext): DagContext | undefined {
+  return contexts.get(ctx);
+}
+
+/** Middleware giving DAG steps their {@link DagContext} and recording the attempt a worker started. */
+export function workflowMiddleware(core: WorkflowCore): Middleware {
+  return (next) => async (ctx) => {
+    const { dagId, stepId } = ctx.task;
+    if (!dagId || !stepId) return next(ctx);
+    const inner: HandlerContext = { ...ctx };
+    contexts.set(inner, new StepContext(core, dagId, stepId, ctx.workerId));
+    await recordAttempt(core, dagId, stepId, ctx.attempt).catch((err: unknown) =>
+      core.logger.debug("workflow: could not record the attempt", { dag_id: dagId, step_id: stepId, error: (err as Error).message }),
+    );
+    return next(inner);
+  };
+}
+
+/** Writes the delivery count on a running step: evidence that a worker has its task (the sweep relies on it). */
+async function recordAttempt(core: WorkflowCore, dagId: string, stepId: string, attempt: number): Promise<void> {
+  for (let i = 1; i <= CAS_ATTEMPTS; i++) {
+    const current = await core.store.getStep(dagId, stepId);
+    if (!current || current.value.status !== "running" || current.value.attempt >= attempt) return;
+    try {
+      await core.store.updateStep({ ...current.value, attempt }, current.revision);
+      return;
+    } catch (err) {
+      if (!(err instanceof WorkflowError && err.code === "stale_revision")) throw err;
+    }
+  }
+}
+
+class StepContext implements DagContext {
+  constructor(
+    private readonly core: WorkflowCore,
+    readonly dagId: string,
+    readonly stepId: string,
+    readonly workerId: string,
+  ) {}
+
+  ref<T>(stepId: string): StepRef<T> {
+    return new StepRef<T>(stepId, "required", undefined);
+  }
+
+  addStep<T extends StepTarget>(id: string, target: T, ...args: StepArgsOf<T>): Promise<DynamicStep<ResultOf<T>>> {
+    return this.addStepWith(id, {}, target, ...args) as Promise<DynamicStep<ResultOf<T>>>;
+  }
+
+  async addStepWith<T extends StepTarget>(id: string, options: DynamicStepOptions, target: T, ...args: StepArgsOf<T>): Promise<DynamicStep<unknown>> {
+    validateStepId(id);
+    const meta = await this.core.store.getMeta(this.dagId);
+    if (!meta) throw new WorkflowError("dag_not_found", `workflow: DAG ${this.dagId} not found`);
+    if (meta.value.status === "canceled") throw new WorkflowError("dag_canceled", `workflow: DAG ${this.dagId} canceled: cannot add step "${id}"`);
+    const step = new Step<unknown>(this.dagId, id, target, args as readonly unknown[]);
+    if (options.optional) step.optional();
+    if (options.retry !== undefined) step.retry(options.retry);
+    if (options.onTarget !== undefined) step.onTarget(options.onTarget);
+    const spec = { ...step.spec(), after: [...(options.after ?? [])], afterAny: [...(options.afterAny ?? [])] };
+    const record = await buildStepRecord(spec, { dagId: this.dagId, defaultPolicy: meta.value.defaultPolicy, parent: this.stepId }, new Date());
+    for (const dep of [...record.deps, ...record.optionalDeps]) {
+      if (dep === id) throw new WorkflowError("invalid", `workflow: dynamic step "${id}" refers to itself`);
+      if (dep !== this.stepId && !(await this.core.store.getStep(this.dagId, dep))) {
+        throw new WorkflowError("invalid", `workflow: dynamic step "${id}" references unknown step "${dep}"`);
+      }
+    }
+    const existing = await this.core.store.getStep(this.dagId, id);
+    if (existing) {
+      if (existing.value.fnName === record.fnName) return handle(this.dagId, id);
+      throw new WorkflowError("stale_revision", `workflow: dynamic step "${id}" exists with handler ${existing.value.fnName}, not ${record.fnName}`);
+    }
+    try {
+      await this.core.store.createStep(record);
+    } catch (err) {
+      // Lost a race with a retry of this same handler: same handler means the same step.
+      const raced = await this.core.store.getStep(this.dagId, id);
+      if (raced?.value.fnName === record.fnName) return handle(this.dagId, id);
+      throw err;
+    }
+    await publishEvent(this.core.broker, { kind: "step_added", dagId: this.dagId, stepId: id }).catch((err: unknown) =>
+      this.core.logger.warn("workflow: step_added event not published; the sweep will pick the step up", { dag_id: this.dagId, step_id: id, error: (err as Error).message }),
+    );
+    return handle(this.dagId, id);
+  }
+}
+
+function handle<R>(dagId: string, id: string): DynamicStep<R> {
+  return {
+    dagId,
+    id,
+    ref: () => new StepRef<R>(id, "required", undefined),
+    refOrDefault: (fallback: R) => new StepRef<R>(id, "or_default", JSON.stringify(fallback)),
+  };
+}

@@ -1,0 +1,159 @@
+/**
+ * Moving a ready step to `running` and publishing its task (reference §3.11, §3.15.1): a CAS on the
+ * step record first (refusing held and terminal steps, so a stale snapshot cannot run a canceled
+ * step), then the arguments are resolved from upstream results and the task is published with
+ * message id `<dag>:<step>:<DAG creation time>`, so racing schedulers store it once while a DAG
+ * deleted and re-created under the same id is not swallowed by the dedupe window (reference §8.3
+ * item 6, fixed).
+ * @module
+ */
+import { taskPublishSubject } from "../broker/topology.js";
+import { encodeTask } from "../task/codec.js";
+import type { Task } from "../task/envelope.js";
+import { parseArgs } from "./codec.js";
+import type { WorkflowCore } from "./core.js";
+import { CAS_ATTEMPTS } from "./core.js";
+import { WorkflowError } from "./errors.js";
+import { publishEvent } from "./events.js";
+import { stepTaskId } from "./keys.js";
+import { resolveArgs } from "./plan/index.js";
+import type { DagMeta, StepRecord } from "./records.js";
+import { isTerminal } from "./records.js";
+
+const utf8 = new TextEncoder();
+
+/** What became of an attempt to start a step. */
+export type StartOutcome = "published" | "skipped" | "not-startable";
+
+/** The message id of a step's task: stable per step and per DAG incarnation. */
+export function stepMsgId(meta: DagMeta, stepId: string): string {
+  return `${stepTaskId(meta.id, stepId)}:${meta.createdAt.getTime()}`;
+}
+
+/**
+ * CAS the step from pending to running (re-reading after a conflict, up to 5 times). A step that is
+ * already running counts as started (its task is published again; the message id collapses the
+ * duplicate); a held or terminal step is not startable.
+ * @returns the record as running and its revision, or undefined when not startable.
+ */
+async function markRunning(core: WorkflowCore, record: StepRecord, revision: number): Promise<{ record: StepRecord; revision: number } | undefined> {
+  let current = record;
+  let rev = revision;
+  for (let attempt = 1; ; attempt++) {
+    if (current.status === "running") return { record: current, revision: rev };
+    if (current.status !== "pending" || current.held) return undefined;
+    const next: StepRecord = { ...current, status: "running", startedAt: current.startedAt ?? new Date() };
+    try {
+      return { record: next, revision: await core.store.updateStep(next, rev) };
+    } catch (err) {
+      if (!(err instanceof WorkflowError && err.code === "stale_revision") || attempt >= CAS_ATTEMPTS) throw err;
+      const fresh = await core.store.getStep(record.dagId, record.stepId);
+      if (!fresh) return undefined;
+      current = fresh.value;
+      rev = fresh.revision;
+    }
+  }
+}
+
+/** What resolving a step's arguments and placement needs to know about the rest of the DAG. */
+export interface ArgContext {
+  step(stepId: string): StepRecord | undefined;
+  signal(name: string): string | undefined;
+}
+
+/**
+ * Resolves a step's arguments: refs become upstream results (read now), signal refs the delivered
+ * payloads. A done upstream whose result cannot be read yet is an error (the event is retried)
+ * rather than a silent `null`.
+ */
+export async function resolveStepArgs(core: WorkflowCore, record: StepRecord, ctx: ArgContext): Promise<{ skip: true } | { skip: false; payload: string }> {
+  const results = new Map<string, string>();
+  for (const slot of parseArgs(record.argsJson)) {
+    if (slot.kind !== "ref" || ctx.step(slot.ref.stepId)?.status !== "done" || results.has(slot.ref.stepId)) continue;
+    const raw = await core.store.getResult(record.dagId, slot.ref.stepId);
+    if (raw === undefined) {
+      throw new WorkflowError("invalid", `workflow: step "${record.stepId}": upstream "${slot.ref.stepId}" is done but its result is not readable yet`);
+    }
+    results.set(slot.ref.stepId, raw);
+  }
+  return resolveArgs(record.argsJson, { status: (id) => ctx.step(id)?.status, result: (id) => results.get(id), signal: (name) => ctx.signal(name) });
+}
+
+/**
+ * Starts one ready step: CAS to running, resolve arguments, publish the task — or, when a required
+ * upstream did not succeed, persist it as skipped and announce that, so its dependents advance.
+ */
+export async function startStep(core: WorkflowCore, meta: DagMeta, record: StepRecord, revision: number, ctx: ArgContext): Promise<StartOutcome> {
+  // Everything that can fail is worked out before the record changes, so a failure leaves the step
+  // pending for the next event or sweep instead of running with no task behind it (§8.3 item 10).
+  const resolved = await resolveStepArgs(core, record, ctx);
+  const target = resolved.skip ? undefined : resolveTarget(record, ctx);
+  const running = await markRunning(core, record, revision);
+  if (!running) return "not-startable";
+  if (resolved.skip) {
+    const skipped: StepRecord = { ...running.record, status: "skipped", finishedAt: new Date() };
+    await core.store.updateStep(skipped, running.revision).catch((err: unknown) => {
+      if (!(err instanceof WorkflowError && err.code === "stale_revision")) throw err;
+    });
+    await publishEvent(core.broker, { kind: "completed", dagId: meta.id, stepId: record.stepId, status: "skipped" });
+    return "skipped";
+  }
+  await publishStepTask(core, meta, running.record, resolved.payload, target);
+  return "published";
+}
+
+/**
+ * The target of a step's task (reference §3.23): `direct` → its claim; `colocate_with` → the
+ * concrete worker that ran the other step; `follow_target_of` → the other step's target, resolved
+ * now (claims may have moved).
+ * @throws WorkflowError `invalid` when the other step is unknown, has not run, or the chain loops.
+ */
+export function resolveTarget(record: StepRecord, ctx: ArgContext, seen: ReadonlySet<string> = new Set()): string | undefined {
+  const placement = record.placement;
+  if (!placement?.mode) return placement?.target || undefined;
+  const fail = (why: string): never => {
+    throw new WorkflowError("invalid", `workflow: step "${record.stepId}": placement ${placement.mode}: ${why}`);
+  };
+  switch (placement.mode) {
+    case "direct":
+      return placement.target || undefined;
+    case "colocate_with":
+    case "colocate_here": {
+      const other = placement.stepId ? ctx.step(placement.stepId) : undefined;
+      if (!other) return fail(`unknown step "${placement.stepId ?? ""}"`);
+      if (!other.workerId) return fail(`step "${other.stepId}" has no worker yet`);
+      return `worker:${other.workerId}`;
+    }
+    case "follow_target_of": {
+      const other = placement.stepId ? ctx.step(placement.stepId) : undefined;
+      if (!other) return fail(`unknown step "${placement.stepId ?? ""}"`);
+      if (seen.has(other.stepId)) return fail("the placements form a loop");
+      return resolveTarget(other, ctx, new Set([...seen, record.stepId]));
+    }
+    default: {
+      const unknown: never = placement.mode;
+      return fail(`unknown mode ${String(unknown)}`);
+    }
+  }
+}
+
+/** Publishes the task of a running step (reference §3.11): no reply subject, no deadline. */
+export async function publishStepTask(core: WorkflowCore, meta: DagMeta, record: StepRecord, payload: string, target: string | undefined): Promise<void> {
+  const task: Task = {
+    id: stepTaskId(meta.id, record.stepId),
+    name: record.fnName,
+    payload,
+    enqueuedAt: new Date(),
+    attempt: 0,
+    dagId: meta.id,
+    stepId: record.stepId,
+    retryPolicy: record.policy,
+    target,
+  };
+  await core.broker.publish(taskPublishSubject(task.name, task.target), utf8.encode(encodeTask(task)), { msgId: stepMsgId(meta, record.stepId) });
+}
+
+/** Whether a step record is terminal. */
+export function terminalRecord(record: StepRecord): boolean {
+  return isTerminal(record.status);
+}

@@ -1,0 +1,139 @@
+/**
+ * The workflow's durable records in their TypeScript form (reference §1.7.4–1.7.5, §2.6.6–2.6.10):
+ * DAG meta, step records, signal records, events, and the argument placeholders of refs. The JSON
+ * wire form (shared with ebind for Go) lives in `codec.ts`; nothing else converts.
+ * @module
+ */
+import type { RetryPolicyData } from "../task/retry.js";
+
+/** A DAG's status. `pausing`/`paused` belong to pause/resume (reference §3.18). */
+export const DagStatus = {
+  Running: "running",
+  Done: "done",
+  Failed: "failed",
+  Canceled: "canceled",
+  Pausing: "pausing",
+  Paused: "paused",
+} as const;
+export type DagStatus = (typeof DagStatus)[keyof typeof DagStatus];
+
+/** A step's status. Terminal: done, failed, skipped, canceled. */
+export const StepStatus = {
+  Pending: "pending",
+  Running: "running",
+  Done: "done",
+  Failed: "failed",
+  Skipped: "skipped",
+  Canceled: "canceled",
+} as const;
+export type StepStatus = (typeof StepStatus)[keyof typeof StepStatus];
+
+/** Breakpoint state of one position of a step: unset (not hit), `blocked` (advisory mark), `released`. */
+export type BreakpointState = "blocked" | "released";
+
+/** Where a step's task is placed (reference §3.23). */
+export interface Placement {
+  readonly mode?: "direct" | "colocate_with" | "follow_target_of" | "colocate_here" | undefined;
+  readonly target?: string | undefined;
+  readonly stepId?: string | undefined;
+}
+
+/** DAG meta, KV key `<dag>.meta` (reference §2.6.6). */
+export interface DagMeta {
+  readonly id: string;
+  readonly status: DagStatus;
+  readonly createdAt: Date;
+  readonly defaultPolicy?: RetryPolicyData | undefined;
+  /** Unset (wire: zero time) unless paused. */
+  readonly pausedAt?: Date | undefined;
+  readonly terminalSteps?: readonly string[] | undefined;
+  readonly activeBreakpoints?: readonly string[] | undefined;
+  readonly labels?: readonly string[] | undefined;
+}
+
+/** A step record, KV key `<dag>.step.<step>` (reference §2.6.7). Empty lists are `[]`, never undefined. */
+export interface StepRecord {
+  readonly dagId: string;
+  readonly stepId: string;
+  readonly fnName: string;
+  /** The arguments as a raw JSON array; elements may be ref or signal placeholders (§2.6.8). */
+  readonly argsJson: string;
+  /** Required dependencies: refs first, then after/placement deps, then the dynamic parent; deduped. */
+  readonly deps: readonly string[];
+  /** Time-only dependencies that never cascade (`afterAny`), minus any required ones. */
+  readonly optionalDeps: readonly string[];
+  readonly status: StepStatus;
+  /** Written by ebind for TypeScript when a worker starts the step (the delivery count); Go writes 0. */
+  readonly attempt: number;
+  readonly errorKind?: string | undefined;
+  readonly errorMessage?: string | undefined;
+  readonly optional: boolean;
+  readonly held: boolean;
+  readonly heldAt?: Date | undefined;
+  readonly breakBefore: readonly string[];
+  readonly breakAfter: readonly string[];
+  readonly bpBefore?: BreakpointState | undefined;
+  readonly bpAfter?: BreakpointState | undefined;
+  readonly bpBlockedAt?: Date | undefined;
+  readonly waitSignals: readonly string[];
+  readonly policy?: RetryPolicyData | undefined;
+  readonly placement?: Placement | undefined;
+  readonly workerId?: string | undefined;
+  readonly addedAt: Date;
+  readonly startedAt?: Date | undefined;
+  readonly finishedAt?: Date | undefined;
+}
+
+/** A delivered signal, KV key `<dag>.signal.<b64url(name)>` (reference §2.6.10). */
+export interface SignalRecord {
+  readonly dagId: string;
+  readonly name: string;
+  /** Raw JSON; `null` when delivered without a payload. */
+  readonly payload: string;
+  readonly deliveredAt: Date;
+}
+
+/** Event kinds on `DAG.<dag>.<kind>.<token>` (reference §2.4, §2.6.9). */
+export const EventKind = {
+  Completed: "completed",
+  StepAdded: "step_added",
+  Resumed: "resumed",
+  BpHit: "bp_hit",
+  BpResumed: "bp_resumed",
+  Signal: "signal",
+} as const;
+export type EventKind = (typeof EventKind)[keyof typeof EventKind];
+
+/** A workflow event (reference §2.6.9). */
+export interface DagEvent {
+  readonly kind: EventKind;
+  readonly dagId: string;
+  readonly stepId: string;
+  readonly status?: StepStatus | undefined;
+  readonly errorKind?: string | undefined;
+  readonly errorMessage?: string | undefined;
+  readonly bpPosition?: "before" | "after" | undefined;
+  readonly bpLabels?: readonly string[] | undefined;
+  readonly signalName?: string | undefined;
+}
+
+/** How a ref argument treats a failed, skipped or canceled upstream (reference §3.13). */
+export type RefMode = "required" | "or_default";
+
+/** A ref placeholder inside `argsJson` (reference §2.6.8). */
+export interface RefArg {
+  readonly stepId: string;
+  readonly mode: RefMode;
+  /** Raw JSON substituted when the upstream did not succeed (`or_default` only); absent means `null`. */
+  readonly defaultJson?: string | undefined;
+}
+
+/** A signal placeholder inside `argsJson` (reference §2.6.8). */
+export interface SignalArg {
+  readonly name: string;
+}
+
+/** Whether a step status is terminal. */
+export function isTerminal(status: StepStatus): boolean {
+  return status === "done" || status === "failed" || status === "skipped" || status === "canceled";
+}

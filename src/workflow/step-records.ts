@@ -1,0 +1,83 @@
+/**
+ * Turning built steps into step records (reference §2.6.7, §3.10): the handler's name, the
+ * arguments as a JSON array with ref placeholders, the dependencies (refs first, then `after`, then
+ * the dynamic parent; deduplicated) and the options. Literal arguments are checked now — count,
+ * JSON-faithfulness, declared schemas — so a bad DAG fails at submit, not at run time (reference
+ * §8.3 item 16, improved).
+ * @module
+ */
+import { describe } from "../task/describe.js";
+import { TaskError } from "../task/errors.js";
+import { findUnfaithfulJson } from "../task/json-safe.js";
+import type { RetryPolicyData } from "../task/retry.js";
+import { StepRef, type StepSpec } from "./builder.js";
+import { encodeArgs, type ArgSlot } from "./codec.js";
+import { WorkflowError } from "./errors.js";
+import type { Placement, StepRecord } from "./records.js";
+
+/** Where a step comes from: a submitted DAG, or a running step adding it. */
+export interface RecordContext {
+  readonly dagId: string;
+  readonly defaultPolicy: RetryPolicyData | undefined;
+  /** The step adding this one (dynamic steps): a required dependency. */
+  readonly parent?: string | undefined;
+}
+
+/**
+ * Builds the pending record of one step.
+ * @throws WorkflowError `invalid` naming the step: bad handler, argument count, an argument JSON
+ *   cannot carry, or one its schema refuses.
+ */
+export async function buildStepRecord(spec: StepSpec, ctx: RecordContext, now: Date): Promise<StepRecord> {
+  const where = `workflow: step "${spec.id}"`;
+  let dispatcher;
+  try {
+    dispatcher = describe(spec.target);
+  } catch (err) {
+    throw new WorkflowError("invalid", `${where}: ${(err as Error).message}`, { cause: err });
+  }
+  if (dispatcher.arity !== undefined && spec.args.length !== dispatcher.arity) {
+    throw new WorkflowError("invalid", `${where}: ${dispatcher.name} takes ${dispatcher.arity} arguments, got ${spec.args.length}`);
+  }
+  const slots: ArgSlot[] = [];
+  const deps: string[] = [];
+  for (const [i, arg] of spec.args.entries()) {
+    if (arg instanceof StepRef) {
+      slots.push({ kind: "ref", ref: { stepId: arg.stepId, mode: arg.mode, defaultJson: arg.defaultJson } });
+      if (!deps.includes(arg.stepId)) deps.push(arg.stepId);
+      continue;
+    }
+    const problem = findUnfaithfulJson(arg, `arg ${i}`);
+    if (problem !== undefined) throw new WorkflowError("invalid", `${where}: ${problem}`);
+    const schema = dispatcher.argTypes[i]?.schema;
+    if (schema) {
+      const checked = await schema["~standard"].validate(JSON.parse(JSON.stringify(arg)));
+      if (checked.issues) {
+        const detail = checked.issues.map((issue) => issue.message).join("; ");
+        throw new WorkflowError("invalid", `${where}: arg ${i}: ${detail}`, { cause: new TaskError("arg_type", detail, { retryable: false }) });
+      }
+    }
+    slots.push({ kind: "literal", raw: JSON.stringify(arg) });
+  }
+  for (const id of [...spec.after, ...(ctx.parent === undefined ? [] : [ctx.parent])]) if (!deps.includes(id)) deps.push(id);
+  const optionalDeps = spec.afterAny.filter((id, i, all) => !deps.includes(id) && all.indexOf(id) === i);
+  const placement: Placement | undefined = spec.onTarget === undefined ? undefined : { mode: "direct", target: spec.onTarget };
+  return {
+    dagId: ctx.dagId,
+    stepId: spec.id,
+    fnName: dispatcher.name,
+    argsJson: encodeArgs(slots),
+    deps,
+    optionalDeps,
+    status: "pending",
+    attempt: 0,
+    optional: spec.optional,
+    held: false,
+    breakBefore: [],
+    breakAfter: [],
+    waitSignals: [],
+    policy: spec.policy ?? ctx.defaultPolicy,
+    placement,
+    addedAt: now,
+  };
+}

@@ -1,0 +1,196 @@
+/**
+ * The workflow state on a KV bucket (reference §1.7.2, §2.7, §3.16): every state change is a
+ * compare-and-set on the record's revision; a conflict is `WorkflowError` `stale_revision`.
+ * Revisions come from writes, never from reading back (replicas may lag).
+ * @module
+ */
+import type { KvBucket, KvEntry } from "../broker/port.js";
+import { EbindError } from "../task/errors.js";
+import {
+  decodeDagMeta,
+  decodeSignalRecord,
+  decodeStepRecord,
+  encodeDagMeta,
+  encodeSignalRecord,
+  encodeStepRecord,
+} from "./codec.js";
+import { WorkflowError } from "./errors.js";
+import { metaKey, resultKey, signalKey, stepKey } from "./keys.js";
+import type { DagState } from "./plan/index.js";
+import type { DagMeta, SignalRecord, StepRecord } from "./records.js";
+
+const utf8 = new TextEncoder();
+const text = new TextDecoder();
+
+/** A record with the revision it was read or written at. */
+export interface Versioned<T> {
+  readonly value: T;
+  readonly revision: number;
+}
+
+/** A DAG's state plus the revision of every step record (for CAS without re-reading). */
+export interface LoadedDag {
+  readonly state: DagState;
+  readonly metaRevision: number;
+  readonly stepRevisions: ReadonlyMap<string, number>;
+}
+
+function conflict(err: unknown, what: string): never {
+  if (err instanceof EbindError && err.code === "conflict") throw new WorkflowError("stale_revision", `workflow: ${what}: stale revision`, { cause: err });
+  throw err;
+}
+
+/** Typed access to bucket `ebind-dags`. */
+export class DagStore {
+  constructor(readonly kv: KvBucket) {}
+
+  // Meta
+
+  async getMeta(dagId: string): Promise<Versioned<DagMeta> | null> {
+    const e = await this.kv.get(metaKey(dagId));
+    return e ? { value: decodeDagMeta(e.value), revision: e.revision } : null;
+  }
+
+  /** Creates the meta; `stale_revision` when the id is taken. */
+  async createMeta(meta: DagMeta): Promise<number> {
+    try {
+      return await this.kv.create(metaKey(meta.id), utf8.encode(encodeDagMeta(meta)));
+    } catch (err) {
+      return conflict(err, `DAG ${meta.id} exists`);
+    }
+  }
+
+  async updateMeta(meta: DagMeta, revision: number): Promise<number> {
+    try {
+      return await this.kv.update(metaKey(meta.id), utf8.encode(encodeDagMeta(meta)), revision);
+    } catch (err) {
+      return conflict(err, `meta of ${meta.id}`);
+    }
+  }
+
+  /** All DAG metas (keys `<dag>.meta`; a step named `meta` cannot match: its key has three tokens). */
+  async listMetas(): Promise<DagMeta[]> {
+    const keys = await this.kv.keys("*.meta");
+    const metas: DagMeta[] = [];
+    for (const key of keys) {
+      const m = await this.getMeta(key.slice(0, -".meta".length)).catch(() => null);
+      if (m) metas.push(m.value);
+    }
+    return metas;
+  }
+
+  // Steps
+
+  async getStep(dagId: string, stepId: string): Promise<Versioned<StepRecord> | null> {
+    const e = await this.kv.get(stepKey(dagId, stepId));
+    return e ? { value: decodeStepRecord(e.value), revision: e.revision } : null;
+  }
+
+  /** Creates the step record; `stale_revision` when it exists. */
+  async createStep(step: StepRecord): Promise<number> {
+    try {
+      return await this.kv.create(stepKey(step.dagId, step.stepId), utf8.encode(encodeStepRecord(step)));
+    } catch (err) {
+      return conflict(err, `step ${step.dagId}/${step.stepId} exists`);
+    }
+  }
+
+  async updateStep(step: StepRecord, revision: number): Promise<number> {
+    try {
+      return await this.kv.update(stepKey(step.dagId, step.stepId), utf8.encode(encodeStepRecord(step)), revision);
+    } catch (err) {
+      return conflict(err, `step ${step.dagId}/${step.stepId}`);
+    }
+  }
+
+  /** Every step of a DAG with its revision. */
+  async listSteps(dagId: string): Promise<Array<Versioned<StepRecord>>> {
+    const keys = await this.kv.keys(`${dagId}.step.*`);
+    const out: Array<Versioned<StepRecord>> = [];
+    for (const key of keys) {
+      const e = await this.kv.get(key);
+      if (e) out.push({ value: decodeStepRecord(e.value), revision: e.revision });
+    }
+    return out;
+  }
+
+  // Results
+
+  /**
+   * Writes a step's result once: the first write wins, so a duplicate execution of the step cannot
+   * replace the result its dependents already used. Returns false when a result was there.
+   */
+  async putResult(dagId: string, stepId: string, raw: string): Promise<boolean> {
+    try {
+      await this.kv.create(resultKey(dagId, stepId), utf8.encode(raw));
+      return true;
+    } catch (err) {
+      if (err instanceof EbindError && err.code === "conflict") return false;
+      throw err;
+    }
+  }
+
+  /** The raw result; `null` (the JSON text) for an empty value (Go's error-only handlers); undefined when absent. */
+  async getResult(dagId: string, stepId: string): Promise<string | undefined> {
+    const e = await this.kv.get(resultKey(dagId, stepId));
+    return e ? resultText(e) : undefined;
+  }
+
+  /** Resolves with the result once it exists (at once if it does); ends when `signal` aborts. */
+  async *watchResult(dagId: string, stepId: string, signal: AbortSignal): AsyncGenerator<string> {
+    for await (const e of this.kv.watch({ key: resultKey(dagId, stepId), include: "last", signal })) {
+      if (e.operation === "PUT") yield resultText(e);
+    }
+  }
+
+  // Signals
+
+  async listSignals(dagId: string): Promise<SignalRecord[]> {
+    const keys = await this.kv.keys(`${dagId}.signal.*`);
+    const out: SignalRecord[] = [];
+    for (const key of keys) {
+      const e = await this.kv.get(key);
+      if (e) out.push(decodeSignalRecord(e.value));
+    }
+    return out;
+  }
+
+  async createSignal(record: SignalRecord): Promise<number> {
+    try {
+      return await this.kv.create(signalKey(record.dagId, record.name), utf8.encode(encodeSignalRecord(record)));
+    } catch (err) {
+      return conflict(err, `signal ${record.name} of ${record.dagId} exists`);
+    }
+  }
+
+  // Whole DAGs
+
+  /** Meta, steps (with revisions) and signals of a DAG, or null when there is no meta. */
+  async load(dagId: string): Promise<LoadedDag | null> {
+    const meta = await this.getMeta(dagId);
+    if (!meta) return null;
+    const [steps, signals] = await Promise.all([this.listSteps(dagId), this.listSignals(dagId)]);
+    return {
+      state: {
+        meta: meta.value,
+        steps: new Map(steps.map((s) => [s.value.stepId, s.value])),
+        signals: new Map(signals.map((s) => [s.name, s])),
+      },
+      metaRevision: meta.revision,
+      stepRevisions: new Map(steps.map((s) => [s.value.stepId, s.revision])),
+    };
+  }
+
+  /** Deletes every record of a DAG; missing keys are fine (reference §3.25). */
+  async deleteDag(dagId: string): Promise<void> {
+    const keys = await this.kv.keys(`${dagId}.>`);
+    // Results and steps first, the meta last: a half-deleted DAG is still listed and can be deleted again.
+    const ordered = [...keys.filter((k) => k !== metaKey(dagId)), ...keys.filter((k) => k === metaKey(dagId))];
+    for (const key of ordered) await this.kv.delete(key);
+  }
+}
+
+function resultText(e: KvEntry): string {
+  const raw = text.decode(e.value).trim();
+  return raw === "" ? "null" : raw;
+}

@@ -1,0 +1,137 @@
+/**
+ * The workflow engine's entry point (reference §1.7.1): durable DAGs of tasks whose results flow
+ * into later steps, their state in the KV bucket `ebind-dags`, their events on `EBIND_DAG_EVENTS`.
+ *
+ * @example
+ * const workflow = await Workflow.create(broker);
+ * const worker = await Worker.start(broker, registry, { stepHook: workflow.stepHook, middleware: [workflow.middleware] });
+ * const scheduler = await workflow.startScheduler();
+ * const dag = workflow.dag();
+ * const a = dag.step("add", add, 2, 3);
+ * const b = dag.step("double", double, a.ref());
+ * await workflow.submit(dag);
+ * console.log(await workflow.await(b)); // 10
+ * @module
+ */
+import { randomUUID } from "node:crypto";
+import type { Logger } from "../broker/logger.js";
+import { consoleLogger } from "../broker/logger.js";
+import type { Broker } from "../broker/port.js";
+import { EbindError } from "../task/errors.js";
+import type { Middleware } from "../worker/middleware.js";
+import type { StepHook } from "../worker/step-hook.js";
+import { DagBuilder, type DagOptions, type Step } from "./builder.js";
+import { cancelDag, deleteDag } from "./controls.js";
+import type { WorkflowCore } from "./core.js";
+import { workflowMiddleware, type DynamicStep } from "./dynamic.js";
+import { KvLeaderElector } from "./elector.js";
+import { eventStreamSpec } from "./events.js";
+import { createStepHook } from "./hook.js";
+import { DAG_BUCKET } from "./keys.js";
+import { awaitStepRaw, dagInfo, listDagsByLabels, type AwaitStepOptions, type DagInfo } from "./queries.js";
+import type { DagMeta } from "./records.js";
+import { Scheduler, type SchedulerOptions } from "./scheduler.js";
+import { DagStore } from "./store.js";
+import { submitDag } from "./submit.js";
+
+/** Options of {@link Workflow.create}. */
+export interface WorkflowOptions {
+  /** Replicas of the KV bucket and the event stream. @default 1 */
+  readonly replicas?: number | undefined;
+  /** Longest error message stored on a failed step, in bytes; 0 = 4096; negative = none. @default 4096 */
+  readonly maxStepErrorBytes?: number | undefined;
+  /** @default consoleLogger("warn") */
+  readonly logger?: Logger | undefined;
+}
+
+/** A handle on the workflow layer over one broker. */
+export class Workflow {
+  readonly #core: WorkflowCore;
+  /** The hook to give workers (`stepHook` option): persists step outcomes and announces them. */
+  readonly stepHook: StepHook;
+  /** The middleware to give workers: DAG context for step handlers (`dagContext(ctx)`). */
+  readonly middleware: Middleware;
+
+  private constructor(core: WorkflowCore) {
+    this.#core = core;
+    this.stepHook = createStepHook(core);
+    this.middleware = workflowMiddleware(core);
+  }
+
+  /**
+   * Opens (creating if needed) the KV bucket `ebind-dags` and the stream `EBIND_DAG_EVENTS`.
+   * @throws EbindError from the backend; `invalid_argument` for bad options.
+   */
+  static async create(broker: Broker, options: WorkflowOptions = {}): Promise<Workflow> {
+    const replicas = options.replicas ?? 1;
+    if (!Number.isInteger(replicas) || replicas < 1) throw new EbindError("invalid_argument", `workflow.replicas must be an integer ≥ 1, got ${String(replicas)}`);
+    const maxStepErrorBytes = options.maxStepErrorBytes ?? 0;
+    if (!Number.isSafeInteger(maxStepErrorBytes)) throw new EbindError("invalid_argument", `workflow.maxStepErrorBytes must be an integer, got ${String(maxStepErrorBytes)}`);
+    await broker.ensureStream(eventStreamSpec(replicas));
+    const kv = await broker.kv(DAG_BUCKET, { replicas, history: 1 });
+    return new Workflow({ broker, store: new DagStore(kv), logger: options.logger ?? consoleLogger("warn"), maxStepErrorBytes });
+  }
+
+  /** A new DAG to build (`dag.step(...)`) and then {@link submit}. */
+  dag(options: DagOptions = {}): DagBuilder {
+    return new DagBuilder(options);
+  }
+
+  /**
+   * Persists the DAG and starts its root steps.
+   * @throws WorkflowError `invalid` (empty, already submitted, a bad step or argument), `cycle`,
+   *   `stale_revision` when a DAG with this id exists.
+   */
+  submit(dag: DagBuilder): Promise<DagMeta> {
+    return submitDag(this.#core, dag);
+  }
+
+  /**
+   * Starts a scheduler (one per process is enough; several may run). By default it campaigns for
+   * the sweep with a lease in the KV bucket `ebind-leader`.
+   */
+  async startScheduler(options: SchedulerOptions = {}): Promise<Scheduler> {
+    const elector = options.elector ?? new KvLeaderElector(this.#core.broker, { id: randomUUID(), logger: this.#core.logger });
+    const scheduler = new Scheduler(this.#core, { ...options, elector });
+    await scheduler.start();
+    return scheduler;
+  }
+
+  /**
+   * The result of a step, typed by its handler's result (`null` for a handler that returns
+   * nothing). Throws like {@link awaitById}.
+   */
+  await<R>(step: Step<R> | DynamicStep<R>, options?: AwaitStepOptions): Promise<R> {
+    return this.awaitById<R>(step.dagId, step.id, options);
+  }
+
+  /**
+   * The result of step `stepId` of DAG `dagId`, from any process; waits for it.
+   * @throws WorkflowError `dag_not_found` / `step_not_found` at once for unknown ids; `step_failed`,
+   *   `step_skipped`, `step_canceled`; EbindError `timeout`.
+   */
+  async awaitById<R = unknown>(dagId: string, stepId: string, options?: AwaitStepOptions): Promise<R> {
+    const raw = await awaitStepRaw(this.#core, dagId, stepId, options);
+    return JSON.parse(raw) as R;
+  }
+
+  /** The DAG's meta and steps. @throws WorkflowError `dag_not_found`. */
+  dagInfo(dagId: string): Promise<DagInfo> {
+    return dagInfo(this.#core, dagId);
+  }
+
+  /** DAGs carrying all of `labels` (every DAG when none), newest first. */
+  listDagsByLabels(...labels: string[]): Promise<DagMeta[]> {
+    return listDagsByLabels(this.#core, labels);
+  }
+
+  /** Cancels the DAG; false when it had already finished. @throws WorkflowError `dag_not_found`. */
+  cancel(dagId: string): Promise<boolean> {
+    return cancelDag(this.#core, dagId);
+  }
+
+  /** Deletes every record of the DAG. */
+  deleteDag(dagId: string): Promise<void> {
+    return deleteDag(this.#core, dagId);
+  }
+}
