@@ -21,13 +21,23 @@ export interface ConsumeLoopOptions {
   readonly onDelivery: (delivery: Delivery) => void;
   /** Receives errors the loop recovered from. */
   readonly onError?: ((err: unknown) => void) | undefined;
-  /** Expiry of each pull, in ms. @default 5000 */
+  /** Expiry of each pull, in ms. @default 2000 */
   readonly pullExpiresMs?: number | undefined;
   /** Largest pull, in deliveries. @default 256 */
   readonly maxBatch?: number | undefined;
+  /**
+   * On {@link ConsumeLoop.stop}, let the pull in progress run to its expiry and nak what still
+   * arrives, rather than dropping it. On NATS 2.9 a pull request outlives the client that stopped
+   * listening: a message the server sends to it in that window would sit unacknowledged until the
+   * ack wait ran out. Draining makes `stop` take up to `pullExpiresMs`.
+   * @default the broker's `lingeringPulls`
+   */
+  readonly drainOnStop?: boolean | undefined;
 }
 
 const MAX_ERROR_PAUSE_MS = 5000;
+/** Default pull expiry: short, so failover stalls and shutdown drains stay short (nats-2.9-notes item 3). */
+export const DEFAULT_PULL_EXPIRES_MS = 2000;
 
 /**
  * Runs a pull loop until {@link stop}. States: `running` (pulling or waiting for room) →
@@ -35,6 +45,9 @@ const MAX_ERROR_PAUSE_MS = 5000;
  */
 export class ConsumeLoop {
   readonly #options: ConsumeLoopOptions;
+  /** No new pulls; deliveries of the current pull are nak'ed. */
+  readonly #stopping = new AbortController();
+  /** Ends the current pull at once. */
   readonly #abort = new AbortController();
   readonly #stopped: Promise<void>;
   readonly #done: Promise<void>;
@@ -42,20 +55,24 @@ export class ConsumeLoop {
   constructor(options: ConsumeLoopOptions) {
     this.#options = options;
     // One listener for the loop's lifetime, not one per wait.
-    this.#stopped = new Promise((resolve) => this.#abort.signal.addEventListener("abort", () => resolve(), { once: true }));
+    this.#stopped = new Promise((resolve) => this.#stopping.signal.addEventListener("abort", () => resolve(), { once: true }));
     this.#done = this.#run();
   }
 
-  /** Stops pulling and resolves once the loop has ended; idempotent. */
+  /** Stops pulling and resolves once the loop has ended (see `drainOnStop`); idempotent. */
   async stop(): Promise<void> {
-    this.#abort.abort();
+    this.#stopping.abort();
+    const expiresMs = this.#options.pullExpiresMs ?? DEFAULT_PULL_EXPIRES_MS;
+    if (!(this.#options.drainOnStop ?? this.#options.broker.lingeringPulls)) this.#abort.abort();
+    const hard = setTimeout(() => this.#abort.abort(), expiresMs + 1000);
     await this.#done;
+    clearTimeout(hard);
   }
 
   async #run(): Promise<void> {
     const { broker, stream, consumer, onDelivery } = this.#options;
-    const signal = this.#abort.signal;
-    const expiresMs = this.#options.pullExpiresMs ?? 5000;
+    const signal = this.#stopping.signal;
+    const expiresMs = this.#options.pullExpiresMs ?? DEFAULT_PULL_EXPIRES_MS;
     const maxBatch = this.#options.maxBatch ?? 256;
     let pause = 100;
     while (!signal.aborted) {
@@ -66,7 +83,8 @@ export class ConsumeLoop {
       }
       if (signal.aborted) break;
       try {
-        for await (const delivery of broker.pull(stream, consumer.durable, { max: Math.min(room, maxBatch), expiresMs, signal })) {
+        const pull = broker.pull(stream, consumer.durable, { max: Math.min(room, maxBatch), expiresMs, signal: this.#abort.signal });
+        for await (const delivery of pull) {
           if (signal.aborted) delivery.nak();
           else onDelivery(delivery);
         }

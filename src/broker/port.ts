@@ -146,6 +146,8 @@ export interface KvBucket {
   delete(key: string, options?: { expectedRevision?: number }): Promise<void>;
   /** Keys that exist (not deleted), optionally matching a wildcard filter. */
   keys(filter?: string): Promise<string[]>;
+  /** The current entries of the keys that exist (not deleted), optionally matching a wildcard filter. */
+  entries(filter?: string): Promise<KvEntry[]>;
   /** Entries as they change; the iterator ends when `signal` aborts. */
   watch(options?: KvWatchOptions): AsyncIterable<KvEntry>;
 }
@@ -163,6 +165,12 @@ export interface Broker {
   readonly kind: string;
   /** The largest message the server accepts, in bytes. */
   readonly maxPayloadBytes: number;
+  /**
+   * True when a pull the client stopped listening to can still be handed messages by the server
+   * until it expires (NATS 2.9: the request lives on server-side). Consumers then drain a pull at
+   * shutdown instead of abandoning it, or those messages wait out the ack wait.
+   */
+  readonly lingeringPulls: boolean;
   /** Creates the stream or updates its configuration; idempotent. */
   ensureStream(spec: StreamSpec): Promise<void>;
   /** The stream's state, or `null` if it does not exist. */

@@ -84,6 +84,8 @@ export class Client {
       room: () => 256,
       roomChanged: () => Promise.resolve(),
       onDelivery: (d) => client.#route(d),
+      // A closing client abandons its responses (its durable is deleted): no need to drain.
+      drainOnStop: false,
       onError: (err) => client.#logger.warn("client: response pull failed; retrying", { error: (err as Error).message }),
     });
     return client;

@@ -63,6 +63,8 @@ export interface MemoryBrokerStats {
 export class MemoryBroker implements Broker {
   /** Always `"memory"`. */
   readonly kind = "memory";
+  /** An aborted pull ends at once: nothing lingers. */
+  readonly lingeringPulls = false;
   /** The largest payload `publish` accepts, in bytes (see {@link MemoryBrokerOptions.maxPayloadBytes}). */
   readonly maxPayloadBytes: number;
   readonly #clock: Clock;

@@ -95,13 +95,16 @@ export class MemoryKvBucket implements KvBucket {
   }
 
   async keys(filter?: string): Promise<string[]> {
+    return (await this.entries(filter)).map((e) => e.key);
+  }
+
+  async entries(filter?: string): Promise<KvEntry[]> {
     this.checkOpen();
-    if (filter !== undefined) checkSubject(filter, `kv ${this.name} keys`, true);
+    if (filter !== undefined) checkSubject(filter, `kv ${this.name} entries`, true);
     return [...this.#entries]
       .map(([, list]) => list[list.length - 1])
       .filter((e): e is KvEntry => e !== undefined && e.operation === "PUT" && (filter === undefined || subjectMatches(filter, e.key)))
-      .sort((a, b) => a.revision - b.revision)
-      .map((e) => e.key);
+      .sort((a, b) => a.revision - b.revision);
   }
 
   /**

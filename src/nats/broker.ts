@@ -28,6 +28,7 @@ import { ensureStream, streamState } from "./streams.js";
 /** A {@link Broker} over one NATS connection. Create it with `connectNats` or {@link NatsBroker.fromConnection}. */
 export class NatsBroker implements Broker {
   readonly kind = "nats";
+  readonly lingeringPulls = true;
   readonly maxPayloadBytes: number;
   readonly #js: JetStreamClient;
   readonly #consumers: ConsumerCache;

@@ -4,6 +4,7 @@
  * @module
  */
 import { Kvm, KvWatchInclude, type KV, type KvEntry as NatsKvEntry } from "@nats-io/kv";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { KvBucket, KvEntry, KvOptions, KvWatchOptions } from "../broker/port.js";
 import { EbindError } from "../task/errors.js";
@@ -13,10 +14,14 @@ function toEntry(e: NatsKvEntry): KvEntry {
   return { key: e.key, value: e.value, revision: e.revision, operation: e.operation, createdAt: e.created };
 }
 
+/** Direct gets in flight at once while listing entries. */
+const ENTRY_READS_IN_FLIGHT = 64;
+
 class NatsKvBucket implements KvBucket {
   constructor(
     readonly name: string,
     private readonly kv: KV,
+    private readonly jsm: JetStreamManager,
   ) {}
 
   async get(key: string): Promise<KvEntry | null> {
@@ -64,14 +69,31 @@ class NatsKvBucket implements KvBucket {
     }
   }
 
-  async keys(filter?: string): Promise<string[]> {
+  /**
+   * The client's `kv.keys()` iterates an ordered consumer until its pending count reaches 0, which
+   * writes landing meanwhile can postpone for its whole 30 s expiry (seen under a busy scheduler).
+   * So the keys come from the stream's per-subject counts (one request; tombstones included), and
+   * the entries from direct gets in parallel, which also drop deleted keys.
+   */
+  async entries(filter = ">"): Promise<KvEntry[]> {
+    let subjects: string[];
     try {
-      const out: string[] = [];
-      for await (const key of await this.kv.keys(filter)) out.push(key);
-      return out;
+      const info = await this.jsm.streams.info(`KV_${this.name}`, { subjects_filter: `$KV.${this.name}.${filter}` });
+      subjects = Object.keys(info.state.subjects ?? {});
     } catch (err) {
-      throw mapNatsError(err, `kv ${this.name} keys`);
+      throw mapNatsError(err, `kv ${this.name} entries`);
     }
+    const prefix = `$KV.${this.name}.`.length;
+    const out: KvEntry[] = [];
+    for (let i = 0; i < subjects.length; i += ENTRY_READS_IN_FLIGHT) {
+      const batch = await Promise.all(subjects.slice(i, i + ENTRY_READS_IN_FLIGHT).map((subject) => this.get(subject.slice(prefix))));
+      for (const e of batch) if (e) out.push(e);
+    }
+    return out.sort((a, b) => a.revision - b.revision);
+  }
+
+  async keys(filter?: string): Promise<string[]> {
+    return (await this.entries(filter)).map((e) => e.key);
   }
 
   async *watch(options: KvWatchOptions = {}): AsyncGenerator<KvEntry> {
@@ -94,7 +116,7 @@ export async function openKv(nc: NatsConnection, bucket: string, options: KvOpti
   try {
     const kvm = new Kvm(nc);
     const kv = await kvm.create(bucket, { replicas: options.replicas ?? 1, history: options.history ?? 1 });
-    return new NatsKvBucket(bucket, kv);
+    return new NatsKvBucket(bucket, kv, await jetstreamManager(nc));
   } catch (err) {
     throw mapNatsError(err, `kv ${bucket}`);
   }

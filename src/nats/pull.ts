@@ -94,7 +94,9 @@ export async function* pull(cache: ConsumerCache, stream: string, durable: strin
       messages = await consumer.fetch({
         max_messages: Math.max(1, options.max),
         expires,
-        idle_heartbeat: Math.min(Math.max(500, Math.floor(expires / 4)), 5000),
+        // Half the expiry, as the client defaults to: two missed heartbeats end a fetch, and a fetch
+        // ended early leaves its server-side request alive to take messages nobody will read.
+        idle_heartbeat: Math.min(Math.max(500, Math.floor(expires / 2)), 15_000),
       });
     } catch (err) {
       cache.forget(stream, durable);

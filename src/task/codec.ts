@@ -456,3 +456,25 @@ export function decodeDlqEntry(data: string | Uint8Array): DlqEntry {
     deadLetteredAt: f.requiredTime("dead_lettered_at"),
   };
 }
+
+// ----------------------------------------------------------------------------------------------
+// Building blocks shared with the workflow codec (src/workflow/codec.ts), which writes and reads its
+// documents by the same rules. Internal: not re-exported from `index.ts`.
+
+export {
+  Fields as WireFields,
+  compact as compactFields,
+  count as encodeCount,
+  decodeError,
+  encodeFailure,
+  errorText,
+  nonEmpty as encodeNonEmpty,
+  optionalString as encodeOptionalString,
+  policyJson as encodePolicyField,
+  preview as previewJson,
+  quote as encodeString,
+  raw as encodeRaw,
+  readOptionalPolicy,
+  textOf as wireText,
+  time as encodeTime,
+};

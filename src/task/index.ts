@@ -30,7 +30,7 @@ export {
 } from "./retry.js";
 export type { RetryPolicyData, RetryPolicyOptions } from "./retry.js";
 export { ZERO_TIME, ZERO_TIME_MS, formatTime, msToNanos, nanosToMs, parseTime } from "./time.js";
-export { MAX_JSON_DEPTH, isJsonArrayText, parseObjectRaw, validateJson } from "./rawjson.js";
+export { MAX_JSON_DEPTH, isJsonArrayText, parseArrayRaw, parseObjectRaw, validateJson } from "./rawjson.js";
 export {
   decodeDlqEntry,
   decodeResponse,

@@ -236,3 +236,38 @@ export function validateJson(text: string): void {
 export function isJsonArrayText(raw: string): boolean {
   return /^[ \t\r\n]*\[/.test(raw);
 }
+
+/**
+ * Parses one JSON array and returns each element as its exact source text (surrounding whitespace
+ * trimmed), so elements pass through untouched. The whole document is validated.
+ *
+ * @example parseArrayRaw('[1, {"a":2} ,"x"]') // ["1", '{"a":2}', '"x"']
+ * @throws {SyntaxError} with the position, for malformed JSON, trailing data, a top-level value that
+ *   is not an array, or nesting deeper than {@link MAX_JSON_DEPTH}.
+ */
+export function parseArrayRaw(text: string): string[] {
+  const s = new Scanner(text);
+  const elements: string[] = [];
+  s.skipWs();
+  s.expect(OPEN_ARRAY, "expected a JSON array");
+  s.skipWs();
+  if (s.peek() === CLOSE_ARRAY) {
+    s.pos++;
+    s.end();
+    return elements;
+  }
+  for (;;) {
+    s.skipWs();
+    const start = s.pos;
+    s.value(1);
+    elements.push(text.slice(start, s.pos));
+    s.skipWs();
+    if (s.peek() === COMMA) {
+      s.pos++;
+      continue;
+    }
+    s.expect(CLOSE_ARRAY, "expected ',' or ']'");
+    s.end();
+    return elements;
+  }
+}

@@ -23,10 +23,11 @@ export type StepTarget = HandlerFn | TaskRef<any, any>;
 
 /**
  * A reference to a step's result, used as an argument of a later step. `T` is the result type; the
- * phantom member makes `StepRef<User>` and `StepRef<string>` incompatible.
+ * phantom member makes refs covariant in it: a `StepRef<User>` cannot feed a `string` parameter,
+ * while a step that never returns (`never`) can feed any.
  */
 export class StepRef<T> {
-  declare private readonly __result: (value: T) => T;
+  declare private readonly __result: () => T;
   /** @internal */
   constructor(
     readonly stepId: string,
@@ -41,6 +42,12 @@ export type StepArgs<A extends readonly unknown[]> = { [K in keyof A]: A[K] | St
 
 /** {@link StepArgs} of a handler or reference. */
 export type StepArgsOf<T> = ArgsOf<T> extends infer A extends readonly unknown[] ? StepArgs<A> : never;
+
+/** Any step, whatever its result type: what ordering options take. */
+export interface StepLike {
+  readonly dagId: string;
+  readonly id: string;
+}
 
 /** The options a step carries into its record. */
 export interface StepSpec {
@@ -103,13 +110,13 @@ export class Step<R> {
   }
 
   /** Run only after these steps finished; their failure or skip skips this step. */
-  after(...steps: ReadonlyArray<Step<unknown>>): this {
+  after(...steps: ReadonlyArray<StepLike>): this {
     for (const s of steps) this.#after.push(s.id);
     return this;
   }
 
   /** Run only after these steps finished, whatever their outcome (never cascades). */
-  afterAny(...steps: ReadonlyArray<Step<unknown>>): this {
+  afterAny(...steps: ReadonlyArray<StepLike>): this {
     for (const s of steps) this.#afterAny.push(s.id);
     return this;
   }
@@ -177,8 +184,8 @@ export class DagBuilder {
   step<T extends StepTarget>(id: string, target: T, ...args: StepArgsOf<T>): Step<ResultOf<T>> {
     validateStepId(id);
     if (this.#steps.has(id)) throw new EbindError("invalid_argument", `workflow: duplicate step id "${id}" in DAG ${this.id}`);
-    const step = new Step<ResultOf<T>>(this.id, id, target, args as readonly unknown[]);
-    this.#steps.set(id, step as Step<unknown>);
+    const step = new Step<ResultOf<T>>(this.id, id, target, args);
+    this.#steps.set(id, step);
     return step;
   }
 

@@ -110,7 +110,7 @@ class StepContext implements DagContext {
     const meta = await this.core.store.getMeta(this.dagId);
     if (!meta) throw new WorkflowError("dag_not_found", `workflow: DAG ${this.dagId} not found`);
     if (meta.value.status === "canceled") throw new WorkflowError("dag_canceled", `workflow: DAG ${this.dagId} canceled: cannot add step "${id}"`);
-    const step = new Step<unknown>(this.dagId, id, target, args as readonly unknown[]);
+    const step = new Step<unknown>(this.dagId, id, target, args);
     if (options.optional) step.optional();
     if (options.retry !== undefined) step.retry(options.retry);
     if (options.onTarget !== undefined) step.onTarget(options.onTarget);

@@ -16,7 +16,7 @@ import { CAS_ATTEMPTS } from "./core.js";
 import { WorkflowError } from "./errors.js";
 import { publishEvent } from "./events.js";
 import { stepTaskId } from "./keys.js";
-import { resolveArgs } from "./plan/index.js";
+import { hasOrDefaultRef, resolveArgs } from "./plan/index.js";
 import type { DagMeta, StepRecord } from "./records.js";
 import { isTerminal } from "./records.js";
 
@@ -84,22 +84,43 @@ export async function resolveStepArgs(core: WorkflowCore, record: StepRecord, ct
  * upstream did not succeed, persist it as skipped and announce that, so its dependents advance.
  */
 export async function startStep(core: WorkflowCore, meta: DagMeta, record: StepRecord, revision: number, ctx: ArgContext): Promise<StartOutcome> {
+  // A required dependency that did not succeed skips the step, whether it feeds an argument or is
+  // an ordering (after / the dynamic parent); only an `or_default` ref to it lets the step run. This
+  // is the cascade, applied again here because the event that carried it may be handled later.
+  const cascaded = record.deps.some((dep) => {
+    const status = ctx.step(dep)?.status;
+    return (status === "failed" || status === "skipped" || status === "canceled") && !hasOrDefaultRef(record, dep);
+  });
   // Everything that can fail is worked out before the record changes, so a failure leaves the step
   // pending for the next event or sweep instead of running with no task behind it (§8.3 item 10).
-  const resolved = await resolveStepArgs(core, record, ctx);
-  const target = resolved.skip ? undefined : resolveTarget(record, ctx);
+  const resolved = cascaded ? ({ skip: true } as const) : await resolveStepArgs(core, record, ctx);
+  if (resolved.skip) return (await markSkipped(core, record, revision)) ? "skipped" : "not-startable";
+  const target = resolveTarget(record, ctx);
   const running = await markRunning(core, record, revision);
   if (!running) return "not-startable";
-  if (resolved.skip) {
-    const skipped: StepRecord = { ...running.record, status: "skipped", finishedAt: new Date() };
-    await core.store.updateStep(skipped, running.revision).catch((err: unknown) => {
-      if (!(err instanceof WorkflowError && err.code === "stale_revision")) throw err;
-    });
-    await publishEvent(core.broker, { kind: "completed", dagId: meta.id, stepId: record.stepId, status: "skipped" });
-    return "skipped";
-  }
   await publishStepTask(core, meta, running.record, resolved.payload, target);
   return "published";
+}
+
+/** CAS a pending step to skipped and announce it, so its own dependents advance. */
+async function markSkipped(core: WorkflowCore, record: StepRecord, revision: number): Promise<boolean> {
+  let current = record;
+  let rev = revision;
+  for (let attempt = 1; ; attempt++) {
+    if (current.status !== "pending" || current.held) return false;
+    try {
+      await core.store.updateStep({ ...current, status: "skipped", finishedAt: new Date() }, rev);
+      break;
+    } catch (err) {
+      if (!(err instanceof WorkflowError && err.code === "stale_revision") || attempt >= CAS_ATTEMPTS) throw err;
+      const fresh = await core.store.getStep(record.dagId, record.stepId);
+      if (!fresh) return false;
+      current = fresh.value;
+      rev = fresh.revision;
+    }
+  }
+  await publishEvent(core.broker, { kind: "completed", dagId: record.dagId, stepId: record.stepId, status: "skipped" });
+  return true;
 }
 
 /**

@@ -6,7 +6,7 @@
 export { Workflow } from "./workflow.js";
 export type { WorkflowOptions } from "./workflow.js";
 export { DagBuilder, Step, StepRef } from "./builder.js";
-export type { DagOptions, StepArgs, StepArgsOf, StepTarget } from "./builder.js";
+export type { DagOptions, StepArgs, StepArgsOf, StepLike, StepTarget } from "./builder.js";
 export { dagContext } from "./dynamic.js";
 export type { DagContext, DynamicStep, DynamicStepOptions } from "./dynamic.js";
 export { Scheduler } from "./scheduler.js";

@@ -62,7 +62,7 @@ export async function awaitStepRaw(core: WorkflowCore, dagId: string, stepId: st
         try {
           for await (const raw of core.store.watchResult(dagId, stepId, stop.signal)) return resolve(raw);
         } catch (err) {
-          if (!stop.signal.aborted) reject(err as Error);
+          if (!stop.signal.aborted) reject(err instanceof Error ? err : new Error(String(err)));
         }
       })();
       const poll = async (): Promise<void> => {

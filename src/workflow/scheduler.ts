@@ -34,6 +34,8 @@ export interface SchedulerOptions {
   readonly strandedAfterMs?: number | undefined;
   /** Events handled at once (across DAGs). @default 32 */
   readonly concurrency?: number | undefined;
+  /** Expiry of each event pull; also the longest `stop` waits for the last pull to drain. @default 2000 */
+  readonly pullExpiresMs?: number | undefined;
 }
 
 /** Deliveries of one event before it is given up (acked) and left to the sweep. */
@@ -63,6 +65,7 @@ export class Scheduler {
       sweepIntervalMs: options.sweepIntervalMs ?? 60_000,
       strandedAfterMs: options.strandedAfterMs ?? 600_000,
       concurrency: options.concurrency ?? 32,
+      pullExpiresMs: options.pullExpiresMs ?? 2000,
     };
   }
 
@@ -79,6 +82,7 @@ export class Scheduler {
       roomChanged: () => new Promise<void>((resolve) => this.#idle.push(resolve)),
       onDelivery: (d) => this.#receive(d),
       onError: (err) => this.#core.logger.warn("scheduler: event pull failed; retrying", { error: (err as Error).message }),
+      pullExpiresMs: this.#options.pullExpiresMs,
     });
     const tick = (): void => {
       if (this.#stopped) return;

@@ -70,11 +70,13 @@ export class DagStore {
 
   /** All DAG metas (keys `<dag>.meta`; a step named `meta` cannot match: its key has three tokens). */
   async listMetas(): Promise<DagMeta[]> {
-    const keys = await this.kv.keys("*.meta");
     const metas: DagMeta[] = [];
-    for (const key of keys) {
-      const m = await this.getMeta(key.slice(0, -".meta".length)).catch(() => null);
-      if (m) metas.push(m.value);
+    for (const e of await this.kv.entries("*.meta")) {
+      try {
+        metas.push(decodeDagMeta(e.value));
+      } catch {
+        // a record another writer broke must not hide every other DAG
+      }
     }
     return metas;
   }
@@ -105,13 +107,7 @@ export class DagStore {
 
   /** Every step of a DAG with its revision. */
   async listSteps(dagId: string): Promise<Array<Versioned<StepRecord>>> {
-    const keys = await this.kv.keys(`${dagId}.step.*`);
-    const out: Array<Versioned<StepRecord>> = [];
-    for (const key of keys) {
-      const e = await this.kv.get(key);
-      if (e) out.push({ value: decodeStepRecord(e.value), revision: e.revision });
-    }
-    return out;
+    return (await this.kv.entries(`${dagId}.step.*`)).map((e) => ({ value: decodeStepRecord(e.value), revision: e.revision }));
   }
 
   // Results
@@ -146,13 +142,7 @@ export class DagStore {
   // Signals
 
   async listSignals(dagId: string): Promise<SignalRecord[]> {
-    const keys = await this.kv.keys(`${dagId}.signal.*`);
-    const out: SignalRecord[] = [];
-    for (const key of keys) {
-      const e = await this.kv.get(key);
-      if (e) out.push(decodeSignalRecord(e.value));
-    }
-    return out;
+    return (await this.kv.entries(`${dagId}.signal.*`)).map((e) => decodeSignalRecord(e.value));
   }
 
   async createSignal(record: SignalRecord): Promise<number> {

@@ -49,7 +49,7 @@ export function useQueueEnv(backend: BackendUnderTest): () => Promise<QueueEnv> 
       client,
       newClient,
       startWorker: async (options: WorkerOptions = {}, reg: Registry = registry) => {
-        const w = await Worker.start(broker, reg, { logger: silentLogger, ...options });
+        const w = await Worker.start(broker, reg, { logger: silentLogger, pullExpiresMs: 1000, ...options });
         cleanups.push(() => w.close());
         return w;
       },
