@@ -3,7 +3,7 @@
  *
  *   npx tsx examples/01-basic.ts
  *
- * Starts an embedded nats-server (or uses NATS_URL), runs a worker and a client in this process,
+ * Uses NATS_URL, an embedded nats-server or the memory backend, runs a worker and a client in this process,
  * enqueues Greet("world", true) and logs `result: hello world!`.
  * @module
  */

@@ -4,6 +4,7 @@
  * of sleeping (STYLE 17).
  * @module
  */
+import { EbindError } from "../task/errors.js";
 
 /** An opaque handle returned by {@link Clock.setTimer}; pass it to {@link Clock.clearTimer}. */
 export interface TimerHandle {
@@ -22,6 +23,19 @@ export interface Clock {
   setTimer(fn: () => void, ms: number): TimerHandle;
   /** Cancels a timer that has not fired yet; a fired, cleared or foreign handle is ignored. */
   clearTimer(handle: TimerHandle): void;
+}
+
+/**
+ * `clock` if given (checked to have `now`, `setTimer` and `clearTimer`), else {@link systemClock}.
+ * @throws EbindError `invalid_argument` naming `path` when the value is not a clock.
+ */
+export function resolveClock(clock: Clock | undefined, path: string): Clock {
+  if (clock === undefined) return systemClock;
+  const c = clock as Partial<Clock> | null;
+  if (c === null || typeof c !== "object" || typeof c.now !== "function" || typeof c.setTimer !== "function" || typeof c.clearTimer !== "function") {
+    throw new EbindError("invalid_argument", `${path} must be a Clock (now, setTimer, clearTimer), got ${c === null ? "null" : typeof c}`);
+  }
+  return clock;
 }
 
 interface SystemTimerHandle extends TimerHandle {
@@ -106,7 +120,8 @@ export class ManualClock implements Clock {
    */
   async advance(ms: number): Promise<void> {
     if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`ManualClock.advance: ms must be a finite number ≥ 0, got ${ms}`);
-    await this.#runUntil(this.#now + ms);
+    // Calls run one after another, each from where the previous one left time, so they add up.
+    await this.#serial(() => this.#runUntil(this.#now + ms));
   }
 
   /**
@@ -115,8 +130,18 @@ export class ManualClock implements Clock {
    * @throws RangeError when `ms` is earlier than {@link now}.
    */
   async set(ms: number): Promise<void> {
-    if (!Number.isFinite(ms) || ms < this.#now) throw new RangeError(`ManualClock.set: cannot move time back from ${this.#now} to ${ms}`);
-    await this.#runUntil(ms);
+    await this.#serial(async () => {
+      if (!Number.isFinite(ms) || ms < this.#now) throw new RangeError(`ManualClock.set: cannot move time back from ${this.#now} to ${ms}`);
+      await this.#runUntil(ms);
+    });
+  }
+
+  #queue: Promise<void> = Promise.resolve();
+
+  #serial(run: () => Promise<void>): Promise<void> {
+    const next = this.#queue.then(run);
+    this.#queue = next.catch(() => undefined);
+    return next;
   }
 
   async #runUntil(target: number): Promise<void> {

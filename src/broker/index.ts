@@ -47,7 +47,7 @@ export {
   DEFAULT_DUPLICATE_WINDOW_MS,
 } from "./topology.js";
 export type { StreamOptions } from "./topology.js";
-export { ManualClock, systemClock } from "./clock.js";
+export { ManualClock, systemClock, resolveClock } from "./clock.js";
 export type { Clock, TimerHandle } from "./clock.js";
 export { ConsumeLoop } from "./consume-loop.js";
 export type { ConsumeLoopOptions } from "./consume-loop.js";

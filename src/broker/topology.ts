@@ -117,10 +117,16 @@ export const DEFAULT_DLQ_MAX_AGE_MS = 7 * 24 * 3600_000;
 /** Default duplicate window of the task stream: 5 min. */
 export const DEFAULT_DUPLICATE_WINDOW_MS = 5 * 60_000;
 
-function positive(value: number | undefined, fallback: number, path: string, min = 0): number {
+/** The longest age or window accepted: 100 years, far inside what nanoseconds in JSON can say. */
+const MAX_STREAM_DURATION_MS = 100 * 365 * 24 * 3600_000;
+/** nats-server refuses ages and windows under 100 ms. */
+const MIN_STREAM_DURATION_MS = 100;
+
+function positive(value: number | undefined, fallback: number, path: string, min = MIN_STREAM_DURATION_MS): number {
   if (value === undefined || value === 0) return fallback;
-  if (!Number.isFinite(value) || value < min) {
-    throw new EbindError("invalid_argument", `streams.${path} must be a finite number ≥ ${min}, got ${String(value)}`);
+  const max = path === "replicas" ? 5 : MAX_STREAM_DURATION_MS;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max) {
+    throw new EbindError("invalid_argument", `streams.${path} must be a number from ${min} to ${max}${path === "replicas" ? "" : " ms"}, got ${String(value)}`);
   }
   return value;
 }
@@ -129,14 +135,22 @@ function positive(value: number | undefined, fallback: number, path: string, min
 export function taskQueueStreams(options: StreamOptions = {}): StreamSpec[] {
   const replicas = positive(options.replicas, DEFAULT_REPLICAS, "replicas", 1);
   if (!Number.isInteger(replicas)) throw new EbindError("invalid_argument", `streams.replicas must be an integer, got ${replicas}`);
+  const taskMaxAgeMs = positive(options.taskMaxAgeMs, DEFAULT_TASK_MAX_AGE_MS, "taskMaxAgeMs");
+  const duplicateWindowMs = positive(options.duplicateWindowMs, DEFAULT_DUPLICATE_WINDOW_MS, "duplicateWindowMs");
+  if (duplicateWindowMs > taskMaxAgeMs) {
+    throw new EbindError(
+      "invalid_argument",
+      `streams.duplicateWindowMs (${duplicateWindowMs}) must not exceed streams.taskMaxAgeMs (${taskMaxAgeMs}); the default window is ${DEFAULT_DUPLICATE_WINDOW_MS} ms`,
+    );
+  }
   return [
     {
       name: TASK_STREAM,
       subjects: [`${TASK_PREFIX}>`, `${TARGET_PREFIX}>`],
       retention: "workqueue",
-      maxAgeMs: positive(options.taskMaxAgeMs, DEFAULT_TASK_MAX_AGE_MS, "taskMaxAgeMs"),
+      maxAgeMs: taskMaxAgeMs,
       replicas,
-      duplicateWindowMs: positive(options.duplicateWindowMs, DEFAULT_DUPLICATE_WINDOW_MS, "duplicateWindowMs"),
+      duplicateWindowMs,
     },
     {
       name: RESPONSE_STREAM,

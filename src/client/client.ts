@@ -13,6 +13,7 @@ import type { Logger } from "../broker/logger.js";
 import { consoleLogger } from "../broker/logger.js";
 import type { Broker, ConsumerSpec, Delivery } from "../broker/port.js";
 import { ConsumeLoop } from "../broker/consume-loop.js";
+import { resolveClock, type Clock } from "../broker/clock.js";
 import { DLQ_HEADROOM_BYTES, RESPONSE_STREAM, responseDurable, responseSubject, taskPublishSubject } from "../broker/topology.js";
 import { decodeResponse, encodeTask } from "../task/codec.js";
 import type { Task, TaskResponse } from "../task/envelope.js";
@@ -41,6 +42,7 @@ export class Client {
   readonly #waiters = new Map<string, Waiter>();
   readonly #dispatchers = new WeakMap<object, Dispatcher>();
   readonly #logger: Logger;
+  readonly #clock: Clock;
   #loop: ConsumeLoop | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -52,6 +54,7 @@ export class Client {
     this.id = options.clientId ?? randomUUID();
     validateSubjectToken(this.id, "client.clientId");
     this.#logger = options.logger ?? consoleLogger("warn");
+    this.#clock = resolveClock(options.clock, "client.clock");
   }
 
   /**
@@ -187,8 +190,8 @@ export class Client {
       name,
       payload: dispatcher.encodeArgs(args),
       replyTo,
-      deadline: resolveDeadline(options, name),
-      enqueuedAt: new Date(),
+      deadline: resolveDeadline(options, name, this.#clock.now()),
+      enqueuedAt: new Date(this.#clock.now()),
       attempt: 0,
       traceCtx: options.traceCtx,
       retryPolicy: options.retryPolicy === undefined ? undefined : RetryPolicy.from(options.retryPolicy).toData(),
@@ -234,7 +237,7 @@ export class Client {
   }
 }
 
-function resolveDeadline(options: EnqueueOptions, name: string): Date | undefined {
+function resolveDeadline(options: EnqueueOptions, name: string, now: number): Date | undefined {
   if (options.deadline !== undefined) {
     if (!(options.deadline instanceof Date) || Number.isNaN(options.deadline.getTime())) {
       throw new EbindError("invalid_argument", `enqueue ${name}: options.deadline must be a valid Date`);
@@ -245,7 +248,7 @@ function resolveDeadline(options: EnqueueOptions, name: string): Date | undefine
     if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) {
       throw new EbindError("invalid_argument", `enqueue ${name}: options.timeoutMs must be a positive number of ms, got ${String(options.timeoutMs)}`);
     }
-    return new Date(Date.now() + options.timeoutMs);
+    return new Date(now + options.timeoutMs);
   }
   return undefined;
 }

@@ -2,6 +2,7 @@
  * Client and enqueue options (reference §1.2), with their checks.
  * @module
  */
+import type { Clock } from "../broker/clock.js";
 import type { Logger } from "../broker/logger.js";
 import type { RetryPolicy, RetryPolicyOptions } from "../task/retry.js";
 
@@ -18,6 +19,8 @@ export interface ClientOptions {
   readonly logger?: Logger | undefined;
   /** How long the server keeps this client's response consumer after it disappears. @default 600000 (10 min) */
   readonly inactiveThresholdMs?: number | undefined;
+  /** Where `enqueued_at` and relative deadlines (`timeoutMs`) take their time from; for tests. @default systemClock */
+  readonly clock?: Clock | undefined;
 }
 
 /** Per-task options of `enqueueWith`. All optional. */

@@ -3,7 +3,7 @@
  * JetStream semantics the engine relies on (nats-2.9-notes.md), on an injectable {@link Clock}.
  * @module
  */
-import { systemClock, type Clock } from "../broker/clock.js";
+import { resolveClock, type Clock } from "../broker/clock.js";
 import type {
   Broker,
   ConsumerSpec,
@@ -73,7 +73,7 @@ export class MemoryBroker implements Broker {
   #closed = false;
 
   constructor(options: MemoryBrokerOptions = {}) {
-    this.#clock = options.clock ?? systemClock;
+    this.#clock = resolveClock(options.clock, "memoryBroker.clock");
     const max = options.maxPayloadBytes ?? DEFAULT_MEMORY_MAX_PAYLOAD_BYTES;
     if (!Number.isInteger(max) || max <= 0) {
       throw new EbindError("invalid_argument", `memoryBroker: maxPayloadBytes must be an integer > 0, got ${max}`);

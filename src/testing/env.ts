@@ -59,12 +59,20 @@ export interface TestEnv extends AsyncDisposable {
   advance(ms: number): Promise<void>;
   /**
    * Waits for the terminal outcome of a task (a {@link Future} or a task id, fire-and-forget tasks
-   * included). On the manual clock it moves time through retry delays whenever the worker is idle,
-   * so a test of retries does not sleep.
+   * included) and returns the latest one recorded. On the manual clock it moves time to the next
+   * timer (a retry delay, an ack wait…) whenever nothing has happened for a moment — at once when no
+   * handler runs, after 200 ms of real time when handlers run but nothing changes (one may be
+   * waiting on another task) — so a test of retries does not sleep.
    * @param options.timeoutMs real time to wait at most. @default 10000
-   * @throws EbindError `timeout` when no outcome was recorded in time.
+   * @throws EbindError `timeout` when no outcome was recorded in time; `invalid_argument` for a bad
+   *   timeout; `closed` after {@link close}.
    */
   outcome(task: Future<unknown> | string, options?: { timeoutMs?: number }): Promise<TaskOutcome>;
+  /**
+   * Like {@link outcome}, but only an outcome recorded after this call counts: use it after
+   * requeueing a dead letter, to wait for the new run.
+   */
+  nextOutcome(task: Future<unknown> | string, options?: { timeoutMs?: number }): Promise<TaskOutcome>;
   /** The entries in the dead-letter queue, oldest first. */
   deadLetters(): Promise<DlqEntry[]>;
   /** Closes the client, the worker, the broker and the node; idempotent. */
@@ -81,9 +89,15 @@ export interface TestEnv extends AsyncDisposable {
  * expect(outcome).toMatchObject({ ok: true, attempts: 3 });
  */
 export async function createTestEnv(options: TestEnvOptions = {}): Promise<TestEnv> {
+  if (options === null || typeof options !== "object") throw new EbindError("invalid_argument", `testing: options must be an object, got ${String(options)}`);
+  if (options.backend !== undefined && options.backend !== "memory" && options.backend !== "nats") {
+    throw new EbindError("invalid_argument", `testing: backend must be "memory" or "nats", got ${JSON.stringify(options.backend)}`);
+  }
   const outcomes = new Map<string, TaskOutcome>();
+  let recorded = 0;
   const waiters = new Map<string, Array<() => void>>();
   const record = (outcome: TaskOutcome): void => {
+    recorded++;
     outcomes.set(outcome.taskId, outcome);
     for (const wake of waiters.get(outcome.taskId) ?? []) wake();
     waiters.delete(outcome.taskId);
@@ -125,14 +139,44 @@ export async function createTestEnv(options: TestEnvOptions = {}): Promise<TestE
   try {
     await ensureStreams(broker, options.streams);
     for (const handler of options.handlers ?? []) registry.register(handler);
-    worker = await Worker.start(broker, registry, { logger: silentLogger, ...options.worker, stepHook: hook });
-    client = await Client.create(broker, { logger: silentLogger, ...options.client });
+    worker = await Worker.start(broker, registry, { logger: silentLogger, clock, ...options.worker, stepHook: hook });
+    client = await Client.create(broker, { logger: silentLogger, clock, ...options.client });
   } catch (err) {
     await close();
     throw err;
   }
 
   let closing: Promise<void> | undefined;
+  const fingerprint = (): string => `${recorded}/${worker.active}/${clock?.pendingTimers ?? 0}/${clock?.now() ?? 0}`;
+  const waitFor = async (task: Future<unknown> | string, { timeoutMs = 10_000 }: { timeoutMs?: number } = {}, fresh: boolean): Promise<TaskOutcome> => {
+    if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
+      throw new EbindError("invalid_argument", `testing: timeoutMs must be a finite number of ms ≥ 0, got ${String(timeoutMs)}`);
+    }
+    const id = task instanceof Future ? task.id : task;
+    const stale = fresh ? outcomes.get(id) : undefined;
+    const giveUpAt = Date.now() + timeoutMs;
+    let last = fingerprint();
+    let quietSince = Date.now();
+    for (;;) {
+      if (closing) throw new EbindError("closed", `testing: the environment was closed while waiting for task ${id}`);
+      const done = outcomes.get(id);
+      if (done && done !== stale) return done;
+      if (Date.now() > giveUpAt) throw new EbindError("timeout", `testing: no outcome for task ${id} within ${timeoutMs} ms`);
+      await Promise.race([new Promise<void>((wake) => waiters.set(id, [...(waiters.get(id) ?? []), wake])), sleep(5)]);
+      const now = fingerprint();
+      if (now !== last) {
+        last = now;
+        quietSince = Date.now();
+        continue;
+      }
+      // Nothing moved: on the manual clock, jump to the next timer (a retry delay, an ack wait…).
+      const quietFor = Date.now() - quietSince;
+      if (clock && (worker.active === 0 || quietFor >= 200)) {
+        const next = clock.nextDueAt();
+        if (next !== undefined) await clock.set(Math.max(next, clock.now()));
+      }
+    }
+  };
   const env: TestEnv = {
     broker,
     registry,
@@ -141,23 +185,15 @@ export async function createTestEnv(options: TestEnvOptions = {}): Promise<TestE
     clock,
     node,
     async advance(ms) {
+      if (closing) throw new EbindError("closed", "testing: the environment was closed");
       if (clock) await clock.advance(ms);
       else await sleep(ms);
     },
-    async outcome(task, { timeoutMs = 10_000 } = {}) {
-      const id = task instanceof Future ? task.id : task;
-      const giveUpAt = Date.now() + timeoutMs;
-      for (;;) {
-        const done = outcomes.get(id);
-        if (done) return done;
-        if (Date.now() > giveUpAt) throw new EbindError("timeout", `testing: no outcome for task ${id} within ${timeoutMs} ms`);
-        await Promise.race([new Promise<void>((wake) => waiters.set(id, [...(waiters.get(id) ?? []), wake])), sleep(5)]);
-        // Idle worker, nothing recorded yet: on the manual clock, jump to the next timer (a retry delay).
-        if (clock && !outcomes.has(id) && env.worker.active === 0) {
-          const next = clock.nextDueAt();
-          if (next !== undefined) await clock.set(Math.max(next, clock.now()));
-        }
-      }
+    outcome(task, opts) {
+      return waitFor(task, opts, false);
+    },
+    nextOutcome(task, opts) {
+      return waitFor(task, opts, true);
     },
     async deadLetters() {
       return (await listDeadLetters(broker, { limit: 0 })).flatMap((l) => (l.entry ? [l.entry] : [])).reverse();

@@ -8,6 +8,7 @@ import type { Task } from "../task/envelope.js";
 import { ErrKind, TaskError, toTaskError } from "../task/errors.js";
 import type { HandlerContext } from "../task/handler.js";
 import type { TaskHandler } from "./middleware.js";
+import type { Clock, TimerHandle } from "../broker/clock.js";
 
 /** What one attempt produced. */
 export type Outcome = { readonly ok: true; readonly result: string | undefined } | { readonly ok: false; readonly error: TaskError };
@@ -22,17 +23,17 @@ export interface Dispatched {
  * Runs `handler` for `task`. While it runs, its controller is in `running`, so the worker can abort
  * every handler it gives up on at shutdown. Never rejects.
  */
-export async function dispatch(handler: TaskHandler, task: Task, workerId: string, running: Set<AbortController>): Promise<Dispatched> {
+export async function dispatch(handler: TaskHandler, task: Task, workerId: string, running: Set<AbortController>, clock: Clock): Promise<Dispatched> {
   const controller = new AbortController();
   running.add(controller);
   const ctx: HandlerContext = { signal: controller.signal, task, attempt: task.attempt, workerId, deadline: task.deadline };
 
-  let timer: NodeJS.Timeout | undefined;
+  let timer: TimerHandle | undefined;
   let deadlineHit: Promise<Outcome> | undefined;
   if (task.deadline) {
-    const remaining = task.deadline.getTime() - Date.now();
+    const remaining = task.deadline.getTime() - clock.now();
     deadlineHit = new Promise<Outcome>((resolve) => {
-      timer = setTimeout(
+      timer = clock.setTimer(
         () => {
           const error = new TaskError(ErrKind.Deadline, `deadline exceeded after ${Math.max(0, Math.round(remaining))} ms`, { retryable: false });
           controller.abort(error);
@@ -53,7 +54,7 @@ export async function dispatch(handler: TaskHandler, task: Task, workerId: strin
     },
   );
   const finished = run.then(() => {
-    if (timer) clearTimeout(timer);
+    if (timer) clock.clearTimer(timer);
     running.delete(controller);
   });
   const outcome = deadlineHit ? await Promise.race([run, deadlineHit]) : await run;

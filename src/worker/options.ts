@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../broker/logger.js";
 import { consoleLogger } from "../broker/logger.js";
+import { resolveClock, type Clock } from "../broker/clock.js";
 import { DEFAULT_WORKER_DURABLE } from "../broker/topology.js";
 import { EbindError } from "../task/errors.js";
 import { MAX_DELAY_MS, RetryPolicy, type RetryPolicyOptions } from "../task/retry.js";
@@ -85,6 +86,12 @@ export interface WorkerOptions {
    * restart the other workers afterwards. @default false
    */
   readonly updateConsumer?: boolean | undefined;
+  /**
+   * Where in-progress acks and deadlines take their time from. Tests that drive a memory broker with
+   * a `ManualClock` pass the same clock here, so ack waits, heartbeats and deadlines all move
+   * together. @default systemClock
+   */
+  readonly clock?: Clock | undefined;
 }
 
 /** {@link WorkerOptions} with every default applied. */
@@ -106,6 +113,7 @@ export interface ResolvedWorkerOptions {
   readonly pullExpiresMs: number;
   readonly maxAckPending: number;
   readonly updateConsumer: boolean;
+  readonly clock: Clock;
 }
 
 function integer(value: number | undefined, fallback: number, path: string, min: number): number {
@@ -176,5 +184,6 @@ export function resolveWorkerOptions(options: WorkerOptions = {}): ResolvedWorke
     pullExpiresMs: duration(options.pullExpiresMs, DEFAULT_PULL_EXPIRES_MS, "pullExpiresMs", 1000),
     maxAckPending: integer(options.maxAckPending, DEFAULT_MAX_ACK_PENDING, "maxAckPending", 1),
     updateConsumer: options.updateConsumer === true,
+    clock: resolveClock(options.clock, "worker.clock"),
   });
 }

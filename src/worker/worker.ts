@@ -9,6 +9,7 @@
  */
 import type { Broker, ConsumerSpec, Delivery } from "../broker/port.js";
 import { ConsumeLoop } from "../broker/consume-loop.js";
+import type { TimerHandle } from "../broker/clock.js";
 import { claimDurable, TARGET_PREFIX, TASK_PREFIX, TASK_STREAM, targetedTaskFilter, targetToken } from "../broker/topology.js";
 import { decodeTask } from "../task/codec.js";
 import type { Task } from "../task/envelope.js";
@@ -38,7 +39,7 @@ export class Worker {
   readonly #claims: ClaimSet;
   /** Controllers of the handlers running now, aborted when the drain times out. */
   readonly #handlers = new Set<AbortController>();
-  #heartbeat: NodeJS.Timeout | undefined;
+  #heartbeat: TimerHandle | undefined;
   #heartbeatEveryMs = Infinity;
   readonly #settler: Settler;
   #closing: Promise<void> | undefined;
@@ -150,7 +151,8 @@ export class Worker {
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), grace))),
     ]);
     if (timer) clearTimeout(timer);
-    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    if (this.#heartbeat) this.options.clock.clearTimer(this.#heartbeat);
+    this.#heartbeat = undefined;
     this.#state = "closed";
     if (timedOut) {
       const stuck = this.#inFlight.size;
@@ -202,13 +204,14 @@ export class Worker {
   /** In-progress acks go out every third of the shortest ack wait in force on this worker's consumers. */
   #watchAckWait(ackWaitMs: number): void {
     const every = Math.max(50, Math.floor(ackWaitMs / 3));
-    if (this.#heartbeat && every >= this.#heartbeatEveryMs) return;
-    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    if (every >= this.#heartbeatEveryMs) return;
     this.#heartbeatEveryMs = every;
-    this.#heartbeat = setInterval(() => {
+    if (this.#heartbeat) this.options.clock.clearTimer(this.#heartbeat);
+    const beat = (): void => {
       for (const delivery of this.#inFlight) delivery.working();
-    }, every);
-    this.#heartbeat.unref();
+      if (this.#state !== "closed") this.#heartbeat = this.options.clock.setTimer(beat, this.#heartbeatEveryMs);
+    };
+    this.#heartbeat = this.options.clock.setTimer(beat, every);
   }
 
   /** Takes ownership of a delivery: heartbeats start now, the handler when a slot is free. */
@@ -266,11 +269,11 @@ export class Worker {
       return done;
     }
     const task: Task = { ...decoded, attempt, workerId: this.options.workerId };
-    if (task.deadline && task.deadline.getTime() <= Date.now()) {
+    if (task.deadline && task.deadline.getTime() <= this.options.clock.now()) {
       await this.#settler.fail(delivery, task, new TaskError(ErrKind.Deadline, "deadline exceeded before dispatch", { retryable: false }));
       return done;
     }
-    const { outcome, finished } = await dispatch(this.#handler, task, this.options.workerId, this.#handlers);
+    const { outcome, finished } = await dispatch(this.#handler, task, this.options.workerId, this.#handlers, this.options.clock);
     const error = outcome.ok ? this.#settler.oversizedResult(task, outcome.result) : outcome.error;
     if (error === undefined) await this.#settler.succeed(delivery, task, outcome.ok ? outcome.result : undefined);
     else if (shouldRetry(task, error, attempt, this.options, consumer.maxDeliver)) delivery.nak(retryDelayMs(task, attempt, this.options));

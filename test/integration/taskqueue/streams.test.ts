@@ -45,7 +45,9 @@ describeNats("streams", () => {
     const broker = await connectNats({ servers: node().url });
     try {
       await expect(ensureStreams(broker, { replicas: 1.5 })).rejects.toThrow("streams.replicas must be an integer, got 1.5");
-      await expect(ensureStreams(broker, { dlqMaxAgeMs: -1 })).rejects.toThrow("streams.dlqMaxAgeMs must be a finite number ≥ 0, got -1");
+      await expect(ensureStreams(broker, { dlqMaxAgeMs: -1 })).rejects.toThrow("streams.dlqMaxAgeMs must be a number from 100 to 3153600000000 ms, got -1");
+      await expect(ensureStreams(broker, { taskMaxAgeMs: 1e300 })).rejects.toThrow(/streams\.taskMaxAgeMs must be a number from 100/);
+      await expect(ensureStreams(broker, { taskMaxAgeMs: 60_000 })).rejects.toThrow(/duplicateWindowMs \(300000\) must not exceed streams\.taskMaxAgeMs \(60000\)/);
     } finally {
       await broker.close();
     }

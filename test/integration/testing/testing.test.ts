@@ -62,3 +62,76 @@ describeNats("ebind/testing on a real node", () => {
     expect(outcome).toMatchObject({ ok: true, result: { charged: 99 }, attempts: 3 });
   });
 });
+
+// What a new user broke, pinned (manual clock).
+
+it("a parent awaiting a child that retries does not hang: time moves while the parent waits", async () => {
+  let client!: import("../../../src/client/index.js").Client;
+  const child = defineHandler("n.child", async (ctx, n: number) => {
+    if (ctx.attempt < 2) throw new Error("transient");
+    return n * 2;
+  });
+  const parent = defineHandler("n.parent", async (_ctx, n: number) => (await client.enqueue(child, n)).result());
+  await using env = await createTestEnv({ handlers: [parent, child] });
+  client = env.client;
+  expect(await env.outcome(await env.client.enqueue(parent, 21), { timeoutMs: 5000 })).toMatchObject({ ok: true, result: 42 });
+});
+
+it("advancing past the ack wait while a handler runs does not run it twice: heartbeats share the clock", async () => {
+  let runs = 0;
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const held = defineHandler("a.held", async () => {
+    runs++;
+    await gate;
+    return runs;
+  });
+  await using env = await createTestEnv({ handlers: [held], worker: { ackWaitMs: 1000 } });
+  const future = await env.client.enqueue(held);
+  while (env.worker.active === 0) await new Promise((r) => setTimeout(r, 5));
+  await env.advance(5000);
+  release();
+  expect(await env.outcome(future)).toMatchObject({ ok: true, result: 1 });
+  expect(runs).toBe(1);
+});
+
+it("deadlines run on the manual clock too: retry delays that pass the deadline fail the task as on NATS", async () => {
+  const flaky = defineHandler("d.flaky", async (ctx) => {
+    if (ctx.attempt < 3) throw new Error("x");
+    return ctx.attempt;
+  });
+  await using env = await createTestEnv({ handlers: [flaky] });
+  const outcome = await env.outcome(await env.client.enqueueWith(flaky, { timeoutMs: 3000 }));
+  expect(outcome.ok).toBe(false);
+  if (!outcome.ok) expect(outcome.error.kind).toBe("deadline");
+});
+
+it("bad arguments and use after close fail clearly; concurrent advances add up", async () => {
+  await expect(createTestEnv({ backend: "redis" as never })).rejects.toThrow('testing: backend must be "memory" or "nats", got "redis"');
+  await expect(createTestEnv(null as never)).rejects.toThrow("testing: options must be an object");
+  const env = await createTestEnv();
+  await expect(env.outcome("x", { timeoutMs: Number.NaN })).rejects.toThrow("timeoutMs must be a finite number");
+  const start = env.clock!.now();
+  await Promise.all(Array.from({ length: 10 }, () => env.advance(1000)));
+  expect(env.clock!.now() - start).toBe(10_000);
+  await env.close();
+  await expect(env.outcome("x")).rejects.toMatchObject({ code: "closed" });
+  await expect(env.advance(1)).rejects.toMatchObject({ code: "closed" });
+});
+
+it("nextOutcome waits for the run after a requeue", async () => {
+  const { requeueDeadLetter, listDeadLetters } = await import("../../../src/dlq/index.js");
+  let fail = true;
+  const once = defineHandler("r.once", async () => {
+    if (fail) throw new TaskError("nope", "first time", { retryable: false });
+    return "second time";
+  });
+  await using env = await createTestEnv({ handlers: [once] });
+  const id = await env.client.enqueueAsync(once);
+  expect((await env.outcome(id)).ok).toBe(false);
+  fail = false;
+  const [letter] = await listDeadLetters(env.broker);
+  const next = env.nextOutcome(id);
+  await requeueDeadLetter(env.broker, letter!.seq);
+  expect(await next).toMatchObject({ ok: true, result: "second time" });
+});
