@@ -1,40 +1,65 @@
 /**
- * The ebind demo: hash every file of a directory tree through the task queue.
+ * The ebind demo: hash every file of a directory tree with a durable workflow.
  *
- *   npm run demo -- [DIR] [--json] [--workers N] [--concurrency N] [--inflight N]
+ *   npm run demo -- [DIR] [--json] [--verbose] [--dag-id ID] [--store-dir DIR]
+ *                         [--chunk-size N] [--workers N] [--concurrency N]
  *
- * DIR defaults to this project's root (node_modules included). The backend is `NATS_URL` when set,
- * else an embedded `nats-server` started for the run. Workers run in this process; the client
- * enqueues one `demo.FileStat(path)` per file, keeping at most `--inflight` tasks outstanding, and
- * awaits every result. Files that cannot be read fail with kind `unreadable` and end in the DLQ,
- * which is read back at the end. Exit code 0 when the run completed (even with failed files),
- * 1 when the system failed, 2 for bad usage.
+ * DIR defaults to this project's root (node_modules included). The DAG (handlers.ts): a `scan` step
+ * walks DIR and adds one `hash-<n>` step per chunk of files and a `report` step that joins them
+ * (totals, largest files, identical content). This process runs the workers and the scheduler,
+ * submits the DAG, shows progress, awaits the report and prints it.
+ *
+ * Resuming: the DAG lives in JetStream. With `--store-dir` the embedded nats-server keeps it in that
+ * directory, so an interrupted run (killed, Ctrl-C) is resumed by running the demo again
+ * with the same `--dag-id` and `--store-dir`: nothing is resubmitted, the steps that were done are
+ * not run again, the others run. A new DAG's id and the command that resumes it are printed at
+ * start. Without `--store-dir` the store is a temporary directory removed at exit, so a run cannot
+ * be resumed; with `NATS_URL` the state is in that deployment (`--dag-id` alone resumes); the memory
+ * backend keeps nothing.
+ *
+ * Unreadable files are reported, not failures. Exit code 0 when the report was printed, 1 when the
+ * system failed (a step failed for good, the backend is unreachable, nothing finished for 5
+ * minutes), 2 for bad usage.
  * @module
  */
+import { randomBytes } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { DLQ_STREAM, type Broker } from "../src/broker/index.js";
-import { Client } from "../src/client/index.js";
 import { openDevBackend, type DevBackend } from "../src/dev/backend.js";
-import { listDeadLetters } from "../src/dlq/index.js";
-import { EbindError, TaskError } from "../src/task/index.js";
+import { NatsBroker } from "../src/nats/index.js";
+import { EbindError } from "../src/task/index.js";
 import { Worker } from "../src/worker/index.js";
-import { createRegistry, fileStat, type FileStat } from "./handlers.js";
-import { Progress, formatSummary, largest, type DeadLettered, type Failure, type Summary } from "./report.js";
-import { scan } from "./scan.js";
+import { alwaysLeader, Workflow, WorkflowError, type Scheduler } from "../src/workflow/index.js";
+import { DagFailedError, DagMismatchError, dagFailure, findDag, readChunks, rootOf } from "./dag.js";
+import { createSteps, DAG_LABEL, SCAN_STEP, type Report, type ScanSummary, type StepRun } from "./handlers.js";
+import { formatSummary, type Summary } from "./output.js";
+import { DagWatch, StallError } from "./progress.js";
+import { DEFAULT_CHUNK_SIZE } from "./scan.js";
+import { lockStore, StoreBusyError, type StoreLock } from "./store-lock.js";
 
-const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
-/** A result that takes longer than this means the system is stuck, not that a file is slow. */
-const RESULT_TIMEOUT_MS = 120_000;
+const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
+const USAGE =
+  "usage: npm run demo -- [DIR] [--json] [--verbose] [--dag-id ID] [--store-dir DIR] [--chunk-size N] [--workers N] [--concurrency N]";
+/**
+ * The workers' ack wait on servers the demo starts: a task held by a worker that died is delivered
+ * again after this long, which is how a resumed run gets back the chunks the killed run was hashing.
+ */
+const ACK_WAIT_MS = 5_000;
 
 interface Options {
-  readonly root: string;
+  /** The directory given, resolved; undefined → the project root (new DAG) or the DAG's (resume). */
+  readonly root: string | undefined;
   readonly json: boolean;
+  readonly verbose: boolean;
+  readonly dagId: string | undefined;
+  readonly storeDir: string | undefined;
+  readonly chunkSize: number;
   readonly workers: number;
   readonly concurrency: number;
-  readonly inflight: number;
+  /** Hidden, for tests: a pause before each file, so a run can be interrupted half-way. */
+  readonly hashDelayMs: number;
 }
 
 class UsageError extends Error {}
@@ -45,128 +70,178 @@ function parseOptions(argv: string[]): Options {
     allowPositionals: true,
     options: {
       json: { type: "boolean", default: false },
+      verbose: { type: "boolean", default: false },
+      "dag-id": { type: "string" },
+      "store-dir": { type: "string" },
+      "chunk-size": { type: "string", default: String(DEFAULT_CHUNK_SIZE) },
       workers: { type: "string", default: "2" },
-      concurrency: { type: "string", default: "32" },
-      inflight: { type: "string", default: "256" },
+      concurrency: { type: "string", default: "4" },
+      "hash-delay-ms": { type: "string", default: "0" },
     },
   });
   if (positionals.length > 1) throw new UsageError(`expected at most one directory, got ${positionals.length}`);
-  const count = (name: string, text: string): number => {
+  const count = (name: string, text: string, min = 1): number => {
     const n = Number(text);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got ${JSON.stringify(text)}`);
+    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${JSON.stringify(text)}`);
     return n;
   };
+  const dagId = values["dag-id"];
+  if (dagId !== undefined && !/^[A-Za-z0-9_=-]+$/.test(dagId)) throw new UsageError(`--dag-id may hold letters, digits, "-", "_" and "=", got ${JSON.stringify(dagId)}`);
   return {
-    root: resolve(positionals[0] ?? PROJECT_ROOT),
+    root: positionals[0] === undefined ? undefined : resolve(positionals[0]),
     json: values.json,
+    verbose: values.verbose,
+    dagId,
+    storeDir: values["store-dir"] === undefined ? undefined : resolve(values["store-dir"]),
+    chunkSize: count("chunk-size", values["chunk-size"]),
     workers: count("workers", values.workers),
     concurrency: count("concurrency", values.concurrency),
-    inflight: count("inflight", values.inflight),
+    hashDelayMs: count("hash-delay-ms", values["hash-delay-ms"], 0),
   };
 }
 
-/** What the client collected. */
-interface Outcomes {
-  readonly results: FileStat[];
-  readonly failures: Failure[];
+/** Writes a line on stderr. */
+const say = (line: string): void => void process.stderr.write(line + "\n");
+
+async function checkDirectory(path: string): Promise<void> {
+  const info = await stat(path).catch((err: Error) => {
+    throw new UsageError(err.message);
+  });
+  if (!info.isDirectory()) throw new UsageError(`not a directory: ${path}`);
 }
 
-/** Runs one task per file with at most `inflight` outstanding; a non-TaskError is a system failure. */
-async function runTasks(client: Client, files: readonly string[], inflight: number, progress: Progress): Promise<Outcomes> {
-  const outcomes: Outcomes = { results: [], failures: [] };
-  let next = 0;
-  let broken = false;
-  const lane = async (): Promise<void> => {
-    while (!broken && next < files.length) {
-      const path = files[next++]!;
-      let taskId: string | undefined;
-      try {
-        const future = await client.enqueue(fileStat, path);
-        taskId = future.id;
-        outcomes.results.push(await future.result({ timeoutMs: RESULT_TIMEOUT_MS }));
-        progress.tick(false);
-      } catch (err) {
-        if (!(err instanceof TaskError)) {
-          broken = true;
-          throw err;
-        }
-        outcomes.failures.push({ path, taskId, kind: err.kind, message: err.detail });
-        progress.tick(true);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(inflight, files.length) }, lane));
-  return outcomes;
+/** A fresh DAG id: `demo-<UTC date and time>-<random>`. */
+function newDagId(): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  return `demo-${stamp}-${randomBytes(3).toString("hex")}`;
 }
 
-/**
- * The DLQ entries added after `sinceSeq` whose task id is one of `ids`. The worker stores a DLQ entry
- * before it sends the failed result, so every failure the run saw is already there.
- */
-async function deadLettersOf(broker: Broker, sinceSeq: number, ids: ReadonlyMap<string, string>): Promise<DeadLettered[]> {
-  const found: DeadLettered[] = [];
-  for (const letter of await listDeadLetters(broker, { limit: 0, afterSeq: sinceSeq })) {
-    const entry = letter.entry;
-    const path = entry && ids.get(entry.task.id);
-    if (entry === undefined || path === undefined) continue;
-    const { kind, message } = entry.error;
-    found.push({ seq: letter.seq, taskId: entry.task.id, path, kind, message, finalAttempt: entry.finalAttempt });
+/** How this run could be resumed, for the start message. */
+function resumeHint(backend: DevBackend, dagId: string, storeDir: string | undefined): string {
+  switch (backend.kind) {
+    case "memory":
+      return "demo: the memory backend keeps nothing: this run cannot be resumed";
+    case "nats":
+      return `demo: if interrupted, resume with: npm run demo -- --dag-id ${dagId}  (same NATS_URL)`;
+    case "embedded":
+      return storeDir === undefined
+        ? "demo: the store is a temporary directory: this run cannot be resumed (pass --store-dir DIR to make it resumable)"
+        : `demo: if interrupted, resume with: npm run demo -- --dag-id ${dagId} --store-dir ${storeDir}`;
   }
-  return found.sort((a, b) => a.seq - b.seq);
 }
 
 async function run(options: Options): Promise<Summary> {
-  const root = await stat(options.root).catch((err: Error) => {
-    throw new UsageError(err.message);
-  });
-  if (!root.isDirectory()) throw new UsageError(`not a directory: ${options.root}`);
-  const walk = await scan(options.root);
-  process.stderr.write(`demo: ${walk.files.length} files under ${options.root}\n`);
-
+  const started = performance.now();
+  if (options.root !== undefined) await checkDirectory(options.root);
+  const storeDir = process.env.NATS_URL ? undefined : options.storeDir;
+  if (options.storeDir !== undefined && storeDir === undefined) say("demo: --store-dir ignored: NATS_URL is set");
+  const stop = new AbortController();
+  let lock: StoreLock | undefined;
   let backend: DevBackend | undefined;
-  let client: Client | undefined;
+  let scheduler: Scheduler | undefined;
+  let watch: DagWatch | undefined;
   const workers: Worker[] = [];
   try {
-    backend = await openDevBackend();
+    if (storeDir !== undefined) lock = await lockStore(storeDir, say);
+    backend = await openDevBackend({ storeDir });
     const { broker } = backend;
-    const registry = createRegistry();
+    if (storeDir !== undefined && backend.kind === "memory") say("demo: --store-dir ignored: nats-server not found");
+    if (broker instanceof NatsBroker && backend.kind === "embedded") await lock?.setServer(broker.connection.getServer());
+    const workflow = await Workflow.create(broker);
+
+    const dagId = options.dagId ?? newDagId();
+    const existing = await findDag(workflow, dagId);
+    const root = existing ? rootOf(existing, options.root) : (options.root ?? PROJECT_ROOT);
+    if (!existing) await checkDirectory(root);
+    const doneAtStart = (existing?.steps ?? []).filter((s) => s.status === "done").map((s) => s.stepId);
+    const progress = new DagWatch(workflow, dagId);
+    watch = progress;
+
+    const stepsRun: StepRun[] = [];
+    const steps = createSteps({
+      readResult: (dag, step) => workflow.awaitById(dag, step, { timeoutMs: 60_000 }),
+      hashDelayMs: options.hashDelayMs,
+      onStepRun: (r) => {
+        stepsRun.push(r);
+        if (options.verbose) progress.log(`demo: step ${r.step} (attempt ${r.attempt}) done${r.files > 0 ? `: ${r.files} files` : ""}`);
+      },
+    });
     for (let i = 1; i <= options.workers; i++) {
-      workers.push(await Worker.start(broker, registry, { workerId: `demo-${process.pid}-w${i}`, concurrency: options.concurrency }));
+      workers.push(
+        await Worker.start(broker, steps.registry, {
+          workerId: `demo-${process.pid}-w${i}`,
+          concurrency: options.concurrency,
+          stepHook: workflow.stepHook,
+          middleware: [workflow.middleware],
+          // On a deployment the demo does not own, keep the shared consumer's settings.
+          ackWaitMs: backend.kind === "nats" ? undefined : ACK_WAIT_MS,
+          // Closing lets the pull in progress expire: keep pulls short so the demo exits promptly.
+          pullExpiresMs: 1_000,
+        }),
+      );
     }
-    client = await Client.create(broker, { clientId: `demo-${process.pid}` });
-    const dlqBefore = (await broker.streamState(DLQ_STREAM))?.lastSeq ?? 0;
+    // The demo's scheduler is alone (or racing harmlessly), so it sweeps at once: a resumed DAG is repaired before anything else.
+    scheduler = await workflow.startScheduler({ elector: alwaysLeader, sweepIntervalMs: 15_000, strandedAfterMs: 60_000 });
 
-    const started = performance.now();
-    const { results, failures } = await runTasks(client, walk.files, options.inflight, new Progress(walk.files.length));
+    if (existing?.meta.status === "done") {
+      say(`demo: DAG ${dagId} (${root}) already finished; printing its report`);
+    } else if (existing) {
+      say(`demo: resuming DAG ${dagId} (${existing.meta.status}, ${root}): ${doneAtStart.length}/${existing.steps.length} steps done; nothing is resubmitted`);
+    } else {
+      const dag = workflow.dag({ id: dagId, labels: [DAG_LABEL] });
+      dag.step(SCAN_STEP, steps.scan, root, options.chunkSize);
+      await workflow.submit(dag);
+      say(`demo: DAG ${dagId}: hashing ${root} in chunks of ${options.chunkSize} files`);
+      say(resumeHint(backend, dagId, storeDir));
+    }
+    progress.start();
+    const awaited = async <T>(stepId: string): Promise<T> => {
+      try {
+        return await Promise.race([workflow.awaitById<T>(dagId, stepId, { signal: stop.signal }), progress.stalled]);
+      } catch (err) {
+        if (err instanceof WorkflowError) throw await dagFailure(workflow, dagId, err);
+        throw err;
+      }
+    };
+    const scanned = await awaited<ScanSummary>(SCAN_STEP);
+    const report = await awaited<Report>(scanned.report);
+    await progress.stop();
     const elapsedMs = performance.now() - started;
-
-    const failedIds = new Map(failures.flatMap((f) => (f.taskId === undefined ? [] : [[f.taskId, f.path] as const])));
-    const deadLettered = failedIds.size === 0 ? [] : await deadLettersOf(broker, dlqBefore, failedIds);
-    results.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    failures.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const all = options.json ? await readChunks(workflow, dagId, scanned.chunks) : { files: [], failures: report.failures };
+    const hashedHere = stepsRun.reduce((n, r) => n + r.files, 0);
     return {
-      root: options.root,
+      root,
       backend: backend.description,
+      dagId,
+      resumed: existing !== undefined,
+      stepsDoneAtStart: doneAtStart,
+      stepsRun,
       workers: options.workers,
       concurrency: options.concurrency,
-      files: walk.files.length,
-      succeeded: results.length,
-      failed: failures.length,
-      totalBytes: results.reduce((n, r) => n + r.bytes, 0),
-      totalLines: results.reduce((n, r) => n + r.lines, 0),
+      chunks: report.chunks,
+      files: report.files,
+      succeeded: report.succeeded,
+      failed: report.failed,
+      totalBytes: report.totalBytes,
+      totalLines: report.totalLines,
       elapsedMs: Math.round(elapsedMs),
-      tasksPerSecond: elapsedMs > 0 ? Math.round((walk.files.length * 1000) / elapsedMs) : 0,
-      largest: largest(results),
-      failures,
-      deadLettered,
-      skipped: walk.skipped,
-      walkErrors: walk.errors,
-      results,
+      filesPerSecond: elapsedMs > 0 ? Math.round((hashedHere * 1000) / elapsedMs) : 0,
+      largest: report.largest,
+      duplicates: report.duplicates,
+      failures: all.failures,
+      skipped: scanned.skipped,
+      skippedCount: scanned.skippedCount,
+      walkErrors: scanned.walkErrors,
+      walkErrorCount: scanned.walkErrorCount,
+      results: all.files,
     };
   } finally {
-    await client?.close();
-    await Promise.allSettled(workers.map((w) => w.close()));
+    stop.abort();
+    await watch?.stop();
+    // Both wait for a pull to expire; anything left half-done is picked up by a resumed run.
+    await Promise.allSettled([...workers.map((w) => w.close()), scheduler?.stop()]);
     await backend?.close();
+    await lock?.release();
   }
 }
 
@@ -178,12 +253,21 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: unknown }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-      process.stderr.write(`demo: ${(err as Error).message}\nusage: npm run demo -- [DIR] [--json] [--workers N] [--concurrency N] [--inflight N]\n`);
+      say(`demo: ${(err as Error).message}\n${USAGE}`);
+      return 2;
+    }
+    if (err instanceof StoreBusyError || err instanceof DagMismatchError) {
+      say(`demo: ${err.message}`);
       return 2;
     }
     // Errors of ebind's own API say what went wrong in their message; anything else gets its stack.
-    const detail = err instanceof EbindError ? `${err.name} ${err.code}: ${err.message}` : ((err as Error).stack ?? String(err));
-    process.stderr.write(`demo: failed: ${detail}\n`);
+    const detail =
+      err instanceof EbindError
+        ? `${err.name} ${err.code}: ${err.message}`
+        : err instanceof DagFailedError || err instanceof StallError || err instanceof WorkflowError
+          ? err.message
+          : ((err as Error).stack ?? String(err));
+    say(`demo: failed: ${detail}`);
     return 1;
   }
 }
@@ -192,6 +276,6 @@ const code = await main(process.argv.slice(2));
 process.exitCode = code;
 // Everything is closed by now; if a stray handle kept the process alive, say so rather than hang.
 setTimeout(() => {
-  process.stderr.write("demo: a handle kept the process alive after shutdown; exiting\n");
+  say("demo: a handle kept the process alive after shutdown; exiting");
   process.exit(code);
 }, 5_000).unref();

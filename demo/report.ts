@@ -1,141 +1,131 @@
 /**
- * The demo's output: the progress line on stderr and the summary (text or JSON) on stdout.
+ * The demo's join, pure: what the `report` step computes from the results of every hash chunk —
+ * totals, the largest files, the groups of files with identical content, the unreadable files.
+ * The report is itself a step result, stored and sent through NATS, so its lists are cut to fit a
+ * fixed byte budget (far below the 1 MiB max payload); its counts always cover every file.
  * @module
  */
-import type { FileStat } from "./handlers.js";
+import type { Failure, FileStat } from "./hash.js";
 
-/** A task that failed: the file, the task id and the error as the producer received it. */
-export interface Failure {
-  readonly path: string;
-  readonly taskId: string | undefined;
-  readonly kind: string;
-  readonly message: string;
+/** The result of one hash step. */
+export interface ChunkResult {
+  /** The files hashed, in the chunk's order. */
+  readonly files: FileStat[];
+  /** The files that could not be read. */
+  readonly failures: Failure[];
 }
 
-/** A dead-letter entry of this run. */
-export interface DeadLettered {
-  readonly seq: number;
-  readonly taskId: string;
-  readonly path: string;
-  readonly kind: string;
-  readonly message: string;
-  readonly finalAttempt: number;
+/** Files with the same content. */
+export interface DuplicateGroup {
+  readonly sha256: string;
+  /** Size of each of the files. */
+  readonly bytes: number;
+  /** How many files have this content (all of them, even when `paths` is cut). */
+  readonly count: number;
+  /** Their paths, sorted; at most {@link MAX_PATHS_PER_GROUP}. */
+  readonly paths: string[];
 }
 
-/** Everything the demo reports. `--json` prints exactly this. */
-export interface Summary {
-  readonly root: string;
-  readonly backend: string;
-  readonly workers: number;
-  readonly concurrency: number;
-  /** Tasks run (one per file). */
+/** Identical content across the tree. Empty files are left out: they are all "identical". */
+export interface Duplicates {
+  /** Groups of two or more non-empty files with the same SHA-256. */
+  readonly groups: number;
+  /** Files in those groups. */
+  readonly files: number;
+  /** Bytes that keeping one file of each group would save. */
+  readonly wastedBytes: number;
+  /** The groups that waste the most first, as many as fit the budget. */
+  readonly listed: DuplicateGroup[];
+}
+
+/** What the `report` step returns. */
+export interface Report {
+  readonly chunks: number;
   readonly files: number;
   readonly succeeded: number;
   readonly failed: number;
-  /** Bytes of the files that succeeded. */
+  /** Bytes of the files that were read. */
   readonly totalBytes: number;
   readonly totalLines: number;
-  readonly elapsedMs: number;
-  readonly tasksPerSecond: number;
+  /** The {@link LARGEST} largest files, largest first (ties by path). */
   readonly largest: FileStat[];
+  readonly duplicates: Duplicates;
+  /** Unreadable files sorted by path, as many as fit the budget (`failed` counts them all). */
   readonly failures: Failure[];
-  /** The DLQ entries whose task id is one of this run's. */
-  readonly deadLettered: DeadLettered[];
-  /** Entries found but not processed, with why (symlinks to directories, FIFOs…). */
-  readonly skipped: Array<{ path: string; reason: string }>;
-  /** Directories that could not be listed. */
-  readonly walkErrors: Array<{ path: string; message: string }>;
-  /** Every file's result (JSON output only). */
-  readonly results: FileStat[];
 }
 
-/** Reports progress on stderr: one line rewritten with `\r` on a TTY, else a line every 10 %. */
-export class Progress {
-  #done = 0;
-  #failed = 0;
-  #lastStep = -1;
-  #lastDraw = 0;
-  readonly #started = performance.now();
+/** How many of the largest files the report names. */
+export const LARGEST = 10;
+/** Most paths listed per duplicate group. */
+export const MAX_PATHS_PER_GROUP = 20;
+/** JSON bytes of the listed duplicate groups, at most. */
+const DUPLICATES_BUDGET = 192 * 1024;
+/** JSON bytes of the listed failures, at most. */
+const FAILURES_BUDGET = 64 * 1024;
 
-  constructor(
-    private readonly total: number,
-    private readonly stream: NodeJS.WriteStream = process.stderr,
-  ) {}
-
-  /** Counts one finished task. */
-  tick(failed: boolean): void {
-    this.#done++;
-    if (failed) this.#failed++;
-    if (this.stream.isTTY) {
-      const now = performance.now();
-      if (now - this.#lastDraw < 100 && this.#done < this.total) return;
-      this.#lastDraw = now;
-      this.stream.write(`\r${this.#line()}\u001b[K`);
-      if (this.#done === this.total) this.stream.write("\n");
-      return;
-    }
-    const step = this.total === 0 ? 10 : Math.floor((this.#done * 10) / this.total);
-    if (step !== this.#lastStep) {
-      this.#lastStep = step;
-      this.stream.write(`${this.#line()}\n`);
-    }
+/** Joins the chunks' results into the report. */
+export function joinChunks(chunks: readonly ChunkResult[]): Report {
+  const all: FileStat[] = [];
+  const failures: Failure[] = [];
+  for (const chunk of chunks) {
+    all.push(...chunk.files);
+    failures.push(...chunk.failures);
   }
-
-  #line(): string {
-    const pct = this.total === 0 ? 100 : Math.floor((this.#done * 100) / this.total);
-    const secs = (performance.now() - this.#started) / 1000;
-    const rate = secs > 0 ? Math.round(this.#done / secs) : 0;
-    return `progress: ${this.#done}/${this.total} (${pct}%) ${this.#failed} failed, ${rate} tasks/s`;
-  }
+  const duplicates = findDuplicates(all);
+  return {
+    chunks: chunks.length,
+    files: all.length + failures.length,
+    succeeded: all.length,
+    failed: failures.length,
+    totalBytes: all.reduce((n, f) => n + f.bytes, 0),
+    totalLines: all.reduce((n, f) => n + f.lines, 0),
+    largest: largest(all),
+    duplicates,
+    failures: fitting(failures.sort(byPath), FAILURES_BUDGET),
+  };
 }
 
-/** `1536` → `"1.5 KiB"`. */
-export function formatBytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${n} B` : `${value.toFixed(1)} ${units[unit]}`;
+/** The `n` largest files, largest first (ties by path). */
+export function largest(files: readonly FileStat[], n = LARGEST): FileStat[] {
+  return [...files].sort((a, b) => b.bytes - a.bytes || byPath(a, b)).slice(0, n);
 }
 
-/** How many not-processed entries the text summary lists (all of them are in the JSON). */
-const MAX_SKIPPED_SHOWN = 20;
-
-/** The human-readable summary. */
-export function formatSummary(s: Summary): string {
-  const out: string[] = [];
-  out.push(`root:        ${s.root}`);
-  out.push(`backend:     ${s.backend}`);
-  out.push(`workers:     ${s.workers} × concurrency ${s.concurrency}`);
-  out.push(`files:       ${s.files} (${s.succeeded} ok, ${s.failed} failed)`);
-  out.push(`total bytes: ${s.totalBytes} (${formatBytes(s.totalBytes)}), ${s.totalLines} lines`);
-  out.push(`elapsed:     ${(s.elapsedMs / 1000).toFixed(2)} s, ${s.tasksPerSecond.toFixed(0)} tasks/s`);
-  out.push("");
-  out.push(`largest ${s.largest.length} files:`);
-  for (const f of s.largest) out.push(`  ${formatBytes(f.bytes).padStart(10)}  ${f.path}`);
-  out.push("");
-  out.push(`failed files: ${s.failures.length}`);
-  for (const f of s.failures) out.push(`  ${f.path}: ${f.kind}: ${f.message}`);
-  out.push(`dead-lettered: ${s.deadLettered.length} of this run's tasks are in the DLQ`);
-  for (const d of s.deadLettered) out.push(`  DLQ seq ${d.seq}  task ${d.taskId}  attempt ${d.finalAttempt}  ${d.kind}: ${d.message}`);
-  if (s.skipped.length > 0) {
-    out.push("");
-    out.push(`not processed: ${s.skipped.length}`);
-    for (const k of s.skipped.slice(0, MAX_SKIPPED_SHOWN)) out.push(`  ${k.path}: ${k.reason}`);
-    if (s.skipped.length > MAX_SKIPPED_SHOWN) out.push(`  … and ${s.skipped.length - MAX_SKIPPED_SHOWN} more (--json lists them all)`);
+function findDuplicates(files: readonly FileStat[]): Duplicates {
+  const bySha = new Map<string, FileStat[]>();
+  for (const f of files) {
+    if (f.bytes === 0) continue;
+    const same = bySha.get(f.sha256);
+    if (same) same.push(f);
+    else bySha.set(f.sha256, [f]);
   }
-  if (s.walkErrors.length > 0) {
-    out.push("");
-    out.push(`directories that could not be read: ${s.walkErrors.length}`);
-    for (const e of s.walkErrors) out.push(`  ${e.path}: ${e.message}`);
+  const groups: DuplicateGroup[] = [];
+  for (const [sha256, same] of bySha) {
+    if (same.length < 2) continue;
+    const paths = same.map((f) => f.path).sort();
+    groups.push({ sha256, bytes: same[0]!.bytes, count: same.length, paths: paths.slice(0, MAX_PATHS_PER_GROUP) });
   }
-  return out.join("\n") + "\n";
+  const wasted = (g: DuplicateGroup): number => g.bytes * (g.count - 1);
+  groups.sort((a, b) => wasted(b) - wasted(a) || b.count - a.count || (a.sha256 < b.sha256 ? -1 : 1));
+  return {
+    groups: groups.length,
+    files: groups.reduce((n, g) => n + g.count, 0),
+    wastedBytes: groups.reduce((n, g) => n + wasted(g), 0),
+    listed: fitting(groups, DUPLICATES_BUDGET),
+  };
 }
 
-/** The `n` largest results, largest first (ties by path). */
-export function largest(results: readonly FileStat[], n = 10): FileStat[] {
-  return [...results].sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : 1)).slice(0, n);
+/** The first items whose JSON fits in `budget` bytes together (lists inside step results stay bounded). */
+export function fitting<T>(items: readonly T[], budget: number): T[] {
+  const out: T[] = [];
+  let used = 0;
+  for (const item of items) {
+    used += Buffer.byteLength(JSON.stringify(item)) + 1;
+    if (used > budget) break;
+    out.push(item);
+  }
+  return out;
+}
+
+function byPath(a: { path: string }, b: { path: string }): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
 }

@@ -7,7 +7,7 @@
  * item 6, fixed).
  * @module
  */
-import { taskPublishSubject } from "../broker/topology.js";
+import { DLQ_HEADROOM_BYTES, taskPublishSubject } from "../broker/topology.js";
 import { encodeTask } from "../task/codec.js";
 import type { Task } from "../task/envelope.js";
 import { parseArgs } from "./codec.js";
@@ -17,13 +17,13 @@ import { WorkflowError } from "./errors.js";
 import { publishEvent } from "./events.js";
 import { stepTaskId } from "./keys.js";
 import { hasOrDefaultRef, resolveArgs } from "./plan/index.js";
-import type { DagMeta, StepRecord } from "./records.js";
+import type { DagEvent, DagMeta, StepRecord } from "./records.js";
 import { isTerminal } from "./records.js";
 
 const utf8 = new TextEncoder();
 
 /** What became of an attempt to start a step. */
-export type StartOutcome = "published" | "skipped" | "not-startable";
+export type StartOutcome = "published" | "skipped" | "failed" | "not-startable";
 
 /** The message id of a step's task: stable per step and per DAG incarnation. */
 export function stepMsgId(meta: DagMeta, stepId: string): string {
@@ -96,20 +96,45 @@ export async function startStep(core: WorkflowCore, meta: DagMeta, record: StepR
   const resolved = cascaded ? ({ skip: true } as const) : await resolveStepArgs(core, record, ctx);
   if (resolved.skip) return (await markSkipped(core, record, revision)) ? "skipped" : "not-startable";
   const target = resolveTarget(record, ctx);
+  const task = stepTask(meta, record, resolved.payload, target);
+  const bytes = utf8.encode(encodeTask(task)).length;
+  const limit = core.broker.maxPayloadBytes - DLQ_HEADROOM_BYTES;
+  if (bytes > limit) {
+    // Its upstream results make a task the server cannot carry: fail the step for good (its
+    // dependents cascade, awaiters get step_failed) rather than leave it running with no task.
+    const message = `the task would be ${bytes} bytes, more than the ${limit} bytes a task may use; pass large results by reference (a key, a path) instead`;
+    return (await markFailed(core, record, revision, "payload_too_large", message)) ? "failed" : "not-startable";
+  }
   const running = await markRunning(core, record, revision);
   if (!running) return "not-startable";
-  await publishStepTask(core, meta, running.record, resolved.payload, target);
+  await core.broker.publish(taskPublishSubject(task.name, task.target), utf8.encode(encodeTask(task)), { msgId: stepMsgId(meta, record.stepId) });
   return "published";
 }
 
+/** CAS a pending step to failed with `kind` and `message`, and announce it. */
+async function markFailed(core: WorkflowCore, record: StepRecord, revision: number, kind: string, message: string): Promise<boolean> {
+  return settlePending(core, record, revision, { status: "failed", errorKind: kind, errorMessage: message }, { status: "failed", errorKind: kind, errorMessage: message });
+}
+
 /** CAS a pending step to skipped and announce it, so its own dependents advance. */
-async function markSkipped(core: WorkflowCore, record: StepRecord, revision: number): Promise<boolean> {
+function markSkipped(core: WorkflowCore, record: StepRecord, revision: number): Promise<boolean> {
+  return settlePending(core, record, revision, { status: "skipped" }, { status: "skipped" });
+}
+
+/** CAS a pending step to a terminal status without running it, then publish its `completed` event. */
+async function settlePending(
+  core: WorkflowCore,
+  record: StepRecord,
+  revision: number,
+  change: Pick<StepRecord, "status"> & Partial<Pick<StepRecord, "errorKind" | "errorMessage">>,
+  event: Pick<DagEvent, "status" | "errorKind" | "errorMessage">,
+): Promise<boolean> {
   let current = record;
   let rev = revision;
   for (let attempt = 1; ; attempt++) {
     if (current.status !== "pending" || current.held) return false;
     try {
-      await core.store.updateStep({ ...current, status: "skipped", finishedAt: new Date() }, rev);
+      await core.store.updateStep({ ...current, ...change, finishedAt: new Date() }, rev);
       break;
     } catch (err) {
       if (!(err instanceof WorkflowError && err.code === "stale_revision") || attempt >= CAS_ATTEMPTS) throw err;
@@ -119,7 +144,7 @@ async function markSkipped(core: WorkflowCore, record: StepRecord, revision: num
       rev = fresh.revision;
     }
   }
-  await publishEvent(core.broker, { kind: "completed", dagId: record.dagId, stepId: record.stepId, status: "skipped" });
+  await publishEvent(core.broker, { kind: "completed", dagId: record.dagId, stepId: record.stepId, ...event });
   return true;
 }
 
@@ -158,9 +183,15 @@ export function resolveTarget(record: StepRecord, ctx: ArgContext, seen: Readonl
   }
 }
 
-/** Publishes the task of a running step (reference §3.11): no reply subject, no deadline. */
+/** Publishes the task of a running step (reference §3.11). */
 export async function publishStepTask(core: WorkflowCore, meta: DagMeta, record: StepRecord, payload: string, target: string | undefined): Promise<void> {
-  const task: Task = {
+  const task = stepTask(meta, record, payload, target);
+  await core.broker.publish(taskPublishSubject(task.name, task.target), utf8.encode(encodeTask(task)), { msgId: stepMsgId(meta, record.stepId) });
+}
+
+/** The task envelope of a step (reference §3.11): id `<dag>:<step>`, no reply subject, no deadline. */
+function stepTask(meta: DagMeta, record: StepRecord, payload: string, target: string | undefined): Task {
+  return {
     id: stepTaskId(meta.id, record.stepId),
     name: record.fnName,
     payload,
@@ -171,7 +202,6 @@ export async function publishStepTask(core: WorkflowCore, meta: DagMeta, record:
     retryPolicy: record.policy,
     target,
   };
-  await core.broker.publish(taskPublishSubject(task.name, task.target), utf8.encode(encodeTask(task)), { msgId: stepMsgId(meta, record.stepId) });
 }
 
 /** Whether a step record is terminal. */

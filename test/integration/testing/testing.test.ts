@@ -3,6 +3,7 @@
  * clock without sleeping, the DLQ helper, fire-and-forget outcomes, and the same on a real node.
  */
 import { expect, it } from "vitest";
+import type { Client } from "../../../src/client/index.js";
 import { createTestEnv } from "../../../src/testing/index.js";
 import { defineHandler, TaskError } from "../../../src/task/index.js";
 import { describeNats } from "../../support/nats.js";
@@ -66,14 +67,14 @@ describeNats("ebind/testing on a real node", () => {
 // What a new user broke, pinned (manual clock).
 
 it("a parent awaiting a child that retries does not hang: time moves while the parent waits", async () => {
-  let client!: import("../../../src/client/index.js").Client;
+  const box: { client?: Client } = {};
   const child = defineHandler("n.child", async (ctx, n: number) => {
     if (ctx.attempt < 2) throw new Error("transient");
     return n * 2;
   });
-  const parent = defineHandler("n.parent", async (_ctx, n: number) => (await client.enqueue(child, n)).result());
+  const parent = defineHandler("n.parent", async (_ctx, n: number) => (await box.client!.enqueue(child, n)).result());
   await using env = await createTestEnv({ handlers: [parent, child] });
-  client = env.client;
+  box.client = env.client;
   expect(await env.outcome(await env.client.enqueue(parent, 21), { timeoutMs: 5000 })).toMatchObject({ ok: true, result: 42 });
 });
 
