@@ -88,6 +88,24 @@ export type { ClientOptions, EnqueueOptions, AwaitOptions, Enqueueable } from ".
 export { Worker, recover, log, metrics, chain, claimsFunc, staticClaims, concreteTarget } from "./worker/index.js";
 export type { WorkerOptions, Middleware, TaskHandler, Metrics, ClaimProvider, StepHook } from "./worker/index.js";
 
+// Workflows
+export { Workflow, DagBuilder, Step, StepRef, dagContext, Scheduler, KvLeaderElector, alwaysLeader, WorkflowError, WorkflowErrorCode, DagStatus, StepStatus } from "./workflow/index.js";
+export type {
+  WorkflowOptions,
+  DagOptions,
+  StepArgs,
+  StepLike,
+  DagContext,
+  DynamicStep,
+  DynamicStepOptions,
+  SchedulerOptions,
+  LeaderElector,
+  AwaitStepOptions,
+  DagInfo,
+  DagMeta,
+  StepRecord,
+} from "./workflow/index.js";
+
 // Dead letters
 export { listDeadLetters, getDeadLetter, requeueDeadLetter, purgeDeadLetters } from "./dlq/index.js";
 export type { DeadLetter, Requeued } from "./dlq/index.js";

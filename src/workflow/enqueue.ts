@@ -183,10 +183,14 @@ export function resolveTarget(record: StepRecord, ctx: ArgContext, seen: Readonl
   }
 }
 
-/** Publishes the task of a running step (reference §3.11). */
-export async function publishStepTask(core: WorkflowCore, meta: DagMeta, record: StepRecord, payload: string, target: string | undefined): Promise<void> {
+/**
+ * Publishes the task of a step already running again (the sweep's repair of a lost task), under a
+ * fresh message id so the dedupe window, which still remembers the lost original, does not swallow it.
+ */
+export async function republishStepTask(core: WorkflowCore, meta: DagMeta, record: StepRecord, payload: string, target: string | undefined): Promise<void> {
   const task = stepTask(meta, record, payload, target);
-  await core.broker.publish(taskPublishSubject(task.name, task.target), utf8.encode(encodeTask(task)), { msgId: stepMsgId(meta, record.stepId) });
+  const msgId = `${stepMsgId(meta, record.stepId)}:repair:${Date.now()}`;
+  await core.broker.publish(taskPublishSubject(task.name, task.target), utf8.encode(encodeTask(task)), { msgId });
 }
 
 /** The task envelope of a step (reference §3.11): id `<dag>:<step>`, no reply subject, no deadline. */

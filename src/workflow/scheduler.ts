@@ -15,7 +15,7 @@ import type { Delivery } from "../broker/port.js";
 import { ConsumeLoop } from "../broker/consume-loop.js";
 import { decodeDagEvent } from "./codec.js";
 import type { WorkflowCore } from "./core.js";
-import { publishStepTask, resolveStepArgs, resolveTarget } from "./enqueue.js";
+import { republishStepTask, resolveStepArgs, resolveTarget } from "./enqueue.js";
 import { DAG_EVENTS_STREAM, schedulerConsumerSpec } from "./events.js";
 import type { LeaderElector } from "./elector.js";
 import { DagProgress } from "./progress.js";
@@ -30,7 +30,12 @@ export interface SchedulerOptions {
   readonly sweepCheckIntervalMs?: number | undefined;
   /** Time between sweeps while leading. @default 60000 */
   readonly sweepIntervalMs?: number | undefined;
-  /** A running step with no started attempt is republished after this long. @default 600000 (10 min) */
+  /**
+   * A running step that no worker ever started (attempt 0) is published again after this long, under
+   * a fresh message id. Keep it above the task stream's duplicate window (5 min) and above how long a
+   * task may wait in the queue, or a task that is merely slow to be picked up runs twice.
+   * @default 600000 (10 min)
+   */
   readonly strandedAfterMs?: number | undefined;
   /** Events handled at once (across DAGs). @default 32 */
   readonly concurrency?: number | undefined;
@@ -222,7 +227,7 @@ export class Scheduler {
       const resolved = await resolveStepArgs(this.#core, record, ctx);
       if (resolved.skip) continue; // the cascade handles it
       this.#core.logger.warn("scheduler: republishing a step whose task no worker started", { dag_id: record.dagId, step_id: record.stepId });
-      await publishStepTask(this.#core, progress.meta, record, resolved.payload, resolveTarget(record, ctx));
+      await republishStepTask(this.#core, progress.meta, record, resolved.payload, resolveTarget(record, ctx));
     }
   }
 }
