@@ -6,7 +6,7 @@
 import { expect, it } from "vitest";
 import { TASK_STREAM } from "../../../src/broker/index.js";
 import { defineHandler, ErrKind, TaskError } from "../../../src/task/index.js";
-import { WorkflowError } from "../../../src/workflow/index.js";
+import type { WorkflowError } from "../../../src/workflow/index.js";
 import { describeBackends } from "../../support/backends.js";
 import { useWorkflowEnv } from "../../support/workflow-env.js";
 import { add, double, echoValue, fail, slowValue } from "../../support/handlers/workflow.js";
