@@ -19,7 +19,7 @@ import { republishStepTask, resolveStepArgs, resolveTarget } from "./enqueue.js"
 import { DAG_EVENTS_STREAM, schedulerConsumerSpec } from "./events.js";
 import type { LeaderElector } from "./elector.js";
 import { DagProgress } from "./progress.js";
-import { applyCompletion } from "./plan/index.js";
+import { applyCompletion, type StepOutcome } from "./plan/index.js";
 import type { DagEvent } from "./records.js";
 
 /** Options of a scheduler. */
@@ -41,6 +41,20 @@ export interface SchedulerOptions {
   readonly concurrency?: number | undefined;
   /** Expiry of each event pull; also the longest `stop` waits for the last pull to drain. @default 2000 */
   readonly pullExpiresMs?: number | undefined;
+}
+
+/** The step outcome a `completed` event reports, or undefined for a status it cannot carry. */
+function outcomeOf(event: DagEvent): StepOutcome | undefined {
+  switch (event.status) {
+    case "done":
+      return { status: "done" };
+    case "skipped":
+      return { status: "skipped" };
+    case "failed":
+      return { status: "failed", errorKind: event.errorKind ?? "", errorMessage: event.errorMessage ?? "" };
+    default:
+      return undefined;
+  }
 }
 
 /** Deliveries of one event before it is given up (acked) and left to the sweep. */
@@ -160,21 +174,12 @@ export class Scheduler {
     if (status === "canceled" || status === "paused" || status === "done" || status === "failed") return;
     if (status === "pausing" && (event.kind === "step_added" || event.kind === "signal")) return;
     if (event.kind === "completed") {
-      const record = progress.state.steps.get(event.stepId);
-      if (!record) return;
-      const outcome =
-        event.status === "failed"
-          ? ({ status: "failed", errorKind: event.errorKind ?? "", errorMessage: event.errorMessage ?? "" } as const)
-          : event.status === "skipped"
-            ? ({ status: "skipped" } as const)
-            : event.status === "done"
-              ? ({ status: "done" } as const)
-              : undefined;
-      if (outcome === undefined) return;
+      const outcome = outcomeOf(event);
+      if (outcome === undefined || !progress.state.steps.has(event.stepId)) return;
       // The hook persisted this step's own status before publishing; apply it in memory (a replica
       // may lag), and persist only the steps it cascades to.
       const applied = applyCompletion(progress.state, event.stepId, outcome, new Date());
-      progress.state = { ...progress.state, steps: new Map([...progress.state.steps].map(([id, r]) => [id, id === event.stepId ? applied.state.steps.get(id)! : r])) };
+      progress.setStep(applied.state.steps.get(event.stepId)!);
       if (outcome.status !== "done") await progress.cascadeFrom(event.stepId);
     } else if (event.kind === "resumed") {
       await progress.cascadeAll();
