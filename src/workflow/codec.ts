@@ -17,22 +17,22 @@
  * @module
  */
 import {
-  WireFields,
-  compactFields,
+  Fields as WireFields,
+  compact as compactFields,
+  count as encodeCount,
   decodeError,
-  encodeCount,
   encodeFailure,
-  encodeNonEmpty,
-  encodeOptionalString,
-  encodePolicyField,
-  encodeRaw,
-  encodeString,
-  encodeTime,
-  errorText,
-  previewJson,
+  nonEmpty as encodeNonEmpty,
+  optionalString as encodeOptionalString,
+  policyJson as encodePolicyField,
+  preview as previewJson,
+  quote as encodeString,
+  raw as encodeRaw,
   readOptionalPolicy,
-  wireText,
-} from "../task/codec.js";
+  textOf as wireText,
+  time as encodeTime,
+  errorText,
+} from "../task/wire.js";
 import type { TaskError } from "../task/errors.js";
 import { parseArrayRaw, parseObjectRaw, validateJson } from "../task/rawjson.js";
 import type { RetryPolicyData } from "../task/retry.js";
