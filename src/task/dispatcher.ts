@@ -48,6 +48,12 @@ export class Dispatcher {
    * checks it again.
    */
   readonly arity: number | undefined;
+  /**
+   * Whether {@link arity} is exact (declared through `spec.arity` or `spec.args`) or a minimum
+   * (taken from `fn.length`, which leaves out default and rest parameters, so more arguments are
+   * legal JavaScript and are passed on).
+   */
+  readonly arityExact: boolean;
   /** One entry per argument, with its declared schema if any. */
   readonly argTypes: readonly ArgType[];
   /**
@@ -90,10 +96,21 @@ export class Dispatcher {
     }
     this.name = init.name;
     this.arity = arity;
+    this.arityExact = spec.arity !== undefined || spec.args !== undefined;
     this.argTypes = Object.freeze(argTypes);
     this.resultType = spec.result;
     this.#fn = init.fn;
     Object.freeze(this);
+  }
+
+  /**
+   * Why `count` arguments do not fit this handler (`"want 2, got 3"`, `"want at least 1, got 0"`),
+   * or undefined when they do (or the arity is unknown).
+   */
+  countProblem(count: number): string | undefined {
+    if (this.arity === undefined) return undefined;
+    if (this.arityExact ? count === this.arity : count >= this.arity) return undefined;
+    return `want ${this.arityExact ? "" : "at least "}${this.arity}, got ${count}`;
   }
 
   /** Whether this dispatcher has an implementation (`false` when built from a `TaskRef`). */
@@ -103,8 +120,8 @@ export class Dispatcher {
 
   /**
    * Producer-side check, before anything is published. In order:
-   * 1. `args.length` must equal {@link arity} when it is known, else TaskError `arg_count`:
-   *    `arg count: want N, got M`;
+   * 1. `args.length` must match {@link arity} when it is known (exactly, or at least, see
+   *    {@link arityExact}), else TaskError `arg_count`: `arg count: want N, got M`;
    * 2. each argument must survive JSON (see `findUnfaithfulJson`), else TaskError `arg_type`:
    *    `arg 1.items[3]: BigInt cannot be carried by JSON`;
    * 3. each argument with a schema must pass it, else TaskError `arg_type`:
@@ -113,9 +130,8 @@ export class Dispatcher {
    * All errors are non-retryable.
    */
   async validateArgs(args: readonly unknown[]): Promise<void> {
-    if (this.arity !== undefined && args.length !== this.arity) {
-      throw new TaskError(ErrKind.ArgCount, `arg count: want ${this.arity}, got ${args.length}`, { retryable: false });
-    }
+    const problem = this.countProblem(args.length);
+    if (problem !== undefined) throw new TaskError(ErrKind.ArgCount, `arg count: ${problem}`, { retryable: false });
     for (const [i, arg] of args.entries()) {
       const problem = findUnfaithfulJson(arg, `arg ${i}`);
       if (problem !== undefined) throw new TaskError(ErrKind.ArgType, problem, { retryable: false });
@@ -163,8 +179,9 @@ export class Dispatcher {
       throw new EbindError("invalid_argument", `ebind: handler "${this.name}" is a TaskRef with no implementation and cannot be called`);
     }
     const args = decodePayload(payload);
-    if (args.length !== this.arity) {
-      throw new TaskError(ErrKind.ArgCount, `want ${this.arity} args, got ${args.length}`, { retryable: false });
+    if (this.countProblem(args.length) !== undefined) {
+      const want = this.arityExact ? `${this.arity}` : `at least ${this.arity}`;
+      throw new TaskError(ErrKind.ArgCount, `want ${want} args, got ${args.length}`, { retryable: false });
     }
     for (const { index, schema } of this.argTypes) {
       if (schema === undefined) continue;

@@ -8,7 +8,7 @@
  */
 import type { Logger } from "../broker/logger.js";
 import type { Broker, Delivery } from "../broker/port.js";
-import { handlerNameFromSubject } from "../broker/topology.js";
+import { DLQ_HEADROOM_BYTES, handlerNameFromSubject } from "../broker/topology.js";
 import { encodeResponse } from "../task/codec.js";
 import type { Task } from "../task/envelope.js";
 import { EbindError, ErrKind, TaskError } from "../task/errors.js";
@@ -44,11 +44,25 @@ export class Settler {
   ) {}
 
   /**
-   * A result the response cannot carry (larger than the server's max payload) fails the attempt
-   * with kind `decode` instead; otherwise undefined.
+   * A result that cannot be delivered fails the attempt instead: a workflow step's result larger than
+   * a task may be (kind `payload_too_large`: it could neither be stored nor passed on), or a response
+   * larger than the server's max payload (kind `decode`). Otherwise undefined.
    */
   oversizedResult(task: Task, result: string | undefined): TaskError | undefined {
-    if (!task.replyTo || result === undefined) return undefined;
+    if (result === undefined) return undefined;
+    if (task.dagId) {
+      // A step's result is stored in KV and travels inside its dependents' tasks.
+      const limit = this.broker.maxPayloadBytes - DLQ_HEADROOM_BYTES;
+      const bytes = Buffer.byteLength(result);
+      if (bytes > limit) {
+        return new TaskError(
+          "payload_too_large",
+          `step result of ${bytes} bytes is more than the ${limit} bytes a step result may use; return a reference (a key, a path) instead`,
+          { retryable: false },
+        );
+      }
+    }
+    if (!task.replyTo) return undefined;
     const bytes = Buffer.byteLength(encodeResponse({ taskId: task.id, result, attempts: task.attempt, completedAt: new Date() }));
     if (bytes <= this.broker.maxPayloadBytes) return undefined;
     return new TaskError(

@@ -273,11 +273,29 @@ export class Worker {
       await this.#settler.fail(delivery, task, new TaskError(ErrKind.Deadline, "deadline exceeded before dispatch", { retryable: false }));
       return done;
     }
+    if (task.dagId && !this.options.stepHook) {
+      // Its outcome could not be recorded: the DAG would wait forever. Leave it for a worker that can.
+      this.options.logger.error("worker: a workflow step arrived but this worker has no stepHook (give it workflow.stepHook and workflow.middleware)", {
+        task_id: task.id,
+      });
+      delivery.nak(this.options.claimRetryDelayMs);
+      return done;
+    }
     const { outcome, finished } = await dispatch(this.#handler, task, this.options.workerId, this.#handlers, this.options.clock);
     const error = outcome.ok ? this.#settler.oversizedResult(task, outcome.result) : outcome.error;
-    if (error === undefined) await this.#settler.succeed(delivery, task, outcome.ok ? outcome.result : undefined);
-    else if (shouldRetry(task, error, attempt, this.options, consumer.maxDeliver)) delivery.nak(retryDelayMs(task, attempt, this.options));
-    else await this.#settler.fail(delivery, task, error);
+    if (error === undefined) {
+      await this.#settler.succeed(delivery, task, outcome.ok ? outcome.result : undefined);
+    } else if (error.kind === ErrKind.UnknownHandler) {
+      // Workers sharing the consumer may hold different handlers (a rolling deploy): give the task
+      // back soon for another worker, within the policy's attempts, before failing it for good.
+      const asRetryable = new TaskError(error.kind, error.detail, { retryable: true });
+      if (shouldRetry(task, asRetryable, attempt, this.options, consumer.maxDeliver)) delivery.nak(this.options.claimRetryDelayMs);
+      else await this.#settler.fail(delivery, task, error);
+    } else if (shouldRetry(task, error, attempt, this.options, consumer.maxDeliver)) {
+      delivery.nak(retryDelayMs(task, attempt, this.options));
+    } else {
+      await this.#settler.fail(delivery, task, error);
+    }
     return { finished };
   }
 }

@@ -34,6 +34,8 @@ export class StepRef<T> {
     readonly mode: "required" | "or_default",
     /** Raw JSON of the default (`or_default` only); absent means `null`. */
     readonly defaultJson: string | undefined,
+    /** The DAG the referenced step belongs to, when known: a ref cannot cross DAGs. */
+    readonly dagId?: string | undefined,
   ) {}
 }
 
@@ -80,7 +82,7 @@ export class Step<R> {
 
   /** This step's result as an argument of a later step; a failed, skipped or canceled upstream skips that step. */
   ref(): StepRef<R> {
-    return new StepRef<R>(this.id, "required", undefined);
+    return new StepRef<R>(this.id, "required", undefined, this.dagId);
   }
 
   /**
@@ -91,10 +93,10 @@ export class Step<R> {
   refOrDefault(): StepRef<R | null>;
   refOrDefault(fallback: R): StepRef<R>;
   refOrDefault(...fallback: [] | [R]): StepRef<R> | StepRef<R | null> {
-    if (fallback.length === 0) return new StepRef<R | null>(this.id, "or_default", undefined);
+    if (fallback.length === 0) return new StepRef<R | null>(this.id, "or_default", undefined, this.dagId);
     const json = JSON.stringify(fallback[0]);
     if (json === undefined) throw new EbindError("invalid_argument", `workflow: step "${this.id}": refOrDefault value cannot be carried by JSON`);
-    return new StepRef<R>(this.id, "or_default", json);
+    return new StepRef<R>(this.id, "or_default", json, this.dagId);
   }
 
   /** This step failing (or being skipped) does not fail the DAG. */
@@ -109,16 +111,29 @@ export class Step<R> {
     return this;
   }
 
-  /** Run only after these steps finished; their failure or skip skips this step. */
+  /**
+   * Run only after these steps finished; their failure or skip skips this step.
+   * @throws EbindError `invalid_argument` for a step of another DAG.
+   */
   after(...steps: ReadonlyArray<StepLike>): this {
-    for (const s of steps) this.#after.push(s.id);
+    for (const s of steps) this.#after.push(this.#sameDag(s, "after"));
     return this;
   }
 
-  /** Run only after these steps finished, whatever their outcome (never cascades). */
+  /**
+   * Run only after these steps finished, whatever their outcome (never cascades).
+   * @throws EbindError `invalid_argument` for a step of another DAG.
+   */
   afterAny(...steps: ReadonlyArray<StepLike>): this {
-    for (const s of steps) this.#afterAny.push(s.id);
+    for (const s of steps) this.#afterAny.push(this.#sameDag(s, "afterAny"));
     return this;
+  }
+
+  #sameDag(step: StepLike, option: string): string {
+    if (step.dagId !== this.dagId) {
+      throw new EbindError("invalid_argument", `workflow: step "${this.id}": ${option}(${step.id}) names a step of DAG ${step.dagId}, not of ${this.dagId}`);
+    }
+    return step.id;
   }
 
   /** Run on a worker holding this claim (reference §3.23 `OnTarget`). */

@@ -16,6 +16,7 @@ import { publishEvent } from "./events.js";
 import { validateStepId } from "./keys.js";
 import type { RetryPolicyOptions, RetryPolicy } from "../task/retry.js";
 import { buildStepRecord } from "./step-records.js";
+import type { StepRecord } from "./records.js";
 
 /** Options of a dynamic step. */
 export interface DynamicStepOptions {
@@ -98,7 +99,7 @@ class StepContext implements DagContext {
   ) {}
 
   ref<T>(stepId: string): StepRef<T> {
-    return new StepRef<T>(stepId, "required", undefined);
+    return new StepRef<T>(stepId, "required", undefined, this.dagId);
   }
 
   addStep<T extends StepTarget>(id: string, target: T, ...args: StepArgsOf<T>): Promise<DynamicStep<ResultOf<T>>> {
@@ -123,16 +124,13 @@ class StepContext implements DagContext {
       }
     }
     const existing = await this.core.store.getStep(this.dagId, id);
-    if (existing) {
-      if (existing.value.fnName === record.fnName) return handle(this.dagId, id);
-      throw new WorkflowError("stale_revision", `workflow: dynamic step "${id}" exists with handler ${existing.value.fnName}, not ${record.fnName}`);
-    }
+    if (existing) return sameStep(existing.value, record);
     try {
       await this.core.store.createStep(record);
     } catch (err) {
-      // Lost a race with a retry of this same handler: same handler means the same step.
+      // Lost a race with a retry of this same handler.
       const raced = await this.core.store.getStep(this.dagId, id);
-      if (raced?.value.fnName === record.fnName) return handle(this.dagId, id);
+      if (raced) return sameStep(raced.value, record);
       throw err;
     }
     await publishEvent(this.core.broker, { kind: "step_added", dagId: this.dagId, stepId: id }).catch((err: unknown) =>
@@ -140,6 +138,23 @@ class StepContext implements DagContext {
     );
     return handle(this.dagId, id);
   }
+}
+
+/**
+ * A step added again (a retried handler repeating itself) is the same step when its handler,
+ * arguments and dependencies match; anything else is a conflict, not silently the old step.
+ */
+function sameStep<R>(existing: StepRecord, wanted: StepRecord): DynamicStep<R> {
+  const differs =
+    existing.fnName !== wanted.fnName
+      ? `handler ${existing.fnName}, not ${wanted.fnName}`
+      : existing.argsJson !== wanted.argsJson
+        ? `arguments ${existing.argsJson}, not ${wanted.argsJson}`
+        : existing.deps.join(",") !== wanted.deps.join(",")
+          ? `dependencies [${existing.deps.join(", ")}], not [${wanted.deps.join(", ")}]`
+          : undefined;
+  if (differs !== undefined) throw new WorkflowError("invalid", `workflow: dynamic step "${wanted.stepId}" exists with ${differs}`);
+  return handle(wanted.dagId, wanted.stepId);
 }
 
 function handle<R>(dagId: string, id: string): DynamicStep<R> {

@@ -4,6 +4,8 @@
  * @module
  */
 import { EbindError } from "../task/errors.js";
+import { MAX_DELAY_MS } from "../task/retry.js";
+import { validateDagId, validateStepId } from "./keys.js";
 import type { WorkflowCore } from "./core.js";
 import { WorkflowError } from "./errors.js";
 import type { DagMeta, StepRecord } from "./records.js";
@@ -41,6 +43,12 @@ function failureOf(record: StepRecord): WorkflowError | undefined {
  *   `step_skipped`, `step_canceled`; EbindError `timeout`; the signal's reason on abort.
  */
 export async function awaitStepRaw(core: WorkflowCore, dagId: string, stepId: string, options: AwaitStepOptions = {}): Promise<string> {
+  validateDagId(dagId);
+  validateStepId(stepId);
+  const { timeoutMs } = options;
+  if (timeoutMs !== undefined && (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs < 0 || timeoutMs > MAX_DELAY_MS)) {
+    throw new EbindError("invalid_argument", `workflow: await timeoutMs must be a number of ms from 0 to ${MAX_DELAY_MS}, got ${String(timeoutMs)}`);
+  }
   if (!(await core.store.getMeta(dagId))) throw new WorkflowError("dag_not_found", `workflow: DAG not found: ${dagId}`);
   const first = await core.store.getStep(dagId, stepId);
   if (!first) throw new WorkflowError("step_not_found", `workflow: step not found: ${dagId}/${stepId}`);
@@ -51,12 +59,23 @@ export async function awaitStepRaw(core: WorkflowCore, dagId: string, stepId: st
   const timers: NodeJS.Timeout[] = [];
   const onAbort = (): void => stop.abort(options.signal?.reason);
   options.signal?.addEventListener("abort", onAbort, { once: true });
-  if (options.timeoutMs !== undefined) {
-    timers.push(setTimeout(() => stop.abort(new EbindError("timeout", `workflow: no result for ${dagId}/${stepId} within ${options.timeoutMs} ms`)), options.timeoutMs));
+  let lastChance: string | undefined;
+  if (timeoutMs !== undefined) {
+    const expire = async (): Promise<void> => {
+      // One last read: a result written just now still counts.
+      const last = await core.store.getResult(dagId, stepId).catch(() => undefined);
+      if (last !== undefined) lastChance = last;
+      stop.abort(new EbindError("timeout", `workflow: no result for ${dagId}/${stepId} within ${timeoutMs} ms`));
+    };
+    timers.push(setTimeout(() => void expire(), timeoutMs));
   }
   try {
     return await new Promise<string>((resolve, reject) => {
-      stop.signal.addEventListener("abort", () => reject(stop.signal.reason instanceof Error ? stop.signal.reason : new Error("aborted")), { once: true });
+      stop.signal.addEventListener(
+        "abort",
+        () => (lastChance !== undefined ? resolve(lastChance) : reject(stop.signal.reason instanceof Error ? stop.signal.reason : new Error("aborted"))),
+        { once: true },
+      );
       // The result appears only after the step is done; watch it, and poll the status for failures.
       void (async () => {
         try {
@@ -96,6 +115,7 @@ export interface DagInfo {
  * @throws WorkflowError `dag_not_found`.
  */
 export async function dagInfo(core: WorkflowCore, dagId: string): Promise<DagInfo> {
+  validateDagId(dagId);
   const loaded = await core.store.load(dagId);
   if (!loaded) throw new WorkflowError("dag_not_found", `workflow: DAG not found: ${dagId}`);
   const steps = [...loaded.state.steps.values()].sort((a, b) => a.addedAt.getTime() - b.addedAt.getTime() || a.stepId.localeCompare(b.stepId));

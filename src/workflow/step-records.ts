@@ -36,13 +36,15 @@ export async function buildStepRecord(spec: StepSpec, ctx: RecordContext, now: D
   } catch (err) {
     throw new WorkflowError("invalid", `${where}: ${(err as Error).message}`, { cause: err });
   }
-  if (dispatcher.arity !== undefined && spec.args.length !== dispatcher.arity) {
-    throw new WorkflowError("invalid", `${where}: ${dispatcher.name} takes ${dispatcher.arity} arguments, got ${spec.args.length}`);
-  }
+  const countProblem = dispatcher.countProblem(spec.args.length);
+  if (countProblem !== undefined) throw new WorkflowError("invalid", `${where}: ${dispatcher.name} arguments: ${countProblem}`);
   const slots: ArgSlot[] = [];
   const deps: string[] = [];
   for (const [i, arg] of spec.args.entries()) {
     if (arg instanceof StepRef) {
+      if (arg.dagId !== undefined && arg.dagId !== ctx.dagId) {
+        throw new WorkflowError("invalid", `${where}: arg ${i} refers to step "${arg.stepId}" of DAG ${arg.dagId}, not of ${ctx.dagId}`);
+      }
       slots.push({ kind: "ref", ref: { stepId: arg.stepId, mode: arg.mode, defaultJson: arg.defaultJson } });
       if (!deps.includes(arg.stepId)) deps.push(arg.stepId);
       continue;

@@ -56,7 +56,7 @@ export class DagStore {
     try {
       return await this.kv.create(metaKey(meta.id), utf8.encode(encodeDagMeta(meta)));
     } catch (err) {
-      return conflict(err, `DAG ${meta.id} exists`);
+      return conflict(err, `DAG ${meta.id} already exists (delete it, or choose another id)`);
     }
   }
 

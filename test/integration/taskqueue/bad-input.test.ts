@@ -54,12 +54,19 @@ describeBackends("task queue: bad input", (backend) => {
     expect((await broker.streamState(TASK_STREAM))?.messages).toBe(0);
   });
 
-  it("a wrong argument count fails with arg_count naming both counts", async () => {
-    const { client } = await env();
-    const loose = takesAnything as unknown as (ctx: HandlerContext, a: unknown, b: unknown) => Promise<string>;
-    const err = (await rejection(client.enqueue(loose, 1, 2))) as TaskError;
-    expect(err.kind).toBe("arg_count");
-    expect(err.detail).toBe("enqueue test.takesAnything: arg count: want 1, got 2");
+  it("a wrong argument count fails with arg_count naming both counts; rest parameters take any number", async () => {
+    const { client, registry, startWorker } = await env();
+    const loose = takesAnything as unknown as (ctx: HandlerContext) => Promise<string>;
+    const tooFew = (await rejection(client.enqueue(loose))) as TaskError;
+    expect(tooFew.kind).toBe("arg_count");
+    expect(tooFew.detail).toBe("enqueue test.takesAnything: arg count: want at least 1, got 0");
+    const pair = defineHandler("test.pair", async (_ctx, a: number, b: number) => a + b, { arity: 2 });
+    const exact = (await rejection(client.enqueue(pair, 1, 2, 3))) as TaskError;
+    expect(exact.detail).toBe("enqueue test.pair: arg count: want 2, got 3");
+    const total = defineHandler("test.total", async (_ctx, ...ns: number[]) => ns.reduce((x, y) => x + y, 0));
+    registry.register(total);
+    await startWorker();
+    expect(await (await client.enqueue(total, 1, 2, 3, 4)).result({ timeoutMs: 5000 })).toBe(10);
   });
 
   it("a schema failure names the argument and the path inside it", async () => {

@@ -48,15 +48,28 @@ describeBackends("task queue: round trips", (backend) => {
     expect(seen).toEqual(["login"]);
   });
 
-  it("an unregistered handler fails with unknown_handler (§7.24)", async () => {
+  it("an unregistered handler fails with unknown_handler once the policy's attempts are spent (§7.24)", async () => {
     const { client, startWorker } = await env();
-    await startWorker();
-    const future = await client.enqueue(taskRef<(ctx: HandlerContext, n: number) => number>("test.nobody"), 1);
+    await startWorker({ claimRetryDelayMs: 50 });
+    // Given back to the shared consumer for another worker (a rolling deploy), then dead-lettered.
+    const future = await client.enqueueWith(taskRef<(ctx: HandlerContext, n: number) => number>("test.nobody"), { retryPolicy: { maximumAttempts: 3 } }, 1);
     const err = await future.result({ timeoutMs: 5000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TaskError);
     expect((err as TaskError).kind).toBe(ErrKind.UnknownHandler);
     expect((err as TaskError).detail).toBe('no handler registered for "test.nobody"');
     expect((err as TaskError).retryable).toBe(false);
+    expect((await future.outcome()).attempts).toBe(3);
+  });
+
+  it("another worker holding the handler gets a task the first worker does not know", async () => {
+    const { broker, client, startWorker } = await env();
+    await startWorker({ workerId: "w-empty", claimRetryDelayMs: 20 });
+    const full = new Registry();
+    full.register(echo);
+    await startWorker({ workerId: "w-full", claimRetryDelayMs: 20 }, full);
+    const results = await Promise.all(Array.from({ length: 10 }, async (_, i) => (await client.enqueue(echo, `m${i}`)).result({ timeoutMs: 10_000 })));
+    expect(results).toEqual(Array.from({ length: 10 }, (_, i) => `echo:m${i}`));
+    expect((await broker.streamState("EBIND_DLQ"))?.messages).toBe(0);
   });
 
   it("enqueueAsync returns a task id and the handler runs (§7.25)", async () => {

@@ -136,7 +136,7 @@ describeBackends("workflow: build and submit", (backend) => {
     await expect(workflow.submit(dag)).rejects.toThrow(/workflow: step "a": arg 0\.big.*BigInt/);
     const loose = workflow.dag();
     (loose.step as (...a: unknown[]) => unknown)("b", concat, "only one");
-    await expect(workflow.submit(loose)).rejects.toThrow('workflow: step "b": wf.concat takes 2 arguments, got 1');
+    await expect(workflow.submit(loose)).rejects.toThrow('workflow: step "b": wf.concat arguments: want at least 2, got 1');
     await expect(workflow.dagInfo(loose.id)).rejects.toMatchObject({ code: "dag_not_found" });
     expect(() => workflow.dag({ id: "has.dot" })).toThrow(/DAG id "has.dot" is invalid/);
     expect(() => workflow.dag().step("x y", add, 1, 1)).toThrow(/step id "x y" is invalid/);

@@ -196,3 +196,62 @@ describeBackends("workflow: repair, cancel, await, labels, delete", (backend) =>
     expect(await workflow.await(q, { timeoutMs: 5000 })).toBeNull();
   });
 });
+
+describeBackends("workflow: what a third new user broke", (backend) => {
+  const env = useWorkflowEnv(backend);
+
+  it("a step result too large to store fails the step (payload_too_large) instead of retrying forever", async () => {
+    const { broker, workflow, registry, run, untilStatus } = await env();
+    const huge = defineHandler("wf.huge", async () => "x".repeat(broker.maxPayloadBytes));
+    registry.register(huge);
+    registry.register(double);
+    await run();
+    const dag = workflow.dag();
+    const h = dag.step("h", huge);
+    dag.step("after", double, 1).after(h);
+    await workflow.submit(dag);
+    const err = (await workflow.await(h, { timeoutMs: 5000 }).catch((e: unknown) => e)) as WorkflowError;
+    expect(err.code).toBe("step_failed");
+    expect(err.message).toMatch(/payload_too_large: step result of \d+ bytes is more than the \d+ bytes a step result may use/);
+    await untilStatus(dag.id, "failed");
+  });
+
+  it("a worker without the workflow hook leaves steps to one that has it", async () => {
+    const { workflow, registry, startWorker, startScheduler } = await env();
+    registry.register(add);
+    await startWorker({ stepHook: undefined, middleware: [], claimRetryDelayMs: 20, workerId: "no-hook" });
+    await startWorker({ workerId: "with-hook" });
+    await startScheduler();
+    const dag = workflow.dag();
+    const steps = Array.from({ length: 6 }, (_, i) => dag.step(`s${i}`, add, i, i));
+    await workflow.submit(dag);
+    for (const [i, s] of steps.entries()) expect(await workflow.await(s, { timeoutMs: 10_000 })).toBe(2 * i);
+    expect((await workflow.dagInfo(dag.id)).steps.every((s) => s.workerId === "with-hook")).toBe(true);
+  });
+
+  it("refs and after() cannot cross DAGs", async () => {
+    const { workflow } = await env();
+    const other = workflow.dag();
+    const foreign = other.step("a0", add, 1, 1);
+    const dag = workflow.dag();
+    dag.step("a0", add, 5, 5);
+    dag.step("b", double, foreign.ref());
+    await expect(workflow.submit(dag)).rejects.toThrow(`workflow: step "b": arg 0 refers to step "a0" of DAG ${other.id}, not of ${dag.id}`);
+    expect(() => workflow.dag().step("c", add, 1, 1).after(foreign)).toThrow(/names a step of DAG/);
+  });
+
+  it("await rejects odd timeouts and ids, and still returns a result written just before the timeout", async () => {
+    const { workflow, registry, run } = await env();
+    registry.register(add);
+    await run();
+    const dag = workflow.dag();
+    const a = dag.step("a", add, 1, 1);
+    await workflow.submit(dag);
+    await workflow.await(a, { timeoutMs: 5000 });
+    for (const bad of [Number.NaN, -1, Number.POSITIVE_INFINITY, 1e12]) {
+      await expect(workflow.await(a, { timeoutMs: bad })).rejects.toThrow(/await timeoutMs must be a number of ms/);
+    }
+    expect(await workflow.await(a, { timeoutMs: 0 })).toBe(2);
+    await expect(workflow.dagInfo("")).rejects.toMatchObject({ code: "invalid_argument" });
+  });
+});

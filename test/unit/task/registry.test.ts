@@ -197,7 +197,7 @@ suite("Dispatcher.call (reference §6.1, §7 items 4–7)", () => {
 
   it("two args for a three-arg handler → arg_count, non-retryable", async () => {
     const e = await taskError(describe(multiArgs).call(ctx, '[7,"hello"]'));
-    expect(e.toData()).toEqual({ kind: "arg_count", message: "want 3 args, got 2", retryable: false });
+    expect(e.toData()).toEqual({ kind: "arg_count", message: "want at least 3 args, got 2", retryable: false });
   });
 
   it("empty, whitespace and null payloads are zero args", async () => {
@@ -235,7 +235,7 @@ suite("Dispatcher.validateArgs (producer side, §7 item 8)", () => {
     const d = describe(multiArgs);
     await expect(d.validateArgs([7, "hello", { tag: "t", count: 3 }])).resolves.toBeUndefined();
     const e = await taskError(d.validateArgs([7]));
-    expect(e.toData()).toEqual({ kind: "arg_count", message: "arg count: want 3, got 1", retryable: false });
+    expect(e.toData()).toEqual({ kind: "arg_count", message: "arg count: want at least 3, got 1", retryable: false });
   });
 
   it.each<[string, unknown, string]>([
