@@ -36,12 +36,14 @@ describeBackends("workflow: build and submit", (backend) => {
     await expect(workflow.dagInfo(dag.id)).rejects.toMatchObject({ code: "dag_not_found" });
   });
 
-  it("a ref to a step of another DAG fails with 'unknown step' (§7.53)", async () => {
+  it("a ref to a step outside the DAG is refused, naming both DAGs (§7.53)", async () => {
     const { workflow } = await env();
-    const other = workflow.dag().step("elsewhere", add, 1, 1);
+    const otherDag = workflow.dag();
+    const other = otherDag.step("elsewhere", add, 1, 1);
     const dag = workflow.dag();
     dag.step("b", double, other.ref());
-    await expect(workflow.submit(dag)).rejects.toThrow('workflow: step "b" references unknown step "elsewhere"');
+    await expect(workflow.submit(dag)).rejects.toThrow(`workflow: step "b": arg 0 refers to step "elsewhere" of DAG ${otherDag.id}, not of ${dag.id}`);
+    await expect(workflow.dagInfo(dag.id)).rejects.toMatchObject({ code: "dag_not_found" });
   });
 
   it("a second submit fails; another DAG with the same pinned id fails with stale_revision (§7.54)", async () => {
