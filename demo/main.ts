@@ -246,6 +246,11 @@ async function run(options: Options): Promise<Summary> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(`${USAGE}\n\nHashes every file under DIR (default: this project) as a resumable ebind workflow.\n` +
+      `Resume an interrupted run with the same --dag-id and --store-dir.\n`);
+    return 0;
+  }
   try {
     const options = parseOptions(argv);
     const summary = await run(options);

@@ -70,7 +70,7 @@ export function formatSummary(s: Summary): string {
   out.push(`root:        ${s.root}`);
   out.push(`backend:     ${s.backend}`);
   const chunks = `${s.chunks} hash chunk${s.chunks === 1 ? "" : "s"}`;
-  out.push(`dag:         ${s.dagId} (${s.chunks + 2} steps: scan, ${chunks}, report)${s.resumed ? `, resumed with ${s.stepsDoneAtStart.length} steps done` : ""}`);
+  out.push(`dag:         ${s.dagId} (${s.chunks + 2} steps: scan, ${chunks}, report)${s.resumed ? `, resumed with ${s.stepsDoneAtStart.length} of its steps already done` : ""}`);
   out.push(`workers:     ${s.workers} × concurrency ${s.concurrency}`);
   out.push(`files:       ${s.files} (${s.succeeded} ok, ${s.failed} unreadable)`);
   out.push(`total bytes: ${s.totalBytes} (${formatBytes(s.totalBytes)}), ${s.totalLines} lines`);
