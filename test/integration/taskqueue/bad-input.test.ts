@@ -61,7 +61,8 @@ describeBackends("task queue: bad input", (backend) => {
     expect(tooFew.kind).toBe("arg_count");
     expect(tooFew.detail).toBe("enqueue test.takesAnything: arg count: want at least 1, got 0");
     const pair = defineHandler("test.pair", async (_ctx, a: number, b: number) => a + b, { arity: 2 });
-    const exact = (await rejection(client.enqueue(pair, 1, 2, 3))) as TaskError;
+    const threeArgs: (ctx: HandlerContext, a: number, b: number, c: number) => Promise<number> = pair as never;
+    const exact = (await rejection(client.enqueue(threeArgs, 1, 2, 3))) as TaskError;
     expect(exact.detail).toBe("enqueue test.pair: arg count: want 2, got 3");
     const total = defineHandler("test.total", async (_ctx, ...ns: number[]) => ns.reduce((x, y) => x + y, 0));
     registry.register(total);
