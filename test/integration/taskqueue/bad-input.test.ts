@@ -61,7 +61,7 @@ describeBackends("task queue: bad input", (backend) => {
     expect(tooFew.kind).toBe("arg_count");
     expect(tooFew.detail).toBe("enqueue test.takesAnything: arg count: want at least 1, got 0");
     const pair = defineHandler("test.pair", async (_ctx, a: number, b: number) => a + b, { arity: 2 });
-    const threeArgs: (ctx: HandlerContext, a: number, b: number, c: number) => Promise<number> = pair as never;
+    const threeArgs: (ctx: HandlerContext, a: number, b: number, c: number) => Promise<number> = pair;
     const exact = (await rejection(client.enqueue(threeArgs, 1, 2, 3))) as TaskError;
     expect(exact.detail).toBe("enqueue test.pair: arg count: want 2, got 3");
     const total = defineHandler("test.total", async (_ctx, ...ns: number[]) => ns.reduce((x, y) => x + y, 0));
