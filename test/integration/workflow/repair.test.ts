@@ -255,3 +255,38 @@ describeBackends("workflow: what a third new user broke", (backend) => {
     await expect(workflow.dagInfo("")).rejects.toMatchObject({ code: "invalid_argument" });
   });
 });
+
+describeBackends("workflow: stored error messages", (backend) => {
+  it("a failed step stores its kind and message, cut to maxStepErrorBytes; a negative limit stores the kind only (§7.74)", async () => {
+    const { ensureStreams, silentLogger } = await import("../../../src/broker/index.js");
+    const { Registry } = await import("../../../src/task/index.js");
+    const { Worker } = await import("../../../src/worker/index.js");
+    const { Workflow, alwaysLeader } = await import("../../../src/workflow/index.js");
+    const broker = await backend.open();
+    await ensureStreams(broker);
+    const registry = new Registry();
+    registry.register(fail);
+    const results: Array<[string | undefined, string | undefined]> = [];
+    try {
+      for (const limit of [16, -1]) {
+        const workflow = await Workflow.create(broker, { logger: silentLogger, maxStepErrorBytes: limit });
+        const worker = await Worker.start(broker, registry, { logger: silentLogger, pullExpiresMs: 1000, stepHook: workflow.stepHook, middleware: [workflow.middleware] });
+        const scheduler = await workflow.startScheduler({ elector: alwaysLeader, pullExpiresMs: 1000 });
+        const dag = workflow.dag({ retry: { maximumAttempts: 1 } });
+        const f = dag.step("f", fail, "x".repeat(1000));
+        await workflow.submit(dag);
+        await workflow.await(f, { timeoutMs: 5000 }).catch(() => undefined);
+        const record = (await workflow.dagInfo(dag.id)).steps[0]!;
+        results.push([record.errorKind, record.errorMessage]);
+        await scheduler.stop();
+        await worker.close();
+      }
+    } finally {
+      await broker.close();
+    }
+    expect(results).toEqual([
+      ["boom", "x".repeat(16) + "…"],
+      ["boom", undefined],
+    ]);
+  });
+});
