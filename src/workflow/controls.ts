@@ -4,6 +4,7 @@
  */
 import type { WorkflowCore } from "./core.js";
 import { CAS_ATTEMPTS } from "./core.js";
+import { casStep } from "./cas.js";
 import { WorkflowError } from "./errors.js";
 import type { StepRecord } from "./records.js";
 import { isTerminal } from "./records.js";
@@ -34,21 +35,9 @@ export async function cancelDag(core: WorkflowCore, dagId: string): Promise<bool
 }
 
 async function cancelStep(core: WorkflowCore, record: StepRecord, revision: number): Promise<void> {
-  let current = record;
-  let rev = revision;
-  for (let attempt = 1; ; attempt++) {
-    if (isTerminal(current.status) || current.status === "running") return;
-    try {
-      await core.store.updateStep({ ...current, status: "canceled", finishedAt: new Date() }, rev);
-      return;
-    } catch (err) {
-      if (!(err instanceof WorkflowError && err.code === "stale_revision") || attempt >= CAS_ATTEMPTS) throw err;
-      const fresh = await core.store.getStep(record.dagId, record.stepId);
-      if (!fresh) return;
-      current = fresh.value;
-      rev = fresh.revision;
-    }
-  }
+  await casStep(core.store, record.dagId, record.stepId, { value: record, revision }, (r) =>
+    isTerminal(r.status) || r.status === "running" ? undefined : { ...r, status: "canceled", finishedAt: new Date() },
+  );
 }
 
 /** Deletes every record of a DAG (meta, steps, results, signals); unknown DAGs are fine (reference §3.25). */

@@ -10,7 +10,7 @@ import type { HandlerContext, ResultOf } from "../task/handler.js";
 import type { Middleware } from "../worker/middleware.js";
 import { Step, StepRef, type StepArgsOf, type StepTarget } from "./builder.js";
 import type { WorkflowCore } from "./core.js";
-import { CAS_ATTEMPTS } from "./core.js";
+import { casStep } from "./cas.js";
 import { WorkflowError } from "./errors.js";
 import { publishEvent } from "./events.js";
 import { validateStepId } from "./keys.js";
@@ -78,16 +78,7 @@ export function workflowMiddleware(core: WorkflowCore): Middleware {
 
 /** Writes the delivery count on a running step: evidence that a worker has its task (the sweep relies on it). */
 async function recordAttempt(core: WorkflowCore, dagId: string, stepId: string, attempt: number): Promise<void> {
-  for (let i = 1; i <= CAS_ATTEMPTS; i++) {
-    const current = await core.store.getStep(dagId, stepId);
-    if (!current || current.value.status !== "running" || current.value.attempt >= attempt) return;
-    try {
-      await core.store.updateStep({ ...current.value, attempt }, current.revision);
-      return;
-    } catch (err) {
-      if (!(err instanceof WorkflowError && err.code === "stale_revision")) throw err;
-    }
-  }
+  await casStep(core.store, dagId, stepId, null, (r) => (r.status !== "running" || r.attempt >= attempt ? undefined : { ...r, attempt }));
 }
 
 class StepContext implements DagContext {

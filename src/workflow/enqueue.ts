@@ -12,7 +12,7 @@ import { encodeTask } from "../task/codec.js";
 import type { Task } from "../task/envelope.js";
 import { parseArgs } from "./codec.js";
 import type { WorkflowCore } from "./core.js";
-import { CAS_ATTEMPTS } from "./core.js";
+import { casStep } from "./cas.js";
 import { WorkflowError } from "./errors.js";
 import { publishEvent } from "./events.js";
 import { stepTaskId } from "./keys.js";
@@ -37,22 +37,12 @@ export function stepMsgId(meta: DagMeta, stepId: string): string {
  * @returns the record as running and its revision, or undefined when not startable.
  */
 async function markRunning(core: WorkflowCore, record: StepRecord, revision: number): Promise<{ record: StepRecord; revision: number } | undefined> {
-  let current = record;
-  let rev = revision;
-  for (let attempt = 1; ; attempt++) {
-    if (current.status === "running") return { record: current, revision: rev };
-    if (current.status !== "pending" || current.held) return undefined;
-    const next: StepRecord = { ...current, status: "running", startedAt: current.startedAt ?? new Date() };
-    try {
-      return { record: next, revision: await core.store.updateStep(next, rev) };
-    } catch (err) {
-      if (!(err instanceof WorkflowError && err.code === "stale_revision") || attempt >= CAS_ATTEMPTS) throw err;
-      const fresh = await core.store.getStep(record.dagId, record.stepId);
-      if (!fresh) return undefined;
-      current = fresh.value;
-      rev = fresh.revision;
-    }
-  }
+  const running = await casStep(core.store, record.dagId, record.stepId, { value: record, revision }, (r) => {
+    if (r.status === "running") return "keep";
+    if (r.status !== "pending" || r.held) return undefined;
+    return { ...r, status: "running", startedAt: r.startedAt ?? new Date() };
+  });
+  return running && { record: running.value, revision: running.revision };
 }
 
 /** What resolving a step's arguments and placement needs to know about the rest of the DAG. */
@@ -129,21 +119,10 @@ async function settlePending(
   change: Pick<StepRecord, "status"> & Partial<Pick<StepRecord, "errorKind" | "errorMessage">>,
   event: Pick<DagEvent, "status" | "errorKind" | "errorMessage">,
 ): Promise<boolean> {
-  let current = record;
-  let rev = revision;
-  for (let attempt = 1; ; attempt++) {
-    if (current.status !== "pending" || current.held) return false;
-    try {
-      await core.store.updateStep({ ...current, ...change, finishedAt: new Date() }, rev);
-      break;
-    } catch (err) {
-      if (!(err instanceof WorkflowError && err.code === "stale_revision") || attempt >= CAS_ATTEMPTS) throw err;
-      const fresh = await core.store.getStep(record.dagId, record.stepId);
-      if (!fresh) return false;
-      current = fresh.value;
-      rev = fresh.revision;
-    }
-  }
+  const written = await casStep(core.store, record.dagId, record.stepId, { value: record, revision }, (r) =>
+    r.status !== "pending" || r.held ? undefined : { ...r, ...change, finishedAt: new Date() },
+  );
+  if (!written) return false;
   await publishEvent(core.broker, { kind: "completed", dagId: record.dagId, stepId: record.stepId, ...event });
   return true;
 }

@@ -13,10 +13,8 @@ import type { Task } from "../task/envelope.js";
 import type { TaskError } from "../task/errors.js";
 import type { StepHook } from "../worker/step-hook.js";
 import type { WorkflowCore } from "./core.js";
-import { CAS_ATTEMPTS } from "./core.js";
-import { WorkflowError } from "./errors.js";
+import { casStep } from "./cas.js";
 import { publishEvent } from "./events.js";
-import type { StepRecord } from "./records.js";
 import { isTerminal } from "./records.js";
 
 /** Default cap of a stored step error message, in bytes (reference §1.7.9). */
@@ -36,27 +34,6 @@ export function truncateErrorMessage(message: string, limit: number): string {
   return bytes.subarray(0, cut).toString("utf8") + "…";
 }
 
-/**
- * Applies `change` to the step record by compare-and-set, re-reading on conflicts (5 attempts,
- * 50 ms × attempt between them). `change` returns undefined to leave the record as it is.
- * @returns the record as written or found, or undefined when the step does not exist.
- */
-async function casStep(core: WorkflowCore, dagId: string, stepId: string, change: (r: StepRecord) => StepRecord | undefined): Promise<StepRecord | undefined> {
-  for (let attempt = 1; ; attempt++) {
-    const current = await core.store.getStep(dagId, stepId);
-    if (!current) return undefined;
-    const next = change(current.value);
-    if (next === undefined) return current.value;
-    try {
-      await core.store.updateStep(next, current.revision);
-      return next;
-    } catch (err) {
-      if (!(err instanceof WorkflowError && err.code === "stale_revision") || attempt >= CAS_ATTEMPTS) throw err;
-      await new Promise((r) => setTimeout(r, 50 * attempt));
-    }
-  }
-}
-
 /** The workflow's {@link StepHook}; ad-hoc tasks (no DAG id) pass through untouched. */
 export function createStepHook(core: WorkflowCore): StepHook {
   return {
@@ -71,10 +48,15 @@ export function createStepHook(core: WorkflowCore): StepHook {
       if (isTerminal(before.value.status) && before.value.status !== "done") return;
       // A handler that returned nothing stores `null`, so the step can be awaited and referenced.
       await core.store.putResult(dagId, stepId, result ?? "null");
-      const after = await casStep(core, dagId, stepId, (r) =>
-        isTerminal(r.status) ? undefined : { ...r, status: "done", workerId: task.workerId, finishedAt: new Date(), errorKind: undefined, errorMessage: undefined },
+      const after = await casStep(
+        core.store,
+        dagId,
+        stepId,
+        null,
+        (r) => (isTerminal(r.status) ? "keep" : { ...r, status: "done", workerId: task.workerId, finishedAt: new Date(), errorKind: undefined, errorMessage: undefined }),
+        { pauseMs: 50 },
       );
-      if (after?.status !== "done") return;
+      if (after?.value.status !== "done") return;
       await publishEvent(core.broker, { kind: "completed", dagId, stepId, status: "done" });
     },
 
@@ -82,11 +64,18 @@ export function createStepHook(core: WorkflowCore): StepHook {
       const { dagId, stepId } = task;
       if (!dagId || !stepId) return;
       const message = truncateErrorMessage(error.detail, core.maxStepErrorBytes);
-      const after = await casStep(core, dagId, stepId, (r) =>
-        isTerminal(r.status)
-          ? undefined
-          : { ...r, status: "failed", errorKind: error.kind, errorMessage: message || undefined, workerId: task.workerId, finishedAt: new Date() },
+      const written = await casStep(
+        core.store,
+        dagId,
+        stepId,
+        null,
+        (r) =>
+          isTerminal(r.status)
+            ? "keep"
+            : { ...r, status: "failed", errorKind: error.kind, errorMessage: message || undefined, workerId: task.workerId, finishedAt: new Date() },
+        { pauseMs: 50 },
       );
+      const after = written?.value;
       if (after === undefined) {
         core.logger.warn("workflow: failure of a step that does not exist (deleted DAG?); dropped", { dag_id: dagId, step_id: stepId });
         return;

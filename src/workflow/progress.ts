@@ -6,6 +6,7 @@
  */
 import type { WorkflowCore } from "./core.js";
 import { CAS_ATTEMPTS } from "./core.js";
+import { casStep } from "./cas.js";
 import { startStep, type ArgContext } from "./enqueue.js";
 import { WorkflowError } from "./errors.js";
 import { cascadeSkips, readyToRun, terminal, type DagState } from "./plan/index.js";
@@ -57,20 +58,15 @@ export class DagProgress {
   }
 
   async #writeSkipped(stepId: string): Promise<boolean> {
-    for (let attempt = 1; ; attempt++) {
-      const record = this.state.steps.get(stepId);
-      if (!record || isTerminal(record.status)) return false;
-      const next: StepRecord = { ...record, status: "skipped", finishedAt: new Date() };
-      try {
-        this.setStep(next, await this.core.store.updateStep(next, this.#revisions.get(stepId) ?? 0));
-        return true;
-      } catch (err) {
-        if (!(err instanceof WorkflowError && err.code === "stale_revision") || attempt >= CAS_ATTEMPTS) throw err;
-        const fresh = await this.core.store.getStep(this.meta.id, stepId);
-        if (!fresh) return false;
-        this.setStep(fresh.value, fresh.revision);
-      }
-    }
+    const record = this.state.steps.get(stepId);
+    if (!record) return false;
+    const start = { value: record, revision: this.#revisions.get(stepId) ?? 0 };
+    const written = await casStep(this.core.store, this.meta.id, stepId, start, (r) =>
+      isTerminal(r.status) ? undefined : { ...r, status: "skipped", finishedAt: new Date() },
+    );
+    if (!written) return false;
+    this.setStep(written.value, written.revision);
+    return true;
   }
 
   /** Starts every ready step; returns how many tasks were published. */
