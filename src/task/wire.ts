@@ -13,20 +13,24 @@ import { formatTime, msToNanos, nanosToMs, parseTime, ZERO_TIME_MS } from "./tim
 
 // Encoding
 
+/** The error of a value that has no wire form: `EbindError("invalid_argument", "<doc>: field \"<f>\": <why>")`. */
 export function encodeFailure(doc: string, field: string, why: string): EbindError {
   return new EbindError("invalid_argument", `${doc}: field "${field}": ${why}`);
 }
 
+/** A string field as JSON text. @throws EbindError `invalid_argument` for a non-string. */
 export function quote(doc: string, field: string, value: unknown): string {
   if (typeof value !== "string") throw encodeFailure(doc, field, `expected a string, got ${typeof value}`);
   return JSON.stringify(value);
 }
 
+/** A string field that must not be empty, as JSON text. @throws EbindError `invalid_argument`. */
 export function nonEmpty(doc: string, field: string, value: unknown): string {
   if (value === "") throw encodeFailure(doc, field, "must not be empty");
   return quote(doc, field, value);
 }
 
+/** An integer ≥ 0 (attempts, counts) as JSON text. @throws EbindError `invalid_argument`. */
 export function count(doc: string, field: string, value: unknown): string {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
     throw encodeFailure(doc, field, `expected an integer ≥ 0, got ${String(value)}`);
@@ -34,6 +38,7 @@ export function count(doc: string, field: string, value: unknown): string {
   return String(value);
 }
 
+/** A time as Go writes it (RFC3339Nano, the zero time for undefined), as JSON text. @throws EbindError `invalid_argument`. */
 export function time(doc: string, field: string, value: Date | undefined): string {
   try {
     return JSON.stringify(formatTime(value));
@@ -42,6 +47,7 @@ export function time(doc: string, field: string, value: Date | undefined): strin
   }
 }
 
+/** Raw JSON embedded as is, after checking it is one JSON value. @throws EbindError `invalid_argument`. */
 export function raw(doc: string, field: string, value: string): string {
   try {
     validateJson(value);
@@ -62,17 +68,20 @@ export function compareCodePoints(a: string, b: string): number {
   return x.length - y.length;
 }
 
+/** A string map with keys sorted as Go sorts them, as JSON text. @throws EbindError `invalid_argument`. */
 export function stringMap(doc: string, field: string, map: Readonly<Record<string, string>>): string {
   const keys = Object.keys(map).sort(compareCodePoints);
   const parts = keys.map((k) => `${JSON.stringify(k)}:${quote(doc, `${field}.${k}`, map[k])}`);
   return `{${parts.join(",")}}`;
 }
 
+/** `,"key":"value"`, or `""` when the value is undefined or empty (Go's omitempty). */
 export function optionalString(doc: string, key: string, value: string | undefined): string {
   return value === undefined || value === "" ? "" : `,"${key}":${quote(doc, key, value)}`;
 }
 
 
+/** A retry policy document (reference §2.6.2) as JSON text. @throws EbindError `invalid_argument`. */
 export function policyJson(doc: string, field: string, data: RetryPolicyData): string {
   let p: RetryPolicy;
   try {
@@ -94,18 +103,22 @@ export function policyJson(doc: string, field: string, data: RetryPolicyData): s
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
+/** A decode failure: `TaskError("decode", message)`, not retryable. */
 export function decodeError(message: string, cause?: unknown): TaskError {
   return new TaskError(ErrKind.Decode, message, { retryable: false, cause });
 }
 
+/** The message of a thrown value. */
 export function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** The start of a document, for error messages. */
 export function preview(rawText: string): string {
   return rawText.length > 40 ? `${rawText.slice(0, 40)}…` : rawText;
 }
 
+/** A document as text; bytes must be valid UTF-8. @throws TaskError `decode`. */
 export function textOf(doc: string, data: string | Uint8Array): string {
   if (typeof data === "string") return data;
   try {
@@ -264,11 +277,13 @@ export function compact<T extends object>(o: T): T {
   return o;
 }
 
+/** The retry policy member `field` of `parent`, or undefined when absent or null. @throws TaskError `decode`. */
 export function readOptionalPolicy(parent: Fields, field: string): RetryPolicy | undefined {
   const f = parent.object(field, false);
   return f === undefined ? undefined : readPolicy(f);
 }
 
+/** A retry policy document read from its fields. @throws TaskError `decode`. */
 export function readPolicy(f: Fields): RetryPolicy {
   const data: RetryPolicyData = {
     initialIntervalMs: f.duration("initial_interval"),

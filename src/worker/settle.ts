@@ -16,6 +16,9 @@ import type { ResolvedWorkerOptions } from "./options.js";
 import { publishDeadLetter, publishResponse } from "./outcomes.js";
 import { retryDelayMs } from "./retry-decision.js";
 
+/** More than a response's fields can take besides its result (task id, attempts, time, keys). */
+const RESPONSE_OVERHEAD_BYTES = 1024;
+
 /** Error messages longer than this many characters are cut on the wire (a DLQ entry must fit). */
 export const MAX_ERROR_DETAIL_CHARS = 8192;
 
@@ -63,6 +66,9 @@ export class Settler {
       }
     }
     if (!task.replyTo) return undefined;
+    // The response adds a few hundred bytes to the result: encode it to measure only near the limit,
+    // not for every task (it is encoded again when published).
+    if (Buffer.byteLength(result) + RESPONSE_OVERHEAD_BYTES <= this.broker.maxPayloadBytes) return undefined;
     const bytes = Buffer.byteLength(encodeResponse({ taskId: task.id, result, attempts: task.attempt, completedAt: new Date() }));
     if (bytes <= this.broker.maxPayloadBytes) return undefined;
     return new TaskError(

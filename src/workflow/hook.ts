@@ -52,7 +52,7 @@ export function createStepHook(core: WorkflowCore): StepHook {
         core.store,
         dagId,
         stepId,
-        null,
+        before, // the record just read: no second read unless the CAS conflicts
         (r) => (isTerminal(r.status) ? "keep" : { ...r, status: "done", workerId: task.workerId, finishedAt: new Date(), errorKind: undefined, errorMessage: undefined }),
         { pauseMs: 50 },
       );

@@ -15,6 +15,7 @@ export const DagStatus = {
   Pausing: "pausing",
   Paused: "paused",
 } as const;
+/** One of the values of {@link DagStatus}. */
 export type DagStatus = (typeof DagStatus)[keyof typeof DagStatus];
 
 /** A step's status. Terminal: done, failed, skipped, canceled. */
@@ -26,6 +27,7 @@ export const StepStatus = {
   Skipped: "skipped",
   Canceled: "canceled",
 } as const;
+/** One of the values of {@link StepStatus}. */
 export type StepStatus = (typeof StepStatus)[keyof typeof StepStatus];
 
 /** Breakpoint state of one position of a step: unset (not hit), `blocked` (advisory mark), `released`. */
@@ -102,6 +104,7 @@ export const EventKind = {
   BpResumed: "bp_resumed",
   Signal: "signal",
 } as const;
+/** One of the values of {@link EventKind}. */
 export type EventKind = (typeof EventKind)[keyof typeof EventKind];
 
 /** A workflow event (reference §2.6.9). */
