@@ -3,12 +3,11 @@
  * helpers to start workers and clients that are closed after each test.
  * @module
  */
-import { afterEach } from "vitest";
-import { ensureStreams, silentLogger, type Broker } from "../../src/broker/index.js";
+import { silentLogger, type Broker } from "../../src/broker/index.js";
 import { Client } from "../../src/client/index.js";
 import { Registry } from "../../src/task/index.js";
 import { Worker, type WorkerOptions } from "../../src/worker/index.js";
-import type { BackendUnderTest } from "./backends.js";
+import { openFreshBroker, useCleanups, type BackendUnderTest } from "./backends.js";
 
 /** One test's world: created fresh per test, torn down in afterEach. */
 export interface QueueEnv {
@@ -25,17 +24,9 @@ export interface QueueEnv {
  * messages (a NATS node is shared by the tests of a file).
  */
 export function useQueueEnv(backend: BackendUnderTest): () => Promise<QueueEnv> {
-  const cleanups: Array<() => Promise<unknown>> = [];
-  afterEach(async () => {
-    while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
-  });
+  const cleanups = useCleanups();
   return async () => {
-    const broker = await backend.open();
-    cleanups.push(() => broker.close());
-    await ensureStreams(broker);
-    for (const s of ["EBIND_TASKS", "EBIND_RESP", "EBIND_DLQ"]) await broker.purgeStream(s);
-    // Durables from earlier tests in this file must not compete with this test's workers.
-    for (const durable of ["ebind-worker"]) await broker.deleteConsumer("EBIND_TASKS", durable);
+    const broker = await openFreshBroker(backend, cleanups);
     const registry = new Registry();
     const newClient = async (): Promise<Client> => {
       const c = await Client.create(broker, { logger: silentLogger });

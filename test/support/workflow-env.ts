@@ -3,12 +3,11 @@
  * schedulers, all closed after each test.
  * @module
  */
-import { afterEach } from "vitest";
-import { ensureStreams, silentLogger, type Broker } from "../../src/broker/index.js";
+import { silentLogger, type Broker } from "../../src/broker/index.js";
 import { Registry } from "../../src/task/index.js";
 import { Worker, type WorkerOptions } from "../../src/worker/index.js";
 import { alwaysLeader, Workflow, type Scheduler, type SchedulerOptions } from "../../src/workflow/index.js";
-import type { BackendUnderTest } from "./backends.js";
+import { openFreshBroker, useCleanups, type BackendUnderTest } from "./backends.js";
 
 export interface WorkflowEnv {
   broker: Broker;
@@ -23,16 +22,9 @@ export interface WorkflowEnv {
 }
 
 export function useWorkflowEnv(backend: BackendUnderTest): () => Promise<WorkflowEnv> {
-  const cleanups: Array<() => Promise<unknown>> = [];
-  afterEach(async () => {
-    while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
-  });
+  const cleanups = useCleanups();
   return async () => {
-    const broker = await backend.open();
-    cleanups.push(() => broker.close());
-    await ensureStreams(broker);
-    for (const s of ["EBIND_TASKS", "EBIND_RESP", "EBIND_DLQ"]) await broker.purgeStream(s);
-    await broker.deleteConsumer("EBIND_TASKS", "ebind-worker");
+    const broker = await openFreshBroker(backend, cleanups);
     const workflow = await Workflow.create(broker, { logger: silentLogger });
     await broker.purgeStream("EBIND_DAG_EVENTS");
     const registry = new Registry();

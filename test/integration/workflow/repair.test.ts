@@ -9,17 +9,11 @@ import { defineHandler, ErrKind, TaskError } from "../../../src/task/index.js";
 import type { WorkflowError } from "../../../src/workflow/index.js";
 import { describeBackends } from "../../support/backends.js";
 import { useWorkflowEnv } from "../../support/workflow-env.js";
+import { eventually } from "../../support/queue.js";
 import { add, double, echoValue, fail, slowValue } from "../../support/handlers/workflow.js";
 
 const EVENTS = "EBIND_DAG_EVENTS";
 
-async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describeBackends("workflow: repair, cancel, await, labels, delete", (backend) => {
   const env = useWorkflowEnv(backend);

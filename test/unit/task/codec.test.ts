@@ -21,6 +21,7 @@ import {
   type Task,
   type TaskResponse,
 } from "../../../src/task/index.js";
+import { decodeFailure } from "../../support/wire.js";
 
 function fixture(name: string): string {
   return readFileSync(new URL(`../../fixtures/wire/${name}.json`, import.meta.url), "utf8").replace(/\n$/, "");
@@ -28,18 +29,6 @@ function fixture(name: string): string {
 
 const BIG = "123456789012345678901234567890123456789";
 
-function decodeFailure(fn: () => unknown): TaskError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(TaskError);
-    const err = e as TaskError;
-    expect(err.kind).toBe("decode");
-    expect(err.retryable).toBe(false);
-    return err;
-  }
-  throw new Error("expected a decode failure");
-}
 
 describe("golden fixtures (reference §2.6.1–2.6.5)", () => {
   it("task from a client: minimal fields, zero deadline", () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { EbindError, RetryPolicy, TaskError } from "../../../src/task/index.js";
+import { EbindError, RetryPolicy } from "../../../src/task/index.js";
 import {
   decodeDagEvent,
   decodeDagMeta,
@@ -21,6 +21,7 @@ import {
   type ArgSlot,
 } from "../../../src/workflow/codec.js";
 import type { DagEvent, StepRecord } from "../../../src/workflow/records.js";
+import { decodeFailure } from "../../support/wire.js";
 
 function fixture(name: string): string {
   return readFileSync(new URL(`../../fixtures/workflow/${name}.json`, import.meta.url), "utf8").replace(/\n$/, "");
@@ -30,18 +31,6 @@ const BIG = "123456789012345678901234567890123456789";
 const ZERO = "0001-01-01T00:00:00Z";
 const POLICY = { initialIntervalMs: 500, backoffCoefficient: 1.5, maximumIntervalMs: 10_000, maximumAttempts: 3, nonRetryableErrorKinds: ["validation"] };
 
-function decodeFailure(fn: () => unknown): TaskError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(TaskError);
-    const err = e as TaskError;
-    expect(err.kind).toBe("decode");
-    expect(err.retryable).toBe(false);
-    return err;
-  }
-  throw new Error("expected a decode failure");
-}
 
 describe("golden fixtures: DAG meta (reference §2.6.6)", () => {
   it("meta with labels, breakpoints, a default policy and paused_at", () => {
