@@ -19,6 +19,7 @@ import { stepTaskId } from "./keys.js";
 import { hasOrDefaultRef, resolveArgs } from "./plan/index.js";
 import type { DagEvent, DagMeta, StepRecord } from "./records.js";
 import { isTerminal } from "./records.js";
+import type { Versioned } from "./store.js";
 
 const utf8 = new TextEncoder();
 
@@ -57,15 +58,15 @@ export interface ArgContext {
  * rather than a silent `null`.
  */
 export async function resolveStepArgs(core: WorkflowCore, record: StepRecord, ctx: ArgContext): Promise<{ skip: true } | { skip: false; payload: string }> {
+  const done = new Set(parseArgs(record.argsJson).flatMap((slot) => (slot.kind === "ref" && ctx.step(slot.ref.stepId)?.status === "done" ? [slot.ref.stepId] : [])));
+  const upstreams = [...done];
+  const raws = await Promise.all(upstreams.map((id) => core.store.getResult(record.dagId, id)));
   const results = new Map<string, string>();
-  for (const slot of parseArgs(record.argsJson)) {
-    if (slot.kind !== "ref" || ctx.step(slot.ref.stepId)?.status !== "done" || results.has(slot.ref.stepId)) continue;
-    const raw = await core.store.getResult(record.dagId, slot.ref.stepId);
-    if (raw === undefined) {
-      throw new WorkflowError("invalid", `workflow: step "${record.stepId}": upstream "${slot.ref.stepId}" is done but its result is not readable yet`);
-    }
-    results.set(slot.ref.stepId, raw);
-  }
+  upstreams.forEach((id, i) => {
+    const raw = raws[i];
+    if (raw === undefined) throw new WorkflowError("invalid", `workflow: step "${record.stepId}": upstream "${id}" is done but its result is not readable yet`);
+    results.set(id, raw);
+  });
   return resolveArgs(record.argsJson, { status: (id) => ctx.step(id)?.status, result: (id) => results.get(id), signal: (name) => ctx.signal(name) });
 }
 
@@ -99,6 +100,24 @@ export async function startStep(core: WorkflowCore, meta: DagMeta, record: StepR
   if (!running) return "not-startable";
   await core.broker.publish(taskPublishSubject(task.name, task.target), utf8.encode(encodeTask(task)), { msgId: stepMsgId(meta, record.stepId) });
   return "published";
+}
+
+/**
+ * Starts several ready steps at once, {@link startStep} each (they touch different records and
+ * publish under different message ids).
+ * @param steps the ready steps with the revisions they were read at.
+ * @returns how many tasks were published.
+ * @throws the first error, once every start has settled (what the others did stands; a step left
+ *   pending is picked up by the event's retry or the sweep).
+ */
+export async function startSteps(core: WorkflowCore, meta: DagMeta, steps: ReadonlyArray<Versioned<StepRecord>>, ctx: ArgContext): Promise<number> {
+  const settled = await Promise.allSettled(steps.map((s) => startStep(core, meta, s.value, s.revision, ctx)));
+  let published = 0;
+  for (const outcome of settled) {
+    if (outcome.status === "rejected") throw outcome.reason;
+    if (outcome.value === "published") published++;
+  }
+  return published;
 }
 
 /** CAS a pending step to failed with `kind` and `message`, and announce it. */

@@ -7,7 +7,7 @@
 import type { WorkflowCore } from "./core.js";
 import { CAS_ATTEMPTS } from "./core.js";
 import { casStep } from "./cas.js";
-import { startStep, type ArgContext } from "./enqueue.js";
+import { startSteps, type ArgContext } from "./enqueue.js";
 import { WorkflowError } from "./errors.js";
 import { cascadeSkips, readyToRun, terminal, type DagState } from "./plan/index.js";
 import type { DagMeta, StepRecord } from "./records.js";
@@ -69,20 +69,15 @@ export class DagProgress {
     return true;
   }
 
-  /** Starts every ready step; returns how many tasks were published. */
+  /** Starts every ready step (at once); returns how many tasks were published. */
   async startReady(): Promise<number> {
     if (this.meta.status !== "running") return 0;
-    let published = 0;
     const ctx: ArgContext = {
       step: (id) => this.state.steps.get(id),
       signal: (name) => this.state.signals.get(name)?.payload,
     };
-    for (const id of readyToRun(this.state)) {
-      const record = this.state.steps.get(id)!;
-      const outcome = await startStep(this.core, this.meta, record, this.#revisions.get(id) ?? 0, ctx);
-      if (outcome === "published") published++;
-    }
-    return published;
+    const ready = readyToRun(this.state).map((id) => ({ value: this.state.steps.get(id)!, revision: this.#revisions.get(id) ?? 0 }));
+    return startSteps(this.core, this.meta, ready, ctx);
   }
 
   /** Writes the DAG's final status once every step is terminal (reference §3.14). */

@@ -13,6 +13,7 @@ import {
   encodeDagMeta,
   encodeSignalRecord,
   encodeStepRecord,
+  SIGNAL_MARKER,
 } from "./codec.js";
 import { WorkflowError } from "./errors.js";
 import { metaKey, resultKey, signalKey, stepKey } from "./keys.js";
@@ -155,11 +156,17 @@ export class DagStore {
 
   // Whole DAGs
 
-  /** Meta, steps (with revisions) and signals of a DAG, or null when there is no meta. */
+  /**
+   * Meta, steps (with revisions) and signals of a DAG, or null when there is no meta. The meta is
+   * read before the steps are listed (a scheduler's cache of the steps relies on that order).
+   * Signals are listed only when a step waits for one or takes one as an argument: a listing costs
+   * the server time in proportion to the whole bucket.
+   */
   async load(dagId: string): Promise<LoadedDag | null> {
     const meta = await this.getMeta(dagId);
     if (!meta) return null;
-    const [steps, signals] = await Promise.all([this.listSteps(dagId), this.listSignals(dagId)]);
+    const steps = await this.listSteps(dagId);
+    const signals = steps.some((s) => usesSignals(s.value)) ? await this.listSignals(dagId) : [];
     return {
       state: {
         meta: meta.value,
@@ -178,6 +185,11 @@ export class DagStore {
     const ordered = [...keys.filter((k) => k !== metaKey(dagId)), ...keys.filter((k) => k === metaKey(dagId))];
     for (const key of ordered) await this.kv.delete(key);
   }
+}
+
+/** Whether a step waits for a signal or takes one as an argument (a superset: any marker text counts). */
+function usesSignals(step: StepRecord): boolean {
+  return step.waitSignals.length > 0 || step.argsJson.includes(SIGNAL_MARKER);
 }
 
 function resultText(e: KvEntry): string {

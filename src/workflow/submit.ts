@@ -5,7 +5,7 @@
  */
 import type { DagBuilder } from "./builder.js";
 import type { WorkflowCore } from "./core.js";
-import { startStep } from "./enqueue.js";
+import { startSteps } from "./enqueue.js";
 import { WorkflowError } from "./errors.js";
 import { validateGraph } from "./plan/index.js";
 import type { DagMeta, StepRecord } from "./records.js";
@@ -45,9 +45,7 @@ export async function submitDag(core: WorkflowCore, dag: DagBuilder): Promise<Da
   }
   const byId = new Map(records.map((r) => [r.stepId, r]));
   const ctx = { step: (id: string) => byId.get(id), signal: () => undefined };
-  for (const record of records) {
-    if (record.deps.length > 0 || record.optionalDeps.length > 0) continue;
-    await startStep(core, meta, record, revisions.get(record.stepId)!, ctx);
-  }
+  const roots = records.filter((r) => r.deps.length === 0 && r.optionalDeps.length === 0);
+  await startSteps(core, meta, roots.map((r) => ({ value: r, revision: revisions.get(r.stepId)! })), ctx);
   return meta;
 }
