@@ -1,7 +1,13 @@
 /**
- * The pull loop shared by workers and clients: pull as many deliveries as there is room for, hand
- * each to a callback, and keep going through errors (a missing consumer is re-created; anything
- * else is reported and retried with backoff) until stopped. Backend-independent.
+ * The pull loop shared by workers, clients and schedulers: keep pulls open for as many deliveries
+ * as there is room for, hand each delivery to a callback, and keep going through errors (a missing
+ * consumer is re-created; anything else is reported and retried with backoff) until stopped.
+ * Backend-independent.
+ *
+ * Pulls are pipelined: the next pull is requested while the previous one is still delivering, as
+ * soon as enough room has been freed, so a worker never sits idle waiting for a pull round trip.
+ * What is requested but not yet delivered counts against the room, so the deliveries in the client
+ * never exceed it: no message waits in a client buffer it cannot be worked from.
  * @module
  */
 import type { Broker, ConsumerSpec, Delivery } from "./port.js";
@@ -13,10 +19,14 @@ export interface ConsumeLoopOptions {
   readonly stream: string;
   /** The durable consumer; re-created from this spec if it disappears. */
   readonly consumer: ConsumerSpec;
-  /** How many deliveries may be pulled now (free capacity); the loop waits while it is 0. */
-  readonly room: () => number;
-  /** Resolves when {@link room} may have become positive. */
-  readonly roomChanged: () => Promise<void>;
+  /**
+   * How many more deliveries this consumer may take now (free capacity, not counting what open pulls
+   * may still deliver); the loop does not pull while it is 0.
+   * @default a constant `maxBatch` (a consumer whose deliveries are handled at once, like responses)
+   */
+  readonly room?: (() => number) | undefined;
+  /** Resolves when {@link room} may have grown. Needed when `room` is given. */
+  readonly roomChanged?: (() => Promise<void>) | undefined;
   /** Receives every delivery; must not throw (it owns settling the delivery). */
   readonly onDelivery: (delivery: Delivery) => void;
   /** Receives errors the loop recovered from. */
@@ -25,8 +35,10 @@ export interface ConsumeLoopOptions {
   readonly pullExpiresMs?: number | undefined;
   /** Largest pull, in deliveries. @default 256 */
   readonly maxBatch?: number | undefined;
+  /** Pulls open at once, at most. @default 4 */
+  readonly maxOpenPulls?: number | undefined;
   /**
-   * On {@link ConsumeLoop.stop}, let the pull in progress run to its expiry and nak what still
+   * On {@link ConsumeLoop.stop}, let the pulls in progress run to their expiry and nak what still
    * arrives, rather than dropping it. On NATS 2.9 a pull request outlives the client that stopped
    * listening: a message the server sends to it in that window would sit unacknowledged until the
    * ack wait ran out. Draining makes `stop` take up to `pullExpiresMs`.
@@ -38,67 +50,138 @@ export interface ConsumeLoopOptions {
 const MAX_ERROR_PAUSE_MS = 5000;
 /** Default pull expiry: short, so failover stalls and shutdown drains stay short (nats-2.9-notes item 3). */
 export const DEFAULT_PULL_EXPIRES_MS = 2000;
+const DEFAULT_MAX_BATCH = 256;
+const DEFAULT_MAX_OPEN_PULLS = 4;
 
 /**
- * Runs a pull loop until {@link stop}. States: `running` (pulling or waiting for room) →
- * `stopping` (the current pull is aborted; deliveries arriving now are nak'ed for others) → `stopped`.
+ * Runs a pull loop until {@link stop}. States: `running` (pulling, or waiting for room) →
+ * `stopping` (open pulls end or drain; deliveries arriving now are nak'ed for others) → `stopped`.
  */
 export class ConsumeLoop {
   readonly #options: ConsumeLoopOptions;
-  /** No new pulls; deliveries of the current pull are nak'ed. */
+  readonly #expiresMs: number;
+  readonly #maxBatch: number;
+  readonly #maxOpen: number;
+  /** No new pulls; deliveries of open pulls are nak'ed. */
   readonly #stopping = new AbortController();
-  /** Ends the current pull at once. */
+  /** Ends the open pulls at once. */
   readonly #abort = new AbortController();
   readonly #stopped: Promise<void>;
   readonly #done: Promise<void>;
+  /** Open pulls, each with how many deliveries it may still bring. */
+  readonly #open = new Set<{ remaining: number; done: Promise<void> }>();
+  /** Deliveries the open pulls may still bring. */
+  #outstanding = 0;
+  /** The largest room seen: pulls after the first wait until half of it (or of maxBatch) is free. */
+  #capacity = 1;
+  /** Wakes the loop when a pull ends or delivers. */
+  #progress: (() => void) | undefined;
+  #lastError: unknown;
 
   constructor(options: ConsumeLoopOptions) {
     this.#options = options;
+    this.#expiresMs = options.pullExpiresMs ?? DEFAULT_PULL_EXPIRES_MS;
+    this.#maxBatch = Math.max(1, options.maxBatch ?? DEFAULT_MAX_BATCH);
+    this.#maxOpen = Math.max(1, options.maxOpenPulls ?? DEFAULT_MAX_OPEN_PULLS);
     // One listener for the loop's lifetime, not one per wait.
     this.#stopped = new Promise((resolve) => this.#stopping.signal.addEventListener("abort", () => resolve(), { once: true }));
     this.#done = this.#run();
   }
 
-  /** Stops pulling and resolves once the loop has ended (see `drainOnStop`); idempotent. */
+  /** Stops pulling and resolves once every open pull has ended (see `drainOnStop`); idempotent. */
   async stop(): Promise<void> {
     this.#stopping.abort();
-    const expiresMs = this.#options.pullExpiresMs ?? DEFAULT_PULL_EXPIRES_MS;
+    this.#wake();
     if (!(this.#options.drainOnStop ?? this.#options.broker.lingeringPulls)) this.#abort.abort();
-    const hard = setTimeout(() => this.#abort.abort(), expiresMs + 1000);
+    const hard = setTimeout(() => this.#abort.abort(), this.#expiresMs + 1000);
     await this.#done;
     clearTimeout(hard);
   }
 
+  #room(): number {
+    return this.#options.room ? this.#options.room() : this.#maxBatch;
+  }
+
+  /** How many deliveries to ask for now, or 0 to wait. */
+  #want(): number {
+    const room = this.#room();
+    if (room > this.#capacity) this.#capacity = room;
+    const credit = room - this.#outstanding;
+    if (credit <= 0 || this.#open.size >= this.#maxOpen) return 0;
+    // With a pull open, wait until a worthwhile batch is free rather than sending many tiny pulls.
+    const lowWater = Math.max(1, Math.ceil(Math.min(this.#capacity, this.#maxBatch) / 2));
+    if (this.#open.size > 0 && credit < lowWater) return 0;
+    return Math.min(credit, this.#maxBatch);
+  }
+
+  #wake(): void {
+    const wake = this.#progress;
+    this.#progress = undefined;
+    wake?.();
+  }
+
   async #run(): Promise<void> {
-    const { broker, stream, consumer, onDelivery } = this.#options;
     const signal = this.#stopping.signal;
-    const expiresMs = this.#options.pullExpiresMs ?? DEFAULT_PULL_EXPIRES_MS;
-    const maxBatch = this.#options.maxBatch ?? 256;
     let pause = 100;
     while (!signal.aborted) {
-      let room = this.#options.room();
-      while (room <= 0 && !signal.aborted) {
-        await Promise.race([this.#options.roomChanged(), this.#stopped]);
-        room = this.#options.room();
+      if (this.#lastError !== undefined) {
+        const err = this.#lastError;
+        this.#lastError = undefined;
+        await this.#recover(err, pause);
+        pause = Math.min(pause * 2, MAX_ERROR_PAUSE_MS);
+        continue;
       }
-      if (signal.aborted) break;
+      const want = this.#want();
+      if (want > 0) {
+        this.#startPull(want, () => (pause = 100));
+        continue;
+      }
+      const progress = new Promise<void>((resolve) => (this.#progress = resolve));
+      const waits: Array<Promise<void>> = [progress, this.#stopped];
+      if (this.#options.roomChanged) waits.push(this.#options.roomChanged());
+      await Promise.race(waits);
+    }
+    await Promise.all([...this.#open].map((p) => p.done));
+  }
+
+  /** Reports a pull error, re-creates a vanished consumer, and pauses before pulling again. */
+  async #recover(err: unknown, pauseMs: number): Promise<void> {
+    this.#options.onError?.(err);
+    if (err instanceof EbindError && err.code === "not_found") {
+      await this.#options.broker.ensureConsumer(this.#options.stream, this.#options.consumer).catch((e: unknown) => this.#options.onError?.(e));
+    }
+    await Promise.race([sleep(pauseMs), this.#stopped]);
+  }
+
+  #startPull(max: number, onSuccess: () => void): void {
+    const { broker, stream, consumer, onDelivery } = this.#options;
+    const signal = this.#stopping.signal;
+    const entry = { remaining: max, done: Promise.resolve() };
+    this.#open.add(entry);
+    this.#outstanding += max;
+    entry.done = (async () => {
       try {
-        const pull = broker.pull(stream, consumer.durable, { max: Math.min(room, maxBatch), expiresMs, signal: this.#abort.signal });
+        const pull = broker.pull(stream, consumer.durable, { max, expiresMs: this.#expiresMs, signal: this.#abort.signal });
         for await (const delivery of pull) {
+          if (entry.remaining > 0) {
+            entry.remaining--;
+            this.#outstanding--;
+          }
           if (signal.aborted) delivery.nak();
           else onDelivery(delivery);
+          // A constant room grows with every delivery; a room function reports through roomChanged.
+          if (!this.#options.room) this.#wake();
         }
-        pause = 100;
+        onSuccess();
       } catch (err) {
-        if (signal.aborted) break;
-        this.#options.onError?.(err);
-        if (err instanceof EbindError && err.code === "not_found") {
-          await broker.ensureConsumer(stream, consumer).catch((e: unknown) => this.#options.onError?.(e));
-        }
-        await Promise.race([sleep(pause), this.#stopped]);
-        pause = Math.min(pause * 2, MAX_ERROR_PAUSE_MS);
+        if (!signal.aborted) this.#lastError = err;
+      } finally {
+        this.#outstanding -= entry.remaining;
+        entry.remaining = 0;
+        this.#open.delete(entry);
+        this.#wake();
       }
-    }
+    })();
   }
 }
 

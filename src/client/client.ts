@@ -84,8 +84,6 @@ export class Client {
       broker,
       stream: RESPONSE_STREAM,
       consumer: spec,
-      room: () => 256,
-      roomChanged: () => Promise.resolve(),
       onDelivery: (d) => client.#route(d),
       // A closing client abandons its responses (its durable is deleted): no need to drain.
       drainOnStop: false,

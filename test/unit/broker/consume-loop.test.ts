@@ -1,0 +1,160 @@
+/**
+ * The shared pull loop over the memory backend: pipelined pulls that never bring more deliveries
+ * than there is room for, a constant-room consumer that keeps flowing past one batch, errors
+ * recovered from, and a stop after which nothing more is handed over.
+ */
+import { afterEach, expect, it } from "vitest";
+import { ConsumeLoop } from "../../../src/broker/consume-loop.js";
+import type { Broker, ConsumerSpec, Delivery, PullOptions } from "../../../src/broker/port.js";
+import { memoryBroker, type MemoryBroker } from "../../../src/memory/index.js";
+
+const STREAM = "LOOP";
+const spec: ConsumerSpec = { durable: "loop", filterSubject: "loop.>", ackWaitMs: 30_000, maxDeliver: -1 };
+const brokers: MemoryBroker[] = [];
+afterEach(async () => {
+  for (const b of brokers.splice(0)) await b.close();
+});
+
+async function setup(messages: number): Promise<MemoryBroker> {
+  const broker = memoryBroker();
+  brokers.push(broker);
+  await broker.ensureStream({ name: STREAM, subjects: ["loop.>"], retention: "workqueue", maxAgeMs: 0, replicas: 1 });
+  await broker.ensureConsumer(STREAM, spec);
+  for (let i = 0; i < messages; i++) await broker.publish("loop.m", new TextEncoder().encode(String(i)));
+  return broker;
+}
+
+/** The broker, with the pulls it is asked for recorded (size, and how many were open at once). */
+function recordingPulls(broker: Broker): { broker: Broker; sizes: number[]; maxOpen: () => number } {
+  const sizes: number[] = [];
+  let open = 0;
+  let maxOpen = 0;
+  const wrapped = Object.create(broker) as Broker;
+  wrapped.pull = (stream: string, durable: string, options: PullOptions) => {
+    sizes.push(options.max);
+    const inner = broker.pull(stream, durable, options);
+    return (async function* () {
+      open++;
+      maxOpen = Math.max(maxOpen, open);
+      try {
+        yield* inner;
+      } finally {
+        open--;
+      }
+    })();
+  };
+  return { broker: wrapped, sizes, maxOpen: () => maxOpen };
+}
+
+function waitFor(check: () => boolean, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const poll = (): void => {
+      if (check()) resolve();
+      else if (Date.now() - started > 10_000) reject(new Error(`timed out waiting for ${what}`));
+      else setTimeout(poll, 5);
+    };
+    poll();
+  });
+}
+
+it("pipelines pulls yet never holds more deliveries than the room it was given", async () => {
+  const capacity = 8;
+  const base = await setup(200);
+  const { broker, sizes, maxOpen } = recordingPulls(base);
+  const held: Delivery[] = [];
+  let handled = 0;
+  let peak = 0;
+  let changed: () => void = () => undefined;
+  const loop = new ConsumeLoop({
+    broker,
+    stream: STREAM,
+    consumer: spec,
+    room: () => capacity - held.length,
+    roomChanged: () => new Promise<void>((resolve) => (changed = resolve)),
+    onDelivery: (d) => {
+      held.push(d);
+      peak = Math.max(peak, held.length);
+    },
+    pullExpiresMs: 1000,
+  });
+  // Settle deliveries one at a time, a little later, as a slow handler would.
+  const settler = setInterval(() => {
+    const d = held.shift();
+    if (d) {
+      d.ack();
+      handled++;
+      changed();
+    }
+  }, 1);
+  try {
+    await waitFor(() => handled === 200, "all 200 deliveries handled");
+  } finally {
+    clearInterval(settler);
+    await loop.stop();
+  }
+  expect(peak).toBeLessThanOrEqual(capacity);
+  expect(Math.max(...sizes)).toBeLessThanOrEqual(capacity);
+  expect(maxOpen()).toBeGreaterThan(1); // a second pull was asked for while the first was open
+  expect((await base.streamState(STREAM))?.messages).toBe(0);
+});
+
+it("without a room function, keeps pulling past one batch as deliveries are handled", async () => {
+  const broker = await setup(700);
+  let handled = 0;
+  const loop = new ConsumeLoop({
+    broker,
+    stream: STREAM,
+    consumer: spec,
+    onDelivery: (d) => {
+      d.ack();
+      handled++;
+    },
+    maxBatch: 100,
+    pullExpiresMs: 1000,
+  });
+  try {
+    await waitFor(() => handled === 700, "all 700 deliveries handled");
+  } finally {
+    await loop.stop();
+  }
+  expect(handled).toBe(700);
+});
+
+it("recreates a consumer that disappears and reports the error", async () => {
+  const broker = await setup(0);
+  const errors: unknown[] = [];
+  let handled = 0;
+  const loop = new ConsumeLoop({
+    broker,
+    stream: STREAM,
+    consumer: spec,
+    onDelivery: (d) => {
+      d.ack();
+      handled++;
+    },
+    onError: (err) => errors.push(err),
+    pullExpiresMs: 1000,
+  });
+  try {
+    await broker.deleteConsumer(STREAM, spec.durable);
+    await waitFor(() => errors.length > 0, "the pull error reported");
+    await broker.publish("loop.m", new TextEncoder().encode("after"));
+    await waitFor(() => handled === 1, "a delivery from the re-created consumer");
+  } finally {
+    await loop.stop();
+  }
+  expect(errors[0]).toMatchObject({ code: "not_found" });
+  expect(String(errors[0])).toContain("consumer LOOP/loop was deleted");
+});
+
+it("hands nothing over once stop has resolved; what was not delivered stays in the stream", async () => {
+  const broker = await setup(0);
+  let handled = 0;
+  const loop = new ConsumeLoop({ broker, stream: STREAM, consumer: spec, onDelivery: () => handled++, pullExpiresMs: 1000 });
+  await loop.stop();
+  await broker.publish("loop.m", new TextEncoder().encode("late"));
+  await new Promise((r) => setTimeout(r, 50));
+  expect(handled).toBe(0);
+  expect((await broker.streamState(STREAM))?.messages).toBe(1);
+});
