@@ -8,6 +8,7 @@
 import type { Consumer, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { Delivery, PullOptions } from "../broker/port.js";
 import { mapNatsError } from "./errors.js";
+import type { SettleBatch } from "./settle-batch.js";
 
 const MSG_ID = "Nats-Msg-Id";
 
@@ -20,7 +21,10 @@ class NatsDelivery implements Delivery {
   readonly msgId: string | undefined;
   #settled = false;
 
-  constructor(private readonly msg: JsMsg) {
+  constructor(
+    private readonly msg: JsMsg,
+    private readonly batch: SettleBatch,
+  ) {
     this.subject = msg.subject;
     this.data = msg.data;
     this.deliveryCount = msg.info.deliveryCount;
@@ -29,20 +33,22 @@ class NatsDelivery implements Delivery {
   }
 
   ack(): void {
-    if (this.#settle()) this.msg.ack();
+    if (this.#settle()) this.batch.push(() => this.msg.ack());
   }
 
   nak(delayMs?: number): void {
-    if (this.#settle()) this.msg.nak(delayMs !== undefined && delayMs > 0 ? Math.round(delayMs) : undefined);
+    if (!this.#settle()) return;
+    const delay = delayMs !== undefined && delayMs > 0 ? Math.round(delayMs) : undefined;
+    this.batch.push(() => this.msg.nak(delay));
   }
 
   term(): void {
     // Never pass a reason: nats-server 2.9 ignores `+TERM <reason>` and redelivers (notes item 2).
-    if (this.#settle()) this.msg.term();
+    if (this.#settle()) this.batch.push(() => this.msg.term());
   }
 
   working(): void {
-    if (!this.#settled) this.msg.working();
+    if (!this.#settled) this.batch.push(() => this.msg.working());
   }
 
   #settle(): boolean {
@@ -56,7 +62,11 @@ class NatsDelivery implements Delivery {
 export class ConsumerCache {
   readonly #consumers = new Map<string, Promise<Consumer>>();
 
-  constructor(private readonly js: JetStreamClient) {}
+  /** `settles` batches the acks of every delivery pulled through this cache. */
+  constructor(
+    private readonly js: JetStreamClient,
+    readonly settles: SettleBatch,
+  ) {}
 
   get(stream: string, durable: string): Promise<Consumer> {
     const key = `${stream}\u0000${durable}`;
@@ -104,7 +114,7 @@ export async function* pull(cache: ConsumerCache, stream: string, durable: strin
     }
     if (options.signal?.aborted) return;
     try {
-      for await (const msg of messages) yield new NatsDelivery(msg);
+      for await (const msg of messages) yield new NatsDelivery(msg, cache.settles);
     } catch (err) {
       cache.forget(stream, durable);
       throw mapNatsError(err, `pull ${stream}/${durable}`);
