@@ -22,7 +22,10 @@ import { consumerSpec, deleteConsumer, ensureConsumer } from "./consumers.js";
 import { openKv } from "./kv.js";
 import { deleteMessage, getMessage, purgeStream } from "./messages.js";
 import { publish } from "./publish.js";
+import { PubAckMux } from "./pub-acks.js";
 import { ConsumerCache, pull } from "./pull.js";
+import { SettleBatch } from "./settle-batch.js";
+import { TickBarrier } from "./tick-barrier.js";
 import { ensureStream, streamState } from "./streams.js";
 
 /** A {@link Broker} over one NATS connection. Create it with `connectNats` or {@link NatsBroker.fromConnection}. */
@@ -32,6 +35,11 @@ export class NatsBroker implements Broker {
   readonly maxPayloadBytes: number;
   readonly #js: JetStreamClient;
   readonly #consumers: ConsumerCache;
+  /** Acks, naks, terms and in-progress acks of this broker's deliveries, sent once per event-loop turn. */
+  readonly #settles = new SettleBatch();
+  /** Publishes start together after the current microtasks, so they share a socket write. */
+  readonly #writes = new TickBarrier();
+  readonly #acks: PubAckMux;
   #closed: Promise<void> | undefined;
 
   private constructor(
@@ -41,7 +49,8 @@ export class NatsBroker implements Broker {
     private readonly ownsConnection: boolean,
   ) {
     this.#js = jetstream(connection);
-    this.#consumers = new ConsumerCache(this.#js);
+    this.#consumers = new ConsumerCache(this.#js, this.#settles);
+    this.#acks = new PubAckMux(connection);
     this.maxPayloadBytes = connection.info?.max_payload ?? 1024 * 1024;
   }
 
@@ -76,8 +85,9 @@ export class NatsBroker implements Broker {
     return deleteConsumer(this.jsm, stream, durable);
   }
 
-  publish(subject: string, data: Uint8Array, options?: PublishOptions): Promise<PublishAck> {
-    return publish(this.#js, subject, data, options, this.maxPayloadBytes);
+  async publish(subject: string, data: Uint8Array, options?: PublishOptions): Promise<PublishAck> {
+    await this.#writes.wait();
+    return publish(this.#acks, subject, data, options, this.maxPayloadBytes);
   }
 
   pull(stream: string, durable: string, options: PullOptions): AsyncIterable<Delivery> {
@@ -111,6 +121,8 @@ export class NatsBroker implements Broker {
   }
 
   async #shutdown(): Promise<void> {
+    this.#settles.flush();
+    if (!this.ownsConnection) this.#acks.close();
     if (!this.ownsConnection || this.connection.isClosed()) return;
     try {
       await this.connection.drain();

@@ -4,10 +4,10 @@
  * (nats-2.9-notes.md leading items 7 and 11, §7: 4–7 s of unavailability when a stream leader dies).
  * @module
  */
-import type { JetStreamClient } from "@nats-io/jetstream";
 import type { PublishAck, PublishOptions } from "../broker/port.js";
 import { EbindError } from "../task/errors.js";
 import { isTransient, mapNatsError } from "./errors.js";
+import type { PubAckMux } from "./pub-acks.js";
 
 /** Default time to keep retrying a publish that meets no responders or a timeout. */
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 15_000;
@@ -20,7 +20,7 @@ const ATTEMPT_TIMEOUT_MS = 5_000;
  *   or `unavailable` when the server never acknowledged, `payload_too_large` when it was refused for size.
  */
 export async function publish(
-  js: JetStreamClient,
+  acks: PubAckMux,
   subject: string,
   data: Uint8Array,
   options: PublishOptions = {},
@@ -37,11 +37,7 @@ export async function publish(
   for (;;) {
     const remaining = deadline - Date.now();
     try {
-      const ack = await js.publish(subject, data, {
-        ...(options.msgId === undefined ? {} : { msgID: options.msgId }),
-        timeout: Math.max(250, Math.min(ATTEMPT_TIMEOUT_MS, remaining)),
-      });
-      return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
+      return await acks.publish(subject, data, options.msgId, Math.max(250, Math.min(ATTEMPT_TIMEOUT_MS, remaining)));
     } catch (err) {
       if (!isTransient(err) || Date.now() + pause >= deadline) {
         const mapped = mapNatsError(err, `publish ${subject}`);
