@@ -17,8 +17,6 @@ class NatsDelivery implements Delivery {
   readonly subject: string;
   readonly data: Uint8Array;
   readonly deliveryCount: number;
-  readonly streamSeq: number;
-  readonly msgId: string | undefined;
   #settled = false;
 
   constructor(
@@ -28,8 +26,15 @@ class NatsDelivery implements Delivery {
     this.subject = msg.subject;
     this.data = msg.data;
     this.deliveryCount = msg.info.deliveryCount;
-    this.streamSeq = msg.info.streamSequence;
-    this.msgId = msg.headers?.get(MSG_ID) || undefined;
+  }
+
+  get streamSeq(): number {
+    return this.msg.info.streamSequence;
+  }
+
+  /** Read on demand: decoding the headers of every delivery cost 1 % of a worker's CPU. */
+  get msgId(): string | undefined {
+    return this.msg.headers?.get(MSG_ID) || undefined;
   }
 
   ack(): void {

@@ -25,10 +25,14 @@ export function formatTime(d: Date | undefined): string {
   const year = d.getUTCFullYear();
   if (year < 0 || year > 9999) throw new RangeError(`cannot format year ${year} as RFC 3339 (range 0000 … 9999)`);
   const iso = d.toISOString(); // YYYY-MM-DDTHH:mm:ss.sssZ for years 0 … 9999
-  const base = iso.slice(0, 19);
-  const fraction = iso.slice(20, 23).replace(/0+$/, "");
-  return fraction === "" ? `${base}Z` : `${base}.${fraction}Z`;
+  // Drop the fraction's trailing zeros (and the dot when nothing is left), as Go does.
+  if (iso.charCodeAt(22) !== ZERO) return iso;
+  if (iso.charCodeAt(21) !== ZERO) return `${iso.slice(0, 22)}Z`;
+  if (iso.charCodeAt(20) !== ZERO) return `${iso.slice(0, 21)}Z`;
+  return `${iso.slice(0, 19)}Z`;
 }
+
+const ZERO = 48; // "0"
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:(Z)|([+-])(\d{2}):(\d{2}))$/;
 
@@ -43,6 +47,8 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))
  * @throws {Error} saying what is wrong, for anything else (callers turn it into a decode error).
  */
 export function parseTime(s: string): Date | undefined {
+  const fast = parseUtcFast(s);
+  if (fast !== undefined) return fast;
   const m = RFC3339.exec(s);
   if (m === null) throw new Error(`not an RFC 3339 time: ${JSON.stringify(s)}`);
   const [, ys, mos, ds, hs, mis, ss, frac = "", z, sign, ohs, oms] = m;
@@ -71,6 +77,51 @@ export function parseTime(s: string): Date | undefined {
   const t = d.getTime() - offsetMinutes * 60_000;
   if (t === ZERO_TIME_MS && /^0*$/.test(frac.slice(3))) return undefined;
   return new Date(t);
+}
+
+/** Two or four ASCII digits at `i` as a number, or -1. */
+function digits(s: string, i: number, n: 2 | 4): number {
+  let v = 0;
+  for (let k = i; k < i + n; k++) {
+    const c = s.charCodeAt(k) - ZERO;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/**
+ * The common case without the regular expression: `YYYY-MM-DDTHH:MM:SS[.f…]Z`, year ≥ 100, a
+ * valid date and time. Anything else (offsets, the zero time, out-of-range fields) returns
+ * undefined and takes the general path, which also produces the error messages.
+ */
+function parseUtcFast(s: string): Date | undefined {
+  const n = s.length;
+  if (n < 20 || n > 30 || s.charCodeAt(n - 1) !== 90 /* Z */) return undefined;
+  if (s[4] !== "-" || s[7] !== "-" || s[10] !== "T" || s[13] !== ":" || s[16] !== ":") return undefined;
+  const year = digits(s, 0, 4);
+  const month = digits(s, 5, 2);
+  const day = digits(s, 8, 2);
+  const hour = digits(s, 11, 2);
+  const minute = digits(s, 14, 2);
+  const second = digits(s, 17, 2);
+  if (year < 100 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
+    return undefined;
+  }
+  if (day > daysIn(year, month)) return undefined;
+  let ms = 0;
+  if (n > 20) {
+    if (s[19] !== "." || n === 21) return undefined;
+    for (let k = 20; k < n - 1; k++) {
+      const c = s.charCodeAt(k) - ZERO;
+      if (c < 0 || c > 9) return undefined;
+      if (k < 23) ms = ms * 10 + c;
+    }
+    for (let k = Math.min(n - 1, 23); k < 23; k++) ms *= 10; // fewer than three digits
+  } else if (s[19] !== "Z") {
+    return undefined;
+  }
+  return new Date(Date.UTC(year, month - 1, day, hour, minute, second, ms));
 }
 
 function daysIn(year: number, month: number): number {

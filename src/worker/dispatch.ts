@@ -9,6 +9,7 @@ import { ErrKind, TaskError, toTaskError } from "../task/errors.js";
 import type { HandlerContext } from "../task/handler.js";
 import type { TaskHandler } from "./middleware.js";
 import type { Clock, TimerHandle } from "../broker/clock.js";
+import { LazyAbort, type Abortable } from "./lazy-abort.js";
 
 /** What one attempt produced. */
 export type Outcome = { readonly ok: true; readonly result: string | undefined } | { readonly ok: false; readonly error: TaskError };
@@ -23,10 +24,18 @@ export interface Dispatched {
  * Runs `handler` for `task`. While it runs, its controller is in `running`, so the worker can abort
  * every handler it gives up on at shutdown. Never rejects.
  */
-export async function dispatch(handler: TaskHandler, task: Task, workerId: string, running: Set<AbortController>, clock: Clock): Promise<Dispatched> {
-  const controller = new AbortController();
+export async function dispatch(handler: TaskHandler, task: Task, workerId: string, running: Set<Abortable>, clock: Clock): Promise<Dispatched> {
+  const controller = new LazyAbort();
   running.add(controller);
-  const ctx: HandlerContext = { signal: controller.signal, task, attempt: task.attempt, workerId, deadline: task.deadline };
+  const ctx: HandlerContext = {
+    get signal() {
+      return controller.signal;
+    },
+    task,
+    attempt: task.attempt,
+    workerId,
+    deadline: task.deadline,
+  };
 
   let timer: TimerHandle | undefined;
   let deadlineHit: Promise<Outcome> | undefined;
@@ -48,8 +57,8 @@ export async function dispatch(handler: TaskHandler, task: Task, workerId: strin
     (result): Outcome => ({ ok: true, result }),
     (thrown: unknown): Outcome => {
       // A handler that rejects because its signal aborted at the deadline failed by deadline.
-      const reason: unknown = controller.signal.reason;
-      if (controller.signal.aborted && reason instanceof TaskError && reason.kind === ErrKind.Deadline) return { ok: false, error: reason };
+      const reason: unknown = controller.reason;
+      if (controller.aborted && reason instanceof TaskError && reason.kind === ErrKind.Deadline) return { ok: false, error: reason };
       return { ok: false, error: toTaskError(thrown) };
     },
   );

@@ -6,7 +6,8 @@
 export class Slots {
   #free: number;
   readonly #waiters: Array<() => void> = [];
-  #changed: { promise: Promise<void>; resolve: () => void } = deferred();
+  /** Made only when somebody waits for a change. */
+  #changed: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(readonly size: number) {
     this.#free = size;
@@ -37,12 +38,13 @@ export class Slots {
     if (next) next();
     else this.#free++;
     const changed = this.#changed;
-    this.#changed = deferred();
-    changed.resolve();
+    this.#changed = undefined;
+    changed?.resolve();
   }
 
   /** Resolves at the next {@link release}. */
   changed(): Promise<void> {
+    this.#changed ??= deferred();
     return this.#changed.promise;
   }
 }

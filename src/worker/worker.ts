@@ -17,6 +17,7 @@ import { EbindError, ErrKind, TaskError, toTaskError } from "../task/errors.js";
 import type { Registry } from "../task/registry.js";
 import { ClaimSet } from "./claim-set.js";
 import { dispatch } from "./dispatch.js";
+import type { Abortable } from "./lazy-abort.js";
 import { chain, recover, type Middleware, type TaskHandler } from "./middleware.js";
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions, DEFAULT_CLAIM_CONSUMER_INACTIVE_MS } from "./options.js";
 import { retryDelayMs, shouldRetry } from "./retry-decision.js";
@@ -38,7 +39,7 @@ export class Worker {
   readonly #running = new Set<Promise<void>>();
   readonly #claims: ClaimSet;
   /** Controllers of the handlers running now, aborted when the drain times out. */
-  readonly #handlers = new Set<AbortController>();
+  readonly #handlers = new Set<Abortable>();
   #heartbeat: TimerHandle | undefined;
   #heartbeatEveryMs = Infinity;
   readonly #settler: Settler;

@@ -82,6 +82,28 @@ describe("parseTime", () => {
   });
 });
 
+describe("parseTime: the fast UTC path agrees with the general one", () => {
+  // The same instant written with a "+00:00" offset always takes the general (regex) path.
+  const viaOffset = (s: string): number | undefined => parseTime(s.replace(/Z$/, "+00:00"))?.getTime();
+
+  it("property: any Z time with 0–9 fraction digits parses as its +00:00 twin", () => {
+    const date = fc.date({ min: new Date("0100-01-01T00:00:00Z"), max: new Date("9999-12-31T23:59:59.999Z"), noInvalidDate: true });
+    fc.assert(
+      fc.property(date, fc.stringMatching(/^[0-9]{0,9}$/), (d, frac) => {
+        const s = `${d.toISOString().slice(0, 19)}${frac === "" ? "" : `.${frac}`}Z`;
+        expect(parseTime(s)?.getTime()).toBe(viaOffset(s));
+      }),
+    );
+  });
+
+  it.each(["2026-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-01-01T24:00:00Z", "2026-01-01T00:60:00Z", "2026-01-01T00:00:00.Z", "2026-01-01T00:00:00.1234567890Z", "2026-01-01t00:00:00Z", "2026-01-01T00:00:0xZ"])(
+    "refuses %s like the general path",
+    (s) => {
+      expect(() => parseTime(s)).toThrow(/RFC 3339/);
+    },
+  );
+});
+
 describe("durations", () => {
   it("converts ms to integer ns and back", () => {
     expect(msToNanos(1000)).toBe(1_000_000_000);
