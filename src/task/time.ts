@@ -47,6 +47,7 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))
  * @throws {Error} saying what is wrong, for anything else (callers turn it into a decode error).
  */
 export function parseTime(s: string): Date | undefined {
+  if (s === ZERO_TIME) return undefined; // every unset deadline
   const fast = parseUtcFast(s);
   if (fast !== undefined) return fast;
   const m = RFC3339.exec(s);
