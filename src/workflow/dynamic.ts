@@ -115,19 +115,28 @@ class StepContext implements DagContext {
       }
     }
     const existing = await this.core.store.getStep(this.dagId, id);
-    if (existing) return sameStep(existing.value, record);
+    if (existing) return this.#announced(sameStep(existing.value, record));
     try {
       await this.core.store.createStep(record);
     } catch (err) {
       // Lost a race with a retry of this same handler.
       const raced = await this.core.store.getStep(this.dagId, id);
-      if (raced) return sameStep(raced.value, record);
+      if (raced) return this.#announced(sameStep(raced.value, record));
       throw err;
     }
+    // Schedulers use a cached graph of the DAG only while the meta keeps its revision: move it on
+    // now that the step exists (also on the repeat paths above: a first attempt may have died here).
+    await this.core.store.touchMeta(this.dagId);
     await publishEvent(this.core.broker, { kind: "step_added", dagId: this.dagId, stepId: id }).catch((err: unknown) =>
       this.core.logger.warn("workflow: step_added event not published; the sweep will pick the step up", { dag_id: this.dagId, step_id: id, error: (err as Error).message }),
     );
     return handle(this.dagId, id);
+  }
+
+  /** Touches the meta for a step that already existed (see above), then hands the step back. */
+  async #announced<R>(step: DynamicStep<R>): Promise<DynamicStep<R>> {
+    await this.core.store.touchMeta(this.dagId);
+    return step;
   }
 }
 

@@ -18,7 +18,10 @@ import type { WorkflowCore } from "./core.js";
 import { republishStepTask, resolveStepArgs, resolveTarget } from "./enqueue.js";
 import { DAG_EVENTS_STREAM, schedulerConsumerSpec } from "./events.js";
 import type { LeaderElector } from "./elector.js";
+import { handleDoneEvent } from "./done-event.js";
+import { GraphCache } from "./graph-cache.js";
 import { DagProgress } from "./progress.js";
+import type { LoadedDag } from "./store.js";
 import { applyCompletion, type StepOutcome } from "./plan/index.js";
 import type { DagEvent } from "./records.js";
 
@@ -66,6 +69,8 @@ export class Scheduler {
   readonly #elector: LeaderElector | undefined;
   readonly #options: Required<Omit<SchedulerOptions, "elector">>;
   readonly #chains = new Map<string, Promise<void>>();
+  /** Steps and edges of the DAGs this process handles events of (see `graph-cache.ts`). */
+  readonly #graphs = new GraphCache();
   #active = 0;
   #idle: Array<() => void> = [];
   #loop: ConsumeLoop | undefined;
@@ -165,9 +170,24 @@ export class Scheduler {
     }
   }
 
-  /** Handles one event against the DAG's durable state (reference §3.15 `handleEvent`). */
+  /**
+   * Handles one event against the DAG's durable state (reference §3.15 `handleEvent`). A step's
+   * successful completion is handled from this process's cached graph of the DAG when it can be
+   * (`done-event.ts`); everything else, and whatever that path leaves, from the full state.
+   */
   async handleEvent(event: DagEvent): Promise<void> {
-    const loaded = await this.#core.store.load(event.dagId);
+    if (event.kind === "completed" && event.status === "done") {
+      if ((await handleDoneEvent(this.#core, this.#graphs, event)) === "handled") return;
+    } else if (event.kind === "step_added") {
+      // Before the new step's dependencies are read: no cached graph without it is used after this.
+      if (!(await this.#core.store.touchMeta(event.dagId))) return;
+    }
+    await this.#handleFromState(event);
+  }
+
+  /** Loads the whole DAG (refreshing the cached graph) and handles the event from it. */
+  async #handleFromState(event: DagEvent): Promise<void> {
+    const loaded = await this.#load(event.dagId);
     if (!loaded) return; // deleted DAG
     const progress = new DagProgress(this.#core, loaded);
     const status = progress.meta.status;
@@ -185,7 +205,16 @@ export class Scheduler {
       await progress.cascadeAll();
     }
     await progress.startReady();
-    await progress.finalize();
+    if (await progress.finalize()) this.#graphs.drop(event.dagId);
+  }
+
+  /** Loads a DAG and keeps its graph (dropped for a finished or deleted DAG). */
+  async #load(dagId: string): Promise<LoadedDag | null> {
+    const loaded = await this.#core.store.load(dagId);
+    const status = loaded?.state.meta.status;
+    if (!loaded || status === "done" || status === "failed" || status === "canceled") this.#graphs.drop(dagId);
+    else this.#graphs.set(dagId, loaded.metaRevision, loaded.state.steps.values());
+    return loaded;
   }
 
   async #maybeSweep(): Promise<void> {
@@ -203,13 +232,13 @@ export class Scheduler {
       if (this.#stopped) return;
       if (meta.status !== "running") continue;
       const work = async (): Promise<void> => {
-        const loaded = await this.#core.store.load(meta.id);
+        const loaded = await this.#load(meta.id);
         if (!loaded || loaded.state.meta.status !== "running") return;
         const progress = new DagProgress(this.#core, loaded);
         await progress.cascadeAll();
         await this.#republishStranded(progress);
         await progress.startReady();
-        await progress.finalize();
+        if (await progress.finalize()) this.#graphs.drop(meta.id);
       };
       // Serialised with this process's event handling of the same DAG.
       const previous = this.#chains.get(meta.id) ?? Promise.resolve();

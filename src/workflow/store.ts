@@ -69,6 +69,25 @@ export class DagStore {
     }
   }
 
+  /**
+   * Moves the meta's revision on without changing its content: the same bytes are written back by
+   * compare-and-set. Schedulers cache a DAG's steps and dependency edges for as long as the meta's
+   * revision stays the same, so whoever adds a step to a running DAG touches the meta afterwards.
+   * A conflict means someone else moved the revision meanwhile, which serves as well.
+   * @returns false when the DAG has no meta (deleted); true once the revision has moved.
+   * @throws store errors other than a conflict.
+   */
+  async touchMeta(dagId: string): Promise<boolean> {
+    const e = await this.kv.get(metaKey(dagId));
+    if (!e) return false;
+    try {
+      await this.kv.update(metaKey(dagId), e.value, e.revision);
+    } catch (err) {
+      if (!(err instanceof EbindError && err.code === "conflict")) throw err;
+    }
+    return true;
+  }
+
   /** All DAG metas (keys `<dag>.meta`; a step named `meta` cannot match: its key has three tokens). */
   async listMetas(): Promise<DagMeta[]> {
     const metas: DagMeta[] = [];
@@ -109,6 +128,18 @@ export class DagStore {
   /** Every step of a DAG with its revision. */
   async listSteps(dagId: string): Promise<Array<Versioned<StepRecord>>> {
     return (await this.kv.entries(`${dagId}.step.*`)).map((e) => ({ value: decodeStepRecord(e.value), revision: e.revision }));
+  }
+
+  /**
+   * Reads the given steps of one DAG at once (direct reads, no listing).
+   * @returns the steps that exist, by id, with their revisions; missing ids are absent.
+   */
+  async getSteps(dagId: string, stepIds: Iterable<string>): Promise<Map<string, Versioned<StepRecord>>> {
+    const ids = [...new Set(stepIds)];
+    const read = await Promise.all(ids.map((id) => this.getStep(dagId, id)));
+    const out = new Map<string, Versioned<StepRecord>>();
+    read.forEach((r, i) => r && out.set(ids[i]!, r));
+    return out;
   }
 
   // Results

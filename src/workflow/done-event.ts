@@ -1,0 +1,150 @@
+/**
+ * Handling a step's `completed: done` event from the scheduler's cached graph (reference §3.15,
+ * same outcome as the full handling, fewer reads): read the meta, the step, its dependents and their
+ * dependencies — directly, no listing — start the dependents that became ready, and look at the
+ * rest of the DAG only when none of its dependents is left to run.
+ *
+ * Why nothing is missed although the graph may be older than the event:
+ * - the graph is used only while the meta is at the revision it was listed under, and whoever adds a
+ *   step touches the meta afterwards (the creator, and every scheduler handling `step_added`, before
+ *   it reads the new step's dependencies). A step added after the listing therefore either moved
+ *   the meta before this event's meta read — the graph is not used — or had its `step_added`
+ *   handled after this step's status was written, and that handling starts it if it is ready;
+ * - statuses are read now, or taken from records seen terminal before (terminal is final);
+ * - the DAG is finalised only by the full handling, which lists the steps again, and only once
+ *   every step the graph knows was seen terminal;
+ * - starting a step is a compare-and-set from pending to running plus a publish under the step's
+ *   message id, so two schedulers starting it store one task.
+ * Anything this path does not cover — a meta not running, no graph, steps with breakpoints, signals
+ * or placements that name other steps — is left to the full handling ("full").
+ * @module
+ */
+import type { WorkflowCore } from "./core.js";
+import { startSteps, type ArgContext } from "./enqueue.js";
+import type { DagGraph, GraphCache } from "./graph-cache.js";
+import { readyToRun } from "./plan/index.js";
+import { isTerminal, type DagEvent, type DagMeta, type StepRecord } from "./records.js";
+import type { Versioned } from "./store.js";
+import { SIGNAL_MARKER } from "./codec.js";
+
+/** What became of a done event: handled here, or to be handled from the full DAG state. */
+export type DoneHandling = "handled" | "full";
+
+/** Steps read at once while looking for one that is not terminal. */
+const SETTLED_READ_BATCH = 64;
+
+/**
+ * Handles `completed` with status done for `event.stepId` from the cached graph.
+ * @returns "handled" when nothing more is to be done for the event; "full" when the caller must
+ *   handle it from the full DAG state (which also refreshes the graph).
+ * @throws store and publish errors (the event is retried).
+ */
+export async function handleDoneEvent(core: WorkflowCore, graphs: GraphCache, event: DagEvent): Promise<DoneHandling> {
+  const { dagId, stepId } = event;
+  const meta = await core.store.getMeta(dagId);
+  if (!meta) {
+    graphs.drop(dagId);
+    return "handled"; // deleted DAG
+  }
+  const status = meta.value.status;
+  if (status === "done" || status === "failed" || status === "canceled") graphs.drop(dagId);
+  if (status !== "running") return status === "pausing" ? "full" : "handled";
+  const graph = graphs.get(dagId, meta.revision);
+  if (!graph?.has(stepId)) return "full";
+
+  const dependents = graph.dependentsOf(stepId);
+  const needed = new Set<string>();
+  for (const id of dependents) {
+    const shape = graph.shape(id)!;
+    if (!plain(shape, meta.value)) return "full";
+    for (const dep of [...shape.deps, ...shape.optionalDeps]) needed.add(dep);
+    needed.add(id);
+  }
+  for (const id of needed) if (!graph.has(id) || gatesDependents(graph.shape(id)!, meta.value)) return "full";
+  if (gatesDependents(graph.shape(stepId)!, meta.value)) return "full";
+
+  // The step itself is not read: the hook wrote it done before publishing this event (a read
+  // might even lag behind that). Its fixed parts are all the dependents need; it is not noted as
+  // known terminal from the event alone.
+  needed.delete(stepId);
+  const steps = await current(core, graph, dagId, needed);
+  if (!steps) return "full";
+  for (const s of steps.values()) graph.note(s.value);
+  const own = graph.knownTerminal(stepId) ?? { ...graph.shape(stepId)!, status: "done", finishedAt: new Date() };
+  steps.set(stepId, { value: own, revision: 0 }); // a done step is never started
+
+  const view = { meta: meta.value, steps: new Map([...steps].map(([id, s]) => [id, s.value])), signals: new Map() };
+  const candidates = new Set(dependents);
+  const ready = readyToRun(view)
+    .filter((id) => candidates.has(id))
+    .map((id) => steps.get(id)!);
+  const ctx: ArgContext = { step: (id) => view.steps.get(id), signal: () => undefined };
+  await startSteps(core, meta.value, ready, ctx);
+
+  // A dependent not terminal when read will end with an event (or a cascade) of its own, whose
+  // handling looks at the rest of the DAG then.
+  if (dependents.some((id) => !isTerminal(view.steps.get(id)!.status))) return "handled";
+  return (await someStepUnsettled(core, graph, dagId, stepId)) ? "handled" : "full";
+}
+
+/**
+ * The records of `ids`: those known terminal from the graph, the others read now.
+ * @returns undefined when one of them does not exist (any more).
+ */
+async function current(core: WorkflowCore, graph: DagGraph, dagId: string, ids: Iterable<string>): Promise<Map<string, Versioned<StepRecord>> | undefined> {
+  const out = new Map<string, Versioned<StepRecord>>();
+  const toRead: string[] = [];
+  for (const id of ids) {
+    const known = graph.knownTerminal(id);
+    if (known) out.set(id, { value: known, revision: 0 }); // never written: terminal steps are not started
+    else toRead.push(id);
+  }
+  const read = await core.store.getSteps(dagId, toRead);
+  if (read.size !== toRead.length) return undefined;
+  for (const [id, s] of read) out.set(id, s);
+  return out;
+}
+
+/**
+ * Whether some step the graph knows, other than `doneStepId`, is not terminal: reads the steps not
+ * known terminal (the last one seen unsettled first, alone) in batches, stopping at the first batch
+ * that has one.
+ */
+async function someStepUnsettled(core: WorkflowCore, graph: DagGraph, dagId: string, doneStepId: string): Promise<boolean> {
+  const ids = graph.unsettled().filter((id) => id !== doneStepId);
+  for (let i = 0; i < ids.length; i += i === 0 ? 1 : SETTLED_READ_BATCH) {
+    const batch = ids.slice(i, i === 0 ? 1 : i + SETTLED_READ_BATCH);
+    const read = await core.store.getSteps(dagId, batch);
+    if (read.size !== batch.length) return false; // a step vanished: let the full handling look
+    let unsettled: string | undefined;
+    for (const [id, s] of read) {
+      graph.note(s.value);
+      if (!isTerminal(s.value.status)) unsettled ??= id;
+    }
+    if (unsettled !== undefined) {
+      graph.noteUnsettled(unsettled);
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Whether the fast path can decide on starting this dependent: no armed before-breakpoint, no
+ * signal to wait for or take, and a placement that names no other step.
+ */
+function plain(step: StepRecord, meta: DagMeta): boolean {
+  if (step.waitSignals.length > 0 || step.argsJson.includes(SIGNAL_MARKER)) return false;
+  if (step.breakBefore.length > 0 && armed(meta)) return false;
+  const mode = step.placement?.mode;
+  return mode === undefined || mode === "direct";
+}
+
+/** Whether a step may hold its dependents at an after-breakpoint (its breakpoint state is not cached). */
+function gatesDependents(step: StepRecord, meta: DagMeta): boolean {
+  return step.breakAfter.length > 0 && armed(meta);
+}
+
+function armed(meta: DagMeta): boolean {
+  return (meta.activeBreakpoints?.length ?? 0) > 0;
+}

@@ -1,0 +1,277 @@
+/**
+ * The scheduler's cached graph of a DAG (src/workflow/graph-cache.ts, done-event.ts), over both
+ * backends: a graph older than a step added since — by another process, or by a creator that does
+ * not touch the meta (ebind for Go) — or than a re-creation of the DAG is never used; schedulers in
+ * two processes (two Workflow instances) share the events of one DAG and run each step once; and a
+ * chain no longer lists the DAG on every event.
+ *
+ * Most tests feed events by hand to schedulers whose consumers are stopped, so that which process
+ * sees which event is decided by the test, not by the shared durable.
+ */
+import { expect, it } from "vitest";
+import { silentLogger, type Broker, type KvBucket } from "../../../src/broker/index.js";
+import { defineHandler } from "../../../src/task/index.js";
+import { encodeArgs, encodeStepRecord } from "../../../src/workflow/codec.js";
+import { stepKey } from "../../../src/workflow/keys.js";
+import { alwaysLeader, dagContext, DAG_BUCKET, Workflow, type DagEvent, type Scheduler, type StepRecord } from "../../../src/workflow/index.js";
+import { describeBackends } from "../../support/backends.js";
+import { eventually } from "../../support/queue.js";
+import { useWorkflowEnv, type WorkflowEnv } from "../../support/workflow-env.js";
+import { add, echoValue } from "../../support/handlers/workflow.js";
+
+const EVENTS = "EBIND_DAG_EVENTS";
+
+/** A handler that waits until the test opens its gate (by name), then returns the name; `wait` for other handlers. */
+function gates() {
+  const open = new Map<string, () => void>();
+  const waits = new Map<string, Promise<void>>();
+  const wait = (name: string): Promise<void> => {
+    if (!waits.has(name)) waits.set(name, new Promise<void>((resolve) => open.set(name, resolve)));
+    return waits.get(name)!;
+  };
+  const gated = defineHandler("wf.gated", async (_ctx, name: string) => {
+    await wait(name);
+    return name;
+  });
+  return {
+    gated,
+    wait,
+    release: (name: string): void => {
+      void wait(name);
+      open.get(name)!();
+    },
+  };
+}
+
+const done = (dagId: string, stepId: string): DagEvent => ({ kind: "completed", dagId, stepId, status: "done" });
+
+async function statusOf(workflow: Workflow, dagId: string, stepId: string): Promise<string | undefined> {
+  return (await workflow.dagInfo(dagId)).steps.find((s) => s.stepId === stepId)?.status;
+}
+
+async function untilStep(workflow: Workflow, dagId: string, stepId: string, status: string): Promise<void> {
+  await eventually(async () => (await statusOf(workflow, dagId, stepId)) === status, `${dagId}/${stepId} ${status}`);
+}
+
+/** A scheduler whose consumer is stopped: it handles only the events the test gives it. */
+async function handFed(workflow: Workflow, env: WorkflowEnv): Promise<Scheduler> {
+  const scheduler = workflow === env.workflow ? await env.startScheduler() : await workflow.startScheduler({ elector: alwaysLeader, pullExpiresMs: 1000 });
+  await scheduler.stop();
+  return scheduler;
+}
+
+/** `broker` with every KV listing (`entries`/`keys`) recorded by filter. */
+function countingListings(broker: Broker, filters: string[]): Broker {
+  const bind = <T extends object>(target: T, key: string | symbol): unknown => {
+    const value = Reflect.get(target, key, target) as unknown;
+    return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+  };
+  return new Proxy(broker, {
+    get(target, key) {
+      if (key !== "kv") return bind(target, key);
+      return async (...args: Parameters<Broker["kv"]>): Promise<KvBucket> =>
+        new Proxy(await target.kv(...args), {
+          get(kv, k) {
+            if (k !== "entries" && k !== "keys") return bind(kv, k);
+            return (filter?: string) => {
+              filters.push(filter ?? ">");
+              return k === "entries" ? kv.entries(filter) : kv.keys(filter);
+            };
+          },
+        });
+    },
+  });
+}
+
+describeBackends("workflow: the scheduler's cached graph", (backend) => {
+  const env = useWorkflowEnv(backend);
+
+  it("a dynamic step added after a scheduler cached the DAG is started when its last dependency completes", async () => {
+    const e = await env();
+    const { workflow, registry, startWorker, untilStatus } = e;
+    const { gated, release, wait } = gates();
+    const parent = defineHandler("wf.addsX", async (ctx) => {
+      await wait("p");
+      const d = dagContext(ctx)!;
+      await d.addStep("x", echoValue, d.ref<string>("l")); // depends on l and on this step
+      return "added";
+    });
+    for (const h of [add, gated, parent, echoValue]) registry.register(h);
+    await startWorker({ concurrency: 8 });
+    const scheduler = await handFed(workflow, e);
+    const dag = workflow.dag();
+    dag.step("r", add, 1, 2);
+    dag.step("p", parent);
+    dag.step("l", gated, "l");
+    dag.step("g", gated, "g"); // keeps the DAG unfinished throughout
+    await workflow.submit(dag);
+
+    await untilStep(workflow, dag.id, "r", "done");
+    await scheduler.handleEvent(done(dag.id, "r")); // caches the graph: r, p, l, g
+    expect(await statusOf(workflow, dag.id, "x")).toBeUndefined();
+    release("p");
+    await untilStep(workflow, dag.id, "p", "done"); // x exists now; its step_added is left unhandled
+    expect(await statusOf(workflow, dag.id, "x")).toBe("pending");
+    release("l");
+    await untilStep(workflow, dag.id, "l", "done");
+    await scheduler.handleEvent(done(dag.id, "l"));
+    expect(await statusOf(workflow, dag.id, "x")).not.toBe("pending");
+
+    release("g");
+    await e.startScheduler(); // a live one handles whatever is left
+    await untilStatus(dag.id, "done");
+    expect(await workflow.awaitById(dag.id, "x")).toBe("l");
+  });
+
+  it("a step written by a creator that does not touch the meta is seen by every scheduler once one handled its step_added", async () => {
+    const e = await env();
+    const { broker, workflow, registry, startWorker, untilStatus } = e;
+    const { gated, release } = gates();
+    for (const h of [add, gated, echoValue]) registry.register(h);
+    await startWorker({ concurrency: 8 });
+    const other = await Workflow.create(broker, { logger: silentLogger }); // another process
+    const here = await handFed(workflow, e);
+    const there = await handFed(other, e);
+    const dag = workflow.dag();
+    dag.step("r", add, 1, 2);
+    dag.step("l", gated, "l");
+    dag.step("g", gated, "g");
+    await workflow.submit(dag);
+
+    await untilStep(workflow, dag.id, "r", "done");
+    await here.handleEvent(done(dag.id, "r"));
+    await there.handleEvent(done(dag.id, "r")); // both cache r, l, g
+    // What ebind for Go's dynamic step does: create the record (l's handler is its parent), publish step_added.
+    const x: StepRecord = {
+      dagId: dag.id,
+      stepId: "x",
+      fnName: "wf.echoValue",
+      argsJson: encodeArgs([{ kind: "ref", ref: { stepId: "l", mode: "required" } }]),
+      deps: ["l"],
+      optionalDeps: [],
+      status: "pending",
+      attempt: 0,
+      optional: false,
+      held: false,
+      breakBefore: [],
+      breakAfter: [],
+      waitSignals: [],
+      addedAt: new Date(),
+    };
+    const kv = await broker.kv(DAG_BUCKET);
+    await kv.create(stepKey(dag.id, "x"), new TextEncoder().encode(encodeStepRecord(x)));
+    await here.handleEvent({ kind: "step_added", dagId: dag.id, stepId: "x" });
+    expect(await statusOf(workflow, dag.id, "x")).toBe("pending"); // l still runs
+
+    release("l");
+    await untilStep(workflow, dag.id, "l", "done");
+    await there.handleEvent(done(dag.id, "l")); // its cached graph has no x, but the meta moved
+    expect(await statusOf(workflow, dag.id, "x")).not.toBe("pending");
+
+    release("g");
+    await e.startScheduler();
+    await untilStatus(dag.id, "done");
+    expect(await workflow.awaitById(dag.id, "x")).toBe("l");
+  });
+
+  it("a graph cached for a DAG that was deleted and re-created under its id is not used", async () => {
+    const e = await env();
+    const { broker, workflow, registry, startWorker, untilStatus } = e;
+    const { gated, release } = gates();
+    for (const h of [add, gated, echoValue]) registry.register(h);
+    await startWorker({ concurrency: 8 });
+    const scheduler = await handFed(workflow, e);
+    const id = `again-${Date.now()}`;
+    const first = workflow.dag({ id });
+    const a1 = first.step("a", add, 1, 1);
+    first.step("b", echoValue, a1.ref());
+    await workflow.submit(first);
+    await untilStep(workflow, id, "a", "done");
+    await scheduler.handleEvent(done(id, "a")); // caches a → b, starts b
+    await untilStep(workflow, id, "b", "done");
+    await workflow.deleteDag(id);
+    await broker.purgeStream(EVENTS);
+
+    const second = workflow.dag({ id });
+    const a2 = second.step("a", add, 2, 2);
+    second.step("b", gated, "b"); // a root now, still running when a's event is handled
+    const c = second.step("c", echoValue, a2.ref());
+    await workflow.submit(second);
+    await untilStep(workflow, id, "a", "done");
+    await scheduler.handleEvent(done(id, "a"));
+    expect(await statusOf(workflow, id, "c")).not.toBe("pending");
+
+    release("b");
+    await e.startScheduler();
+    expect(await workflow.await(c, { timeoutMs: 10_000 })).toBe(4);
+    await untilStatus(id, "done");
+  });
+
+  it("schedulers of two processes sharing the events run every step of chains, fan-ins and dynamic steps once", async () => {
+    const e = await env();
+    const { broker, workflow, registry, startWorker, startScheduler, untilStatus } = e;
+    const runs = new Map<string, number>();
+    const counted = defineHandler("wf.countedStep", async (ctx, n: number) => {
+      const key = `${ctx.task.dagId}/${ctx.task.stepId}`;
+      runs.set(key, (runs.get(key) ?? 0) + 1);
+      return n + 1;
+    });
+    const spawn = defineHandler("wf.spawn", async (ctx, n: number) => {
+      const key = `${ctx.task.dagId}/${ctx.task.stepId}`;
+      runs.set(key, (runs.get(key) ?? 0) + 1);
+      const d = dagContext(ctx)!;
+      for (let i = 0; i < n; i++) await d.addStep(`dyn-${i}`, counted, i);
+      return n;
+    });
+    const join5 = defineHandler("wf.join5", async (_ctx, a: number, b: number, c: number, d: number, f: number) => a + b + c + d + f);
+    for (const h of [counted, spawn, join5]) registry.register(h);
+    await startWorker({ concurrency: 16 });
+    const other = await Workflow.create(broker, { logger: silentLogger });
+    await startScheduler();
+    const otherScheduler = await other.startScheduler({ elector: alwaysLeader, pullExpiresMs: 1000 });
+    try {
+      const dags = Array.from({ length: 6 }, () => {
+        const dag = workflow.dag();
+        let prev = dag.step("c1", counted, 0);
+        for (let i = 2; i <= 4; i++) prev = dag.step(`c${i}`, counted, prev.ref());
+        const fan = [1, 2, 3, 4].map((k) => dag.step(`f${k}`, counted, k));
+        const join = dag.step("join", join5, prev.ref(), fan[0]!.ref(), fan[1]!.ref(), fan[2]!.ref(), fan[3]!.ref());
+        dag.step("spawn", spawn, 3).after(join);
+        return { dag, join };
+      });
+      for (const { dag } of dags) await workflow.submit(dag);
+      for (const { dag, join } of dags) {
+        await untilStatus(dag.id, "done");
+        expect(await workflow.await(join)).toBe(4 + 2 + 3 + 4 + 5);
+        const steps = (await workflow.dagInfo(dag.id)).steps;
+        expect(steps.map((s) => `${s.stepId}:${s.status}`).sort()).toEqual(
+          ["c1", "c2", "c3", "c4", "dyn-0", "dyn-1", "dyn-2", "f1", "f2", "f3", "f4", "join", "spawn"].map((s) => `${s}:done`),
+        );
+        for (const s of steps) if (s.stepId !== "join") expect(runs.get(`${dag.id}/${s.stepId}`), s.stepId).toBe(1);
+      }
+    } finally {
+      await otherScheduler.stop();
+    }
+  });
+
+  it("a chain is not listed again on every event: once when first seen, once when finishing", async () => {
+    const { broker, workflow, registry, startWorker, untilStatus } = await env();
+    registry.register(add);
+    await startWorker();
+    const filters: string[] = [];
+    const counted = await Workflow.create(countingListings(broker, filters), { logger: silentLogger });
+    const scheduler = await counted.startScheduler({ elector: alwaysLeader, pullExpiresMs: 1000 });
+    try {
+      const dag = workflow.dag();
+      let prev = dag.step("s0", add, 0, 1);
+      for (let i = 1; i < 12; i++) prev = dag.step(`s${i}`, add, prev.ref(), 1);
+      await workflow.submit(dag);
+      expect(await workflow.await(prev, { timeoutMs: 10_000 })).toBe(12);
+      await untilStatus(dag.id, "done");
+      // Before the cache: one listing of the steps (and one of the signals) per event, 24 here.
+      expect(filters.filter((f) => f.startsWith(`${dag.id}.`))).toEqual([`${dag.id}.step.*`, `${dag.id}.step.*`]);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+});
