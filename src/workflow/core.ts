@@ -5,6 +5,7 @@
  */
 import type { Logger } from "../broker/logger.js";
 import type { Broker } from "../broker/port.js";
+import type { RecentStarts } from "./recent-starts.js";
 import type { DagStore } from "./store.js";
 
 /** Shared context of the workflow layer. */
@@ -14,6 +15,8 @@ export interface WorkflowCore {
   readonly logger: Logger;
   /** Longest error message stored on a failed step, in bytes; 0 = 4096, negative = none (reference §3.26). */
   readonly maxStepErrorBytes: number;
+  /** Steps this process just moved to running, for its worker middleware to record the attempt from. */
+  readonly recentStarts: RecentStarts;
 }
 
 /** How many times a compare-and-set is retried after a conflict (reference §3.16). */

@@ -76,9 +76,14 @@ export function workflowMiddleware(core: WorkflowCore): Middleware {
   };
 }
 
-/** Writes the delivery count on a running step: evidence that a worker has its task (the sweep relies on it). */
+/**
+ * Writes the delivery count on a running step: evidence that a worker has its task (the sweep relies
+ * on it). Starts from the record this process's scheduler wrote when it started the step, if it did
+ * (a stale one costs a conflict and a read), else reads it.
+ */
 async function recordAttempt(core: WorkflowCore, dagId: string, stepId: string, attempt: number): Promise<void> {
-  await casStep(core.store, dagId, stepId, null, (r) => (r.status !== "running" || r.attempt >= attempt ? undefined : { ...r, attempt }));
+  const started = core.recentStarts.take(dagId, stepId) ?? null;
+  await casStep(core.store, dagId, stepId, started, (r) => (r.status !== "running" || r.attempt >= attempt ? undefined : { ...r, attempt }));
 }
 
 class StepContext implements DagContext {

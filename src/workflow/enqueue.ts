@@ -43,6 +43,7 @@ async function markRunning(core: WorkflowCore, record: StepRecord, revision: num
     if (r.status !== "pending" || r.held) return undefined;
     return { ...r, status: "running", startedAt: r.startedAt ?? new Date() };
   });
+  if (running) core.recentStarts.remember(running); // for this process's worker, if the task lands here
   return running && { record: running.value, revision: running.revision };
 }
 

@@ -30,6 +30,7 @@ import { createStepHook } from "./hook.js";
 import { DAG_BUCKET } from "./keys.js";
 import { awaitStepRaw, dagInfo, listDagsByLabels, type AwaitStepOptions, type DagInfo } from "./queries.js";
 import type { DagMeta } from "./records.js";
+import { RecentStarts } from "./recent-starts.js";
 import { Scheduler, type SchedulerOptions } from "./scheduler.js";
 import { DagStore } from "./store.js";
 import { submitDag } from "./submit.js";
@@ -69,7 +70,7 @@ export class Workflow {
     if (!Number.isSafeInteger(maxStepErrorBytes)) throw new EbindError("invalid_argument", `workflow.maxStepErrorBytes must be an integer, got ${String(maxStepErrorBytes)}`);
     await broker.ensureStream(eventStreamSpec(replicas));
     const kv = await broker.kv(DAG_BUCKET, { replicas, history: 1 });
-    return new Workflow({ broker, store: new DagStore(kv), logger: options.logger ?? consoleLogger("warn"), maxStepErrorBytes });
+    return new Workflow({ broker, store: new DagStore(kv), logger: options.logger ?? consoleLogger("warn"), maxStepErrorBytes, recentStarts: new RecentStarts() });
   }
 
   /** A new DAG to build (`dag.step(...)`) and then {@link submit}. */
