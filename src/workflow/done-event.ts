@@ -1,15 +1,17 @@
 /**
- * Handling a step's `completed: done` event from the scheduler's cached graph (reference §3.15,
- * same outcome as the full handling, fewer reads): read the meta, the step, its dependents and their
- * dependencies — directly, no listing — start the dependents that became ready, and look at the
- * rest of the DAG only when none of its dependents is left to run.
+ * Handling `completed: done` events — one, or several of one DAG at once — from the scheduler's
+ * cached graph (reference §3.15, same outcome as the full handling, fewer reads): read the meta,
+ * the completed steps' dependents and their dependencies — directly, no listing — start the
+ * dependents that became ready, and look at the rest of the DAG only when none of those dependents
+ * is left to run.
  *
  * Why nothing is missed although the graph may be older than the event:
  * - the graph is used only while the meta is at the revision it was listed under, and whoever adds a
  *   step touches the meta afterwards (the creator, and every scheduler handling `step_added`, before
  *   it reads the new step's dependencies). A step added after the listing therefore either moved
- *   the meta before this event's meta read — the graph is not used — or had its `step_added`
- *   handled after this step's status was written, and that handling starts it if it is ready;
+ *   the meta before these events' meta read — the graph is not used — or had its `step_added`
+ *   handled after the completed steps' statuses were written, and that handling starts it if it
+ *   is ready;
  * - statuses are read now, or taken from records seen terminal before (terminal is final);
  * - the DAG is finalised only by the full handling, which lists the steps again, and only once
  *   every step the graph knows was seen terminal;
@@ -23,9 +25,9 @@ import type { WorkflowCore } from "./core.js";
 import { startSteps, type ArgContext } from "./enqueue.js";
 import type { DagGraph, GraphCache } from "./graph-cache.js";
 import { readyToRun } from "./plan/index.js";
-import { isTerminal, type DagEvent, type DagMeta, type StepRecord } from "./records.js";
-import type { Versioned } from "./store.js";
+import { isTerminal, type DagMeta, type StepRecord } from "./records.js";
 import { SIGNAL_MARKER } from "./codec.js";
+import type { Versioned } from "./store.js";
 
 /** What became of a done event: handled here, or to be handled from the full DAG state. */
 export type DoneHandling = "handled" | "full";
@@ -34,13 +36,13 @@ export type DoneHandling = "handled" | "full";
 const SETTLED_READ_BATCH = 64;
 
 /**
- * Handles `completed` with status done for `event.stepId` from the cached graph.
- * @returns "handled" when nothing more is to be done for the event; "full" when the caller must
- *   handle it from the full DAG state (which also refreshes the graph).
- * @throws store and publish errors (the event is retried).
+ * Handles `completed` events with status done of `stepIds` (one DAG's events, handled together)
+ * from the cached graph.
+ * @returns "handled" when nothing more is to be done for the events; "full" when the caller must
+ *   handle them from the full DAG state (which also refreshes the graph).
+ * @throws store and publish errors (the events are retried).
  */
-export async function handleDoneEvent(core: WorkflowCore, graphs: GraphCache, event: DagEvent): Promise<DoneHandling> {
-  const { dagId, stepId } = event;
+export async function handleDoneEvents(core: WorkflowCore, graphs: GraphCache, dagId: string, stepIds: readonly string[]): Promise<DoneHandling> {
   const meta = await core.store.getMeta(dagId);
   if (!meta) {
     graphs.drop(dagId);
@@ -50,9 +52,11 @@ export async function handleDoneEvent(core: WorkflowCore, graphs: GraphCache, ev
   if (status === "done" || status === "failed" || status === "canceled") graphs.drop(dagId);
   if (status !== "running") return status === "pausing" ? "full" : "handled";
   const graph = graphs.get(dagId, meta.revision);
-  if (!graph?.has(stepId)) return "full";
+  const completed = new Set(stepIds);
+  if (!graph || [...completed].some((id) => !graph.has(id) || gatesDependents(graph.shape(id)!, meta.value))) return "full";
 
-  const dependents = graph.dependentsOf(stepId);
+  const dependents = new Set<string>();
+  for (const id of completed) for (const d of graph.dependentsOf(id)) dependents.add(d);
   const needed = new Set<string>();
   for (const id of dependents) {
     const shape = graph.shape(id)!;
@@ -61,30 +65,30 @@ export async function handleDoneEvent(core: WorkflowCore, graphs: GraphCache, ev
     needed.add(id);
   }
   for (const id of needed) if (!graph.has(id) || gatesDependents(graph.shape(id)!, meta.value)) return "full";
-  if (gatesDependents(graph.shape(stepId)!, meta.value)) return "full";
 
-  // The step itself is not read: the hook wrote it done before publishing this event (a read
-  // might even lag behind that). Its fixed parts are all the dependents need; it is not noted as
-  // known terminal from the event alone.
-  needed.delete(stepId);
+  // The completed steps are not read: the hook wrote them done before publishing their events (a
+  // read might even lag behind that). Their fixed parts are all the dependents need; they are not
+  // noted as known terminal from an event alone.
+  for (const id of completed) needed.delete(id);
   const steps = await current(core, graph, dagId, needed);
   if (!steps) return "full";
   for (const s of steps.values()) graph.note(s.value);
-  const own = graph.knownTerminal(stepId) ?? { ...graph.shape(stepId)!, status: "done", finishedAt: new Date() };
-  steps.set(stepId, { value: own, revision: 0 }); // a done step is never started
+  for (const id of completed) {
+    const own = graph.knownTerminal(id) ?? { ...graph.shape(id)!, status: "done" as const, finishedAt: new Date() };
+    steps.set(id, { value: own, revision: 0 }); // a done step is never started
+  }
 
   const view = { meta: meta.value, steps: new Map([...steps].map(([id, s]) => [id, s.value])), signals: new Map() };
-  const candidates = new Set(dependents);
   const ready = readyToRun(view)
-    .filter((id) => candidates.has(id))
+    .filter((id) => dependents.has(id))
     .map((id) => steps.get(id)!);
   const ctx: ArgContext = { step: (id) => view.steps.get(id), signal: () => undefined };
   await startSteps(core, meta.value, ready, ctx);
 
   // A dependent not terminal when read will end with an event (or a cascade) of its own, whose
   // handling looks at the rest of the DAG then.
-  if (dependents.some((id) => !isTerminal(view.steps.get(id)!.status))) return "handled";
-  return (await someStepUnsettled(core, graph, dagId, stepId)) ? "handled" : "full";
+  if ([...dependents].some((id) => !isTerminal(view.steps.get(id)!.status))) return "handled";
+  return (await someStepUnsettled(core, graph, dagId, completed)) ? "handled" : "full";
 }
 
 /**
@@ -106,12 +110,12 @@ async function current(core: WorkflowCore, graph: DagGraph, dagId: string, ids: 
 }
 
 /**
- * Whether some step the graph knows, other than `doneStepId`, is not terminal: reads the steps not
- * known terminal (the last one seen unsettled first, alone) in batches, stopping at the first batch
- * that has one.
+ * Whether some step the graph knows, other than the `completed` ones, is not terminal: reads the
+ * steps not known terminal (the last one seen unsettled first, alone) in batches, stopping at the
+ * first batch that has one.
  */
-async function someStepUnsettled(core: WorkflowCore, graph: DagGraph, dagId: string, doneStepId: string): Promise<boolean> {
-  const ids = graph.unsettled().filter((id) => id !== doneStepId);
+async function someStepUnsettled(core: WorkflowCore, graph: DagGraph, dagId: string, completed: ReadonlySet<string>): Promise<boolean> {
+  const ids = graph.unsettled().filter((id) => !completed.has(id));
   for (let i = 0; i < ids.length; i += i === 0 ? 1 : SETTLED_READ_BATCH) {
     const batch = ids.slice(i, i === 0 ? 1 : i + SETTLED_READ_BATCH);
     const read = await core.store.getSteps(dagId, batch);

@@ -1,8 +1,8 @@
 /**
  * The scheduler (reference §3.15): consumes workflow events through the durable every scheduler
  * shares, and moves DAGs forward from their durable state. Several may run (one per worker
- * process); events of one DAG are handled one at a time within a process, and compare-and-set plus
- * message-id dedupe make racing processes safe. The leader also runs repair sweeps, when it gains
+ * process); events of one DAG are handled one at a time within a process (those that queued up
+ * meanwhile together), and compare-and-set plus message-id dedupe make racing processes safe. The leader also runs repair sweeps, when it gains
  * leadership and every `sweepIntervalMs`.
  *
  * The sweep repairs what a lost event leaves behind (reference §8.3 items 10–11, fixed): cascades
@@ -18,7 +18,8 @@ import type { WorkflowCore } from "./core.js";
 import { republishStepTask, resolveStepArgs, resolveTarget } from "./enqueue.js";
 import { DAG_EVENTS_STREAM, schedulerConsumerSpec } from "./events.js";
 import type { LeaderElector } from "./elector.js";
-import { handleDoneEvent } from "./done-event.js";
+import { DagLanes } from "./dag-lanes.js";
+import { handleDoneEvents } from "./done-event.js";
 import { GraphCache } from "./graph-cache.js";
 import { DagProgress } from "./progress.js";
 import type { LoadedDag } from "./store.js";
@@ -40,7 +41,7 @@ export interface SchedulerOptions {
    * @default 600000 (10 min)
    */
   readonly strandedAfterMs?: number | undefined;
-  /** Events handled at once (across DAGs). @default 32 */
+  /** Events held at once, being handled or queued behind others of their DAG. @default 32 */
   readonly concurrency?: number | undefined;
   /** Expiry of each event pull; also the longest `stop` waits for the last pull to drain. @default 2000 */
   readonly pullExpiresMs?: number | undefined;
@@ -60,6 +61,17 @@ function outcomeOf(event: DagEvent): StepOutcome | undefined {
   }
 }
 
+/** Whether an event reports a step's success. */
+function isDone(event: DagEvent): boolean {
+  return event.kind === "completed" && event.status === "done";
+}
+
+/** An event waiting for its DAG's lane, with the delivery to settle. */
+interface Queued {
+  readonly event: DagEvent;
+  readonly delivery: Delivery;
+}
+
 /** Deliveries of one event before it is given up (acked) and left to the sweep. */
 const EVENT_ATTEMPTS = 5;
 
@@ -68,7 +80,15 @@ export class Scheduler {
   readonly #core: WorkflowCore;
   readonly #elector: LeaderElector | undefined;
   readonly #options: Required<Omit<SchedulerOptions, "elector">>;
-  readonly #chains = new Map<string, Promise<void>>();
+  /** Events and sweeps of one DAG run one at a time; events queued meanwhile are handled together. */
+  readonly #lanes = new DagLanes<Queued>(
+    (dagId, batch) => this.#handleBatch(dagId, batch),
+    (count) => {
+      this.#active -= count;
+      for (const wake of this.#idle.splice(0)) wake();
+    },
+    (dagId, err) => this.#core.logger.warn("scheduler: unexpected failure on a DAG", { dag_id: dagId, error: (err as Error).message }),
+  );
   /** Steps and edges of the DAGs this process handles events of (see `graph-cache.ts`). */
   readonly #graphs = new GraphCache();
   #active = 0;
@@ -123,7 +143,7 @@ export class Scheduler {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     await this.#loop?.stop();
-    await Promise.all([...this.#chains.values(), this.#sweeping]);
+    await Promise.all([this.#lanes.idle(), this.#sweeping]);
     await this.#elector?.stop();
   }
 
@@ -143,30 +163,37 @@ export class Scheduler {
       return;
     }
     this.#active++;
-    const previous = this.#chains.get(event.dagId) ?? Promise.resolve();
-    const next = previous.then(() => this.#handle(event, delivery));
-    this.#chains.set(event.dagId, next);
-    void next.finally(() => {
-      if (this.#chains.get(event.dagId) === next) this.#chains.delete(event.dagId);
-      this.#active--;
-      for (const wake of this.#idle.splice(0)) wake();
-    });
+    this.#lanes.push(event.dagId, { event, delivery });
   }
 
-  async #handle(event: DagEvent, delivery: Delivery): Promise<void> {
-    try {
-      await this.handleEvent(event);
-      delivery.ack();
-    } catch (err) {
-      const give = delivery.deliveryCount >= EVENT_ATTEMPTS;
-      this.#core.logger.warn(`scheduler: event handling failed; ${give ? "leaving it to the sweep" : "will retry"}`, {
-        dag_id: event.dagId,
-        kind: event.kind,
-        step_id: event.stepId,
-        error: (err as Error).message,
-      });
-      if (give) delivery.ack();
-      else delivery.nak(250 * delivery.deliveryCount);
+  /**
+   * Handles what queued up for one DAG, in order: each run of consecutive `completed: done` events
+   * together, any other event alone. Each event is acked once handled; after a failure it is given
+   * back for a retry, or acked and left to the sweep after {@link EVENT_ATTEMPTS} deliveries.
+   */
+  async #handleBatch(dagId: string, batch: Queued[]): Promise<void> {
+    for (let i = 0; i < batch.length; ) {
+      let end = i + 1;
+      if (isDone(batch[i]!.event)) while (end < batch.length && isDone(batch[end]!.event)) end++;
+      const group = batch.slice(i, end);
+      i = end;
+      try {
+        if (group.length === 1) await this.handleEvent(group[0]!.event);
+        else await this.#handleDone(dagId, group.map((q) => q.event));
+        for (const { delivery } of group) delivery.ack();
+      } catch (err) {
+        for (const { event, delivery } of group) {
+          const give = delivery.deliveryCount >= EVENT_ATTEMPTS;
+          this.#core.logger.warn(`scheduler: event handling failed; ${give ? "leaving it to the sweep" : "will retry"}`, {
+            dag_id: event.dagId,
+            kind: event.kind,
+            step_id: event.stepId,
+            error: (err as Error).message,
+          });
+          if (give) delivery.ack();
+          else delivery.nak(250 * delivery.deliveryCount);
+        }
+      }
     }
   }
 
@@ -176,36 +203,51 @@ export class Scheduler {
    * (`done-event.ts`); everything else, and whatever that path leaves, from the full state.
    */
   async handleEvent(event: DagEvent): Promise<void> {
-    if (event.kind === "completed" && event.status === "done") {
-      if ((await handleDoneEvent(this.#core, this.#graphs, event)) === "handled") return;
-    } else if (event.kind === "step_added") {
+    if (isDone(event)) return this.#handleDone(event.dagId, [event]);
+    if (event.kind === "step_added") {
       // Before the new step's dependencies are read: no cached graph without it is used after this.
       if (!(await this.#core.store.touchMeta(event.dagId))) return;
     }
-    await this.#handleFromState(event);
+    await this.#handleFromState(event.dagId, [event]);
   }
 
-  /** Loads the whole DAG (refreshing the cached graph) and handles the event from it. */
-  async #handleFromState(event: DagEvent): Promise<void> {
-    const loaded = await this.#load(event.dagId);
+  /** Handles `completed: done` events of one DAG, from the cached graph if it can. */
+  async #handleDone(dagId: string, events: DagEvent[]): Promise<void> {
+    const stepIds = events.map((e) => e.stepId);
+    if ((await handleDoneEvents(this.#core, this.#graphs, dagId, stepIds)) === "handled") return;
+    await this.#handleFromState(dagId, events);
+  }
+
+  /**
+   * Loads the whole DAG (refreshing the cached graph) and handles events of it from that state,
+   * in order: one event, or several `completed` ones.
+   */
+  async #handleFromState(dagId: string, events: readonly DagEvent[]): Promise<void> {
+    const loaded = await this.#load(dagId);
     if (!loaded) return; // deleted DAG
     const progress = new DagProgress(this.#core, loaded);
     const status = progress.meta.status;
     if (status === "canceled" || status === "paused" || status === "done" || status === "failed") return;
-    if (status === "pausing" && (event.kind === "step_added" || event.kind === "signal")) return;
-    if (event.kind === "completed") {
-      const outcome = outcomeOf(event);
-      if (outcome === undefined || !progress.state.steps.has(event.stepId)) return;
-      // The hook persisted this step's own status before publishing; apply it in memory (a replica
-      // may lag), and persist only the steps it cascades to.
-      const applied = applyCompletion(progress.state, event.stepId, outcome, new Date());
-      progress.setStep(applied.state.steps.get(event.stepId)!);
-      if (outcome.status !== "done") await progress.cascadeFrom(event.stepId);
-    } else if (event.kind === "resumed") {
-      await progress.cascadeAll();
+    let acted = false;
+    for (const event of events) {
+      if (status === "pausing" && (event.kind === "step_added" || event.kind === "signal")) continue;
+      if (event.kind === "completed") {
+        const outcome = outcomeOf(event);
+        if (outcome === undefined || !progress.state.steps.has(event.stepId)) continue;
+        acted = true;
+        // The hook persisted this step's own status before publishing; apply it in memory (a replica
+        // may lag), and persist only the steps it cascades to.
+        const applied = applyCompletion(progress.state, event.stepId, outcome, new Date());
+        progress.setStep(applied.state.steps.get(event.stepId)!);
+        if (outcome.status !== "done") await progress.cascadeFrom(event.stepId);
+      } else {
+        acted = true;
+        if (event.kind === "resumed") await progress.cascadeAll();
+      }
     }
+    if (!acted) return;
     await progress.startReady();
-    if (await progress.finalize()) this.#graphs.drop(event.dagId);
+    if (await progress.finalize()) this.#graphs.drop(dagId);
   }
 
   /** Loads a DAG and keeps its graph (dropped for a finished or deleted DAG). */
@@ -241,13 +283,9 @@ export class Scheduler {
         if (await progress.finalize()) this.#graphs.drop(meta.id);
       };
       // Serialised with this process's event handling of the same DAG.
-      const previous = this.#chains.get(meta.id) ?? Promise.resolve();
-      const next = previous.then(work).catch((err: unknown) =>
-        this.#core.logger.warn("scheduler: sweep of a DAG failed", { dag_id: meta.id, error: (err as Error).message }),
+      await this.#lanes.run(meta.id, () =>
+        work().catch((err: unknown) => this.#core.logger.warn("scheduler: sweep of a DAG failed", { dag_id: meta.id, error: (err as Error).message })),
       );
-      this.#chains.set(meta.id, next);
-      await next;
-      if (this.#chains.get(meta.id) === next) this.#chains.delete(meta.id);
     }
   }
 

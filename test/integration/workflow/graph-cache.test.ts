@@ -254,6 +254,27 @@ describeBackends("workflow: the scheduler's cached graph", (backend) => {
     }
   });
 
+  it("completion events of one DAG that piled up are handled (together) and start the join once", async () => {
+    const { workflow, registry, startWorker, startScheduler, untilStatus } = await env();
+    let joins = 0;
+    const join = defineHandler("wf.joinAll", async (_ctx, ...ns: number[]) => {
+      joins++;
+      return ns.reduce((a, b) => a + b, 0);
+    }, { arity: 20 });
+    for (const h of [add, join]) registry.register(h);
+    await startWorker({ concurrency: 16 });
+    const dag = workflow.dag();
+    const leaves = Array.from({ length: 20 }, (_, i) => dag.step(`leaf${i}`, add, i, 1));
+    const all = dag.step("all", join, ...leaves.map((l) => l.ref()));
+    const tail = dag.step("tail", add, all.ref(), 1);
+    await workflow.submit(dag);
+    for (const leaf of leaves) await workflow.await(leaf, { timeoutMs: 10_000 });
+    await startScheduler(); // twenty completion events wait in the stream
+    expect(await workflow.await(tail, { timeoutMs: 10_000 })).toBe(211);
+    await untilStatus(dag.id, "done");
+    expect(joins).toBe(1);
+  });
+
   it("a chain is not listed again on every event: once when first seen, once when finishing", async () => {
     const { broker, workflow, registry, startWorker, untilStatus } = await env();
     registry.register(add);
