@@ -26,7 +26,6 @@ import { startSteps, type ArgContext } from "./enqueue.js";
 import type { DagGraph, GraphCache } from "./graph-cache.js";
 import { readyToRun } from "./plan/index.js";
 import { isTerminal, type DagMeta, type StepRecord } from "./records.js";
-import { SIGNAL_MARKER } from "./codec.js";
 import type { Versioned } from "./store.js";
 
 /** What became of a done event: handled here, or to be handled from the full DAG state. */
@@ -60,7 +59,7 @@ export async function handleDoneEvents(core: WorkflowCore, graphs: GraphCache, d
   const needed = new Set<string>();
   for (const id of dependents) {
     const shape = graph.shape(id)!;
-    if (!plain(shape, meta.value)) return "full";
+    if (graph.usesSignals(id) || !plain(shape, meta.value)) return "full";
     for (const dep of [...shape.deps, ...shape.optionalDeps]) needed.add(dep);
     needed.add(id);
   }
@@ -134,11 +133,10 @@ async function someStepUnsettled(core: WorkflowCore, graph: DagGraph, dagId: str
 }
 
 /**
- * Whether the fast path can decide on starting this dependent: no armed before-breakpoint, no
- * signal to wait for or take, and a placement that names no other step.
+ * Whether the fast path can decide on starting this dependent (signals aside): no armed
+ * before-breakpoint, and a placement that names no other step.
  */
 function plain(step: StepRecord, meta: DagMeta): boolean {
-  if (step.waitSignals.length > 0 || step.argsJson.includes(SIGNAL_MARKER)) return false;
   if (step.breakBefore.length > 0 && armed(meta)) return false;
   const mode = step.placement?.mode;
   return mode === undefined || mode === "direct";

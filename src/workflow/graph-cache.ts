@@ -16,10 +16,18 @@
  * - records of steps seen terminal: a terminal status is never left (every compare-and-set refuses
  *   to move a terminal step), so such a record stays true. Steps with breakpoint labels are not
  *   kept: their breakpoint state may still change.
- * Statuses of steps not known terminal are always read afresh.
+ * Statuses of steps not known terminal are always read afresh. Arguments are not kept (they may
+ * be large): records come back with `argsJson` empty, and {@link DagGraph.usesSignals} tells
+ * whether they held a signal placeholder.
  * @module
  */
+import { SIGNAL_MARKER } from "./codec.js";
 import { isTerminal, type StepRecord } from "./records.js";
+
+/** The record without its arguments. */
+function lean(record: StepRecord): StepRecord {
+  return record.argsJson === "" ? record : { ...record, argsJson: "" };
+}
 
 /** The structure of one DAG as listed under one meta revision, plus what is known terminal. */
 export class DagGraph {
@@ -28,6 +36,7 @@ export class DagGraph {
   readonly #shapes: ReadonlyMap<string, StepRecord>;
   readonly #dependents = new Map<string, string[]>();
   readonly #terminal = new Map<string, StepRecord>();
+  readonly #signals = new Set<string>();
   /** A step last seen not terminal: the first one to look at when asking whether the DAG is finished. */
   #witness: string | undefined;
 
@@ -35,7 +44,10 @@ export class DagGraph {
   constructor(metaRevision: number, records: Iterable<StepRecord>) {
     this.metaRevision = metaRevision;
     const shapes = new Map<string, StepRecord>();
-    for (const record of records) shapes.set(record.stepId, record);
+    for (const record of records) {
+      shapes.set(record.stepId, lean(record));
+      if (record.waitSignals.length > 0 || record.argsJson.includes(SIGNAL_MARKER)) this.#signals.add(record.stepId);
+    }
     this.#shapes = shapes;
     for (const record of shapes.values()) {
       for (const dep of new Set([...record.deps, ...record.optionalDeps])) {
@@ -58,11 +70,17 @@ export class DagGraph {
   }
 
   /**
-   * The step's record as first seen: only its fixed parts (id, deps, optional deps, arguments,
-   * handler, placement, optional flag, breakpoint labels, signal names) may be relied on.
+   * The step's record as first seen, without its arguments: only its fixed parts (id, deps,
+   * optional deps, handler, placement, optional flag, breakpoint labels, signal names) may be
+   * relied on.
    */
   shape(stepId: string): StepRecord | undefined {
     return this.#shapes.get(stepId);
+  }
+
+  /** Whether the step waits for a signal or takes one as an argument. */
+  usesSignals(stepId: string): boolean {
+    return this.#signals.has(stepId);
   }
 
   /** Ids of the steps listing `stepId` as a required or optional dependency. */
@@ -70,7 +88,7 @@ export class DagGraph {
     return this.#dependents.get(stepId) ?? [];
   }
 
-  /** The record of a step known terminal (and without breakpoint labels), else undefined. */
+  /** The record (without arguments) of a step known terminal and without breakpoint labels, else undefined. */
   knownTerminal(stepId: string): StepRecord | undefined {
     return this.#terminal.get(stepId);
   }
@@ -78,7 +96,7 @@ export class DagGraph {
   /** Remembers a freshly read (or durably written) record if it is terminal and has no breakpoint labels. */
   note(record: StepRecord): void {
     if (!isTerminal(record.status) || record.breakBefore.length > 0 || record.breakAfter.length > 0) return;
-    if (this.#shapes.has(record.stepId)) this.#terminal.set(record.stepId, record);
+    if (this.#shapes.has(record.stepId)) this.#terminal.set(record.stepId, lean(record));
   }
 
   /** Ids of the listed steps not known terminal, the last witness (if any) first. */
@@ -100,7 +118,7 @@ export class DagGraph {
 export interface GraphCacheLimits {
   /** DAGs kept at most. @default 1024 */
   readonly maxDags?: number | undefined;
-  /** Steps kept at most over all DAGs; the DAG used last is kept even when it alone is larger. @default 200000 */
+  /** Steps kept at most over all DAGs; the DAG used last is kept even when it alone is larger. @default 100000 */
   readonly maxSteps?: number | undefined;
 }
 
@@ -113,7 +131,7 @@ export class GraphCache {
 
   constructor(limits: GraphCacheLimits = {}) {
     this.#maxDags = limits.maxDags ?? 1024;
-    this.#maxSteps = limits.maxSteps ?? 200_000;
+    this.#maxSteps = limits.maxSteps ?? 100_000;
   }
 
   /** How many DAGs are kept. */

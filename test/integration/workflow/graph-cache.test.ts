@@ -11,8 +11,8 @@
 import { expect, it } from "vitest";
 import { silentLogger, type Broker, type KvBucket } from "../../../src/broker/index.js";
 import { defineHandler } from "../../../src/task/index.js";
-import { encodeArgs, encodeStepRecord } from "../../../src/workflow/codec.js";
-import { stepKey } from "../../../src/workflow/keys.js";
+import { encodeArgs, encodeSignalRecord, encodeStepRecord } from "../../../src/workflow/codec.js";
+import { signalKey, stepKey } from "../../../src/workflow/keys.js";
 import { alwaysLeader, dagContext, DAG_BUCKET, Workflow, type DagEvent, type Scheduler, type StepRecord } from "../../../src/workflow/index.js";
 import { describeBackends } from "../../support/backends.js";
 import { eventually } from "../../support/queue.js";
@@ -51,6 +51,26 @@ async function statusOf(workflow: Workflow, dagId: string, stepId: string): Prom
 
 async function untilStep(workflow: Workflow, dagId: string, stepId: string, status: string): Promise<void> {
   await eventually(async () => (await statusOf(workflow, dagId, stepId)) === status, `${dagId}/${stepId} ${status}`);
+}
+
+/** A pending `wf.echoValue` step taking the result of its one dependency, as ebind for Go writes it. */
+function goStep(dagId: string, stepId: string, deps: [string]): StepRecord {
+  return {
+    dagId,
+    stepId,
+    fnName: "wf.echoValue",
+    argsJson: encodeArgs([{ kind: "ref", ref: { stepId: deps[0], mode: "required" } }]),
+    deps,
+    optionalDeps: [],
+    status: "pending",
+    attempt: 0,
+    optional: false,
+    held: false,
+    breakBefore: [],
+    breakAfter: [],
+    waitSignals: [],
+    addedAt: new Date(),
+  };
 }
 
 /** A scheduler whose consumer is stopped: it handles only the events the test gives it. */
@@ -142,22 +162,7 @@ describeBackends("workflow: the scheduler's cached graph", (backend) => {
     await here.handleEvent(done(dag.id, "r"));
     await there.handleEvent(done(dag.id, "r")); // both cache r, l, g
     // What ebind for Go's dynamic step does: create the record (l's handler is its parent), publish step_added.
-    const x: StepRecord = {
-      dagId: dag.id,
-      stepId: "x",
-      fnName: "wf.echoValue",
-      argsJson: encodeArgs([{ kind: "ref", ref: { stepId: "l", mode: "required" } }]),
-      deps: ["l"],
-      optionalDeps: [],
-      status: "pending",
-      attempt: 0,
-      optional: false,
-      held: false,
-      breakBefore: [],
-      breakAfter: [],
-      waitSignals: [],
-      addedAt: new Date(),
-    };
+    const x = goStep(dag.id, "x", ["l"]);
     const kv = await broker.kv(DAG_BUCKET);
     await kv.create(stepKey(dag.id, "x"), new TextEncoder().encode(encodeStepRecord(x)));
     await here.handleEvent({ kind: "step_added", dagId: dag.id, stepId: "x" });
@@ -172,6 +177,39 @@ describeBackends("workflow: the scheduler's cached graph", (backend) => {
     await e.startScheduler();
     await untilStatus(dag.id, "done");
     expect(await workflow.awaitById(dag.id, "x")).toBe("l");
+  });
+
+  it("a dependent waiting for a signal (written by ebind for Go) is started from the full state once the signal is there", async () => {
+    const e = await env();
+    const { broker, workflow, registry, startWorker, untilStatus } = e;
+    const { gated, release } = gates();
+    for (const h of [add, gated, echoValue]) registry.register(h);
+    await startWorker({ concurrency: 8 });
+    const scheduler = await handFed(workflow, e);
+    const dag = workflow.dag();
+    dag.step("r", add, 1, 2);
+    dag.step("l", gated, "l");
+    dag.step("g", gated, "g");
+    await workflow.submit(dag);
+    await untilStep(workflow, dag.id, "r", "done");
+    await scheduler.handleEvent(done(dag.id, "r"));
+    const kv = await broker.kv(DAG_BUCKET);
+    const x: StepRecord = {
+      ...goStep(dag.id, "x", ["l"]),
+      argsJson: encodeArgs([{ kind: "signal", signal: { name: "go" } }]),
+      waitSignals: ["go"],
+    };
+    await kv.create(stepKey(dag.id, "x"), new TextEncoder().encode(encodeStepRecord(x)));
+    await kv.create(signalKey(dag.id, "go"), new TextEncoder().encode(encodeSignalRecord({ dagId: dag.id, name: "go", payload: '"hi"', deliveredAt: new Date() })));
+    await scheduler.handleEvent({ kind: "step_added", dagId: dag.id, stepId: "x" }); // graph now has x
+    release("l");
+    await untilStep(workflow, dag.id, "l", "done");
+    await scheduler.handleEvent(done(dag.id, "l"));
+    expect(await statusOf(workflow, dag.id, "x")).not.toBe("pending");
+    release("g");
+    await e.startScheduler();
+    await untilStatus(dag.id, "done");
+    expect(await workflow.awaitById(dag.id, "x")).toBe("hi");
   });
 
   it("a graph cached for a DAG that was deleted and re-created under its id is not used", async () => {

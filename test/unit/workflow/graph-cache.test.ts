@@ -1,7 +1,7 @@
 /** The scheduler's per-process cache of DAG structure (src/workflow/graph-cache.ts). */
 import { describe, expect, it } from "vitest";
 import { DagGraph, GraphCache } from "../../../src/workflow/graph-cache.js";
-import { step } from "./helpers.js";
+import { args, lit, ref, sig, step } from "./helpers.js";
 
 describe("DagGraph", () => {
   it("indexes dependents over required and optional deps, once each", () => {
@@ -37,6 +37,18 @@ describe("DagGraph", () => {
     expect(g.knownTerminal("later")?.status).toBe("skipped");
     expect(g.knownTerminal("stranger")).toBeUndefined();
     expect(g.knownTerminal("run")).toBeUndefined();
+  });
+
+  it("keeps no arguments, only whether a step uses signals", () => {
+    const g = new DagGraph(1, [
+      step("plain", { argsJson: args(lit("1"), ref("waits")), deps: ["waits"] }),
+      step("waits", { waitSignals: ["go"] }),
+      step("takes", { argsJson: args(sig("payload")) }),
+      step("done", { status: "done", argsJson: args(lit('"big"')) }),
+    ]);
+    expect(g.shape("plain")).toMatchObject({ argsJson: "", deps: ["waits"] });
+    expect(g.knownTerminal("done")?.argsJson).toBe("");
+    expect(["plain", "waits", "takes"].map((id) => g.usesSignals(id))).toEqual([false, true, true]);
   });
 
   it("lists the steps not known terminal, the one last seen unsettled first", () => {
