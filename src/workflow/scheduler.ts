@@ -2,8 +2,8 @@
  * The scheduler (reference §3.15): consumes workflow events through the durable every scheduler
  * shares, and moves DAGs forward from their durable state. Several may run (one per worker
  * process); events of one DAG are handled one at a time within a process (those that queued up
- * meanwhile together), and compare-and-set plus message-id dedupe make racing processes safe. The leader also runs repair sweeps, when it gains
- * leadership and every `sweepIntervalMs`.
+ * meanwhile together), and compare-and-set plus message-id dedupe make racing processes safe. The
+ * leader also runs repair sweeps, when it gains leadership and every `sweepIntervalMs`.
  *
  * The sweep repairs what a lost event leaves behind (reference §8.3 items 10–11, fixed): cascades
  * not applied are applied, ready steps are started, a DAG whose steps are all terminal is
