@@ -49,8 +49,8 @@ export async function awaitStepRaw(core: WorkflowCore, dagId: string, stepId: st
   if (timeoutMs !== undefined && (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs < 0 || timeoutMs > MAX_DELAY_MS)) {
     throw new EbindError("invalid_argument", `workflow: await timeoutMs must be a number of ms from 0 to ${MAX_DELAY_MS}, got ${String(timeoutMs)}`);
   }
-  if (!(await core.store.getMeta(dagId))) throw new WorkflowError("dag_not_found", `workflow: DAG not found: ${dagId}`);
-  const first = await core.store.getStep(dagId, stepId);
+  const [meta, first] = await Promise.all([core.store.getMeta(dagId), core.store.getStep(dagId, stepId)]);
+  if (!meta) throw new WorkflowError("dag_not_found", `workflow: DAG not found: ${dagId}`);
   if (!first) throw new WorkflowError("step_not_found", `workflow: step not found: ${dagId}/${stepId}`);
   const early = failureOf(first.value);
   if (early) throw early;
