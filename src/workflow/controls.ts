@@ -8,6 +8,7 @@ import { casStep } from "./cas.js";
 import { WorkflowError } from "./errors.js";
 import type { StepRecord } from "./records.js";
 import { isTerminal } from "./records.js";
+import { validateDagId } from "./keys.js";
 
 /**
  * Cancels a DAG: the meta becomes `canceled` and every pending step `canceled`; running steps may
@@ -15,9 +16,11 @@ import { isTerminal } from "./records.js";
  * canceled is left alone. Unlike the reference (§8.3 item 12) steps are only touched once the meta
  * write succeeded.
  * @returns false when the DAG was already finished.
- * @throws WorkflowError `dag_not_found`; `stale_revision` when the meta kept changing.
+ * @throws EbindError `invalid_argument` for a malformed DAG id; WorkflowError `dag_not_found`;
+ *   `stale_revision` when the meta kept changing.
  */
 export async function cancelDag(core: WorkflowCore, dagId: string): Promise<boolean> {
+  validateDagId(dagId);
   for (let attempt = 1; ; attempt++) {
     const meta = await core.store.getMeta(dagId);
     if (!meta) throw new WorkflowError("dag_not_found", `workflow: DAG not found: ${dagId}`);
@@ -40,7 +43,12 @@ async function cancelStep(core: WorkflowCore, record: StepRecord, revision: numb
   );
 }
 
-/** Deletes every record of a DAG (meta, steps, results, signals); unknown DAGs are fine (reference §3.25). */
+/**
+ * Deletes every record of a DAG (meta, steps, results, signals); unknown DAGs are fine (reference §3.25).
+ * @throws EbindError `invalid_argument` for a malformed DAG id: a wildcard (`*`, `>`) or a dot would
+ *   otherwise select the keys of other DAGs.
+ */
 export async function deleteDag(core: WorkflowCore, dagId: string): Promise<void> {
+  validateDagId(dagId);
   await core.store.deleteDag(dagId);
 }

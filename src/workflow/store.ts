@@ -16,7 +16,7 @@ import {
   SIGNAL_MARKER,
 } from "./codec.js";
 import { WorkflowError } from "./errors.js";
-import { metaKey, resultKey, signalKey, stepKey } from "./keys.js";
+import { metaKey, resultKey, signalKey, stepKey, validateDagId } from "./keys.js";
 import type { DagState } from "./plan/index.js";
 import type { DagMeta, SignalRecord, StepRecord } from "./records.js";
 
@@ -211,6 +211,7 @@ export class DagStore {
 
   /** Deletes every record of a DAG; missing keys are fine (reference §3.25). */
   async deleteDag(dagId: string): Promise<void> {
+    validateDagId(dagId); // the key filter below must never hold a wildcard
     const keys = await this.kv.keys(`${dagId}.>`);
     // Results and steps first, the meta last: a half-deleted DAG is still listed and can be deleted again.
     const ordered = [...keys.filter((k) => k !== metaKey(dagId)), ...keys.filter((k) => k === metaKey(dagId))];

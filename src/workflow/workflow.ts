@@ -126,12 +126,12 @@ export class Workflow {
     return listDagsByLabels(this.#core, labels);
   }
 
-  /** Cancels the DAG; false when it had already finished. @throws WorkflowError `dag_not_found`. */
+  /** Cancels the DAG; false when it had already finished. @throws EbindError `invalid_argument` for a malformed id; WorkflowError `dag_not_found`. */
   cancel(dagId: string): Promise<boolean> {
     return cancelDag(this.#core, dagId);
   }
 
-  /** Deletes every record of the DAG. */
+  /** Deletes every record of the DAG. @throws EbindError `invalid_argument` for a malformed id (a wildcard would select other DAGs). */
   deleteDag(dagId: string): Promise<void> {
     return deleteDag(this.#core, dagId);
   }

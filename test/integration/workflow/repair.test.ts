@@ -179,6 +179,23 @@ describeBackends("workflow: repair, cancel, await, labels, delete", (backend) =>
     await workflow.deleteDag("never-existed");
   });
 
+  it("deleteDag and cancel refuse malformed ids: a wildcard must not select other DAGs", async () => {
+    const { workflow, registry } = await env();
+    registry.register(add);
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const dag = workflow.dag();
+      dag.step("a", add, 1, 1);
+      await workflow.submit(dag);
+      ids.push(dag.id);
+    }
+    for (const bad of ["*", ">", `${ids[0]!}.>`, "", "a b"]) {
+      await expect(workflow.deleteDag(bad)).rejects.toMatchObject({ code: "invalid_argument" });
+      await expect(workflow.cancel(bad)).rejects.toMatchObject({ code: "invalid_argument" });
+    }
+    for (const id of ids) expect((await workflow.dagInfo(id)).meta.id).toBe(id);
+  });
+
   it("a step of a handler that returns nothing: its result reads as null", async () => {
     const { workflow, registry, run } = await env();
     const quiet = defineHandler("wf.quiet", async () => undefined);
