@@ -189,9 +189,10 @@ export class Client {
       payload: dispatcher.encodeArgs(args),
       replyTo,
       deadline: resolveDeadline(options, name, this.#clock.now()),
+      ...checkPublishTimeout(options, name),
       enqueuedAt: new Date(this.#clock.now()),
       attempt: 0,
-      traceCtx: options.traceCtx,
+      traceCtx: checkTraceCtx(options.traceCtx, name),
       retryPolicy: options.retryPolicy === undefined ? undefined : RetryPolicy.from(options.retryPolicy).toData(),
       target: resolveTarget(options.target, name),
     };
@@ -249,6 +250,23 @@ function resolveDeadline(options: EnqueueOptions, name: string, now: number): Da
     return new Date(now + options.timeoutMs);
   }
   return undefined;
+}
+
+/** A trace context must map strings to strings (it travels as `trace_ctx`, reference §2.6.1). */
+function checkTraceCtx(ctx: Readonly<Record<string, string>> | undefined, name: string): Readonly<Record<string, string>> | undefined {
+  if (ctx === undefined) return undefined;
+  const ok = typeof ctx === "object" && ctx !== null && !Array.isArray(ctx) && Object.values(ctx).every((v) => typeof v === "string");
+  if (!ok) throw new EbindError("invalid_argument", `enqueue ${name}: options.traceCtx must be an object of string values`);
+  return ctx;
+}
+
+/** Refuses a publish timeout that would never end or end at once; contributes no task field. */
+function checkPublishTimeout(options: EnqueueOptions, name: string): object {
+  const ms = options.publishTimeoutMs;
+  if (ms !== undefined && (typeof ms !== "number" || !Number.isFinite(ms) || ms <= 0)) {
+    throw new EbindError("invalid_argument", `enqueue ${name}: options.publishTimeoutMs must be a positive number of ms, got ${String(ms)}`);
+  }
+  return {};
 }
 
 function resolveTarget(target: string | undefined, name: string): string | undefined {

@@ -35,7 +35,10 @@ export interface EnqueueOptions {
   readonly retryPolicy?: RetryPolicyOptions | RetryPolicy | undefined;
   /** Run only on a worker holding this claim (`"gpu"`, or `"worker:<id>"` for one worker). */
   readonly target?: string | undefined;
-  /** Give up publishing after this many ms (the publish is retried through leader elections). @default 15000 */
+  /**
+   * Give up publishing after this many ms (the publish is retried through leader elections); a
+   * positive finite number, else `invalid_argument`. @default 15000
+   */
   readonly publishTimeoutMs?: number | undefined;
 }
 

@@ -32,7 +32,11 @@ export async function publish(
       `publish ${subject}: message of ${data.length} bytes exceeds the server's max payload of ${maxPayloadBytes} bytes`,
     );
   }
-  const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new EbindError("invalid_argument", `publish ${subject}: timeoutMs must be a positive number of ms, got ${String(timeoutMs)}`);
+  }
+  const deadline = Date.now() + timeoutMs;
   let pause = 50;
   for (;;) {
     const remaining = deadline - Date.now();

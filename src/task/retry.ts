@@ -65,11 +65,14 @@ export class RetryPolicy implements RetryPolicyData {
   /**
    * @param options missing fields take the values of {@link DEFAULT_RETRY_POLICY}; the object is
    *   copied, never kept or changed.
-   * @throws {EbindError} `invalid_argument` naming the field, when an interval is not a finite number
+   * @throws {EbindError} `invalid_argument` when `options` is not an object; naming the field, when an interval is not a finite number
    *   in 0 … {@link MAX_WIRE_INTERVAL_MS}, the coefficient is negative or NaN (`Infinity` is allowed),
    *   `maximumAttempts` is not a safe integer ≥ 0, or `nonRetryableErrorKinds` is not an array of strings.
    */
   constructor(options: RetryPolicyOptions = {}) {
+    if (typeof options !== "object" || options === null || Array.isArray(options)) {
+      throw new EbindError("invalid_argument", `retry policy must be an object of options, got ${options === null ? "null" : typeof options}`);
+    }
     const d = DEFAULT_RETRY_POLICY;
     this.initialIntervalMs = checkInterval("initialIntervalMs", options.initialIntervalMs ?? d.initialIntervalMs);
     this.backoffCoefficient = checkCoefficient(options.backoffCoefficient ?? d.backoffCoefficient);

@@ -10,7 +10,7 @@
 import type { Broker, ConsumerSpec, Delivery } from "../broker/port.js";
 import { ConsumeLoop } from "../broker/consume-loop.js";
 import type { TimerHandle } from "../broker/clock.js";
-import { claimDurable, TARGET_PREFIX, TASK_PREFIX, TASK_STREAM, targetedTaskFilter, targetToken } from "../broker/topology.js";
+import { claimDurable, RESPONSE_PREFIX, TARGET_PREFIX, TASK_PREFIX, TASK_STREAM, targetedTaskFilter, targetToken } from "../broker/topology.js";
 import { decodeTask } from "../task/codec.js";
 import type { Task } from "../task/envelope.js";
 import { EbindError, ErrKind, TaskError, toTaskError } from "../task/errors.js";
@@ -258,7 +258,7 @@ export class Worker {
       await this.#settler.deadLetterInvalid(delivery, toTaskError(err).detail);
       return done;
     }
-    const mismatch = targetMismatch(delivery.subject, decoded.target);
+    const mismatch = targetMismatch(delivery.subject, decoded.target) ?? badReplyTo(decoded.replyTo);
     if (mismatch !== undefined) {
       await this.#settler.deadLetterInvalid(delivery, mismatch);
       return done;
@@ -299,6 +299,26 @@ export class Worker {
     }
     return { finished };
   }
+}
+
+/** Longest `reply_to` accepted: a subject far longer would break the connection's control line. */
+export const MAX_REPLY_TO_CHARS = 1024;
+
+/**
+ * Why a `reply_to` in the response namespace can never be published to, or undefined when it can
+ * (or lies outside `RESP.`, which the worker ignores, reference §3.2 step 8). It must be
+ * `RESP.<client>.<task>[.…]`: non-empty tokens without whitespace or wildcards, at most
+ * {@link MAX_REPLY_TO_CHARS} characters. A task whose response cannot be sent would otherwise run
+ * again and again, so it is dead-lettered as `decode` before its handler runs.
+ */
+function badReplyTo(replyTo: string | undefined): string | undefined {
+  if (!replyTo || !replyTo.startsWith(RESPONSE_PREFIX)) return undefined;
+  if (replyTo.length > MAX_REPLY_TO_CHARS) return `reply_to of ${replyTo.length} characters is longer than ${MAX_REPLY_TO_CHARS}`;
+  const tokens = replyTo.split(".");
+  if (tokens.length < 3 || tokens.some((t) => t === "" || t === "*" || t === ">" || /[\s]/.test(t))) {
+    return `reply_to ${JSON.stringify(replyTo)} is not a response subject RESP.<client>.<task>`;
+  }
+  return undefined;
 }
 
 /**

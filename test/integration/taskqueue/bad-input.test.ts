@@ -96,6 +96,11 @@ describeBackends("task queue: bad input", (backend) => {
     await expect(client.enqueueWith(takesAnything, { deadline: new Date(Number.NaN) }, 1)).rejects.toThrow("options.deadline must be a valid Date");
     await expect(client.enqueueWith(takesAnything, { timeoutMs: -5 }, 1)).rejects.toThrow("options.timeoutMs must be a positive number of ms, got -5");
     await expect(client.enqueueWith(takesAnything, { retryPolicy: { maximumAttempts: -1 } }, 1)).rejects.toThrow(/maximumAttempts/);
+    await expect(client.enqueueWith(takesAnything, { retryPolicy: null as never }, 1)).rejects.toThrow("retry policy must be an object of options, got null");
+    await expect(client.enqueueWith(takesAnything, { traceCtx: "x" as never }, 1)).rejects.toThrow("options.traceCtx must be an object of string values");
+    for (const ms of [Number.NaN, Number.POSITIVE_INFINITY, 0, -1]) {
+      await expect(client.enqueueWith(takesAnything, { publishTimeoutMs: ms }, 1)).rejects.toThrow(`options.publishTimeoutMs must be a positive number of ms, got ${ms}`);
+    }
     await expect(Client.create(broker, { clientId: "has.dots" })).rejects.toThrow(/clientId/);
     await expect(Worker.start(broker, registry, { concurrency: 0 })).rejects.toThrow("worker.concurrency must be an integer ≥ 1, got 0");
     await expect(Worker.start(broker, registry, { maxDeliver: 0 })).rejects.toThrow("worker.maxDeliver must be -1 (unlimited) or ≥ 1, got 0");

@@ -75,6 +75,25 @@ describeBackends("task queue: hardening", (backend) => {
     await expectEmpty(broker, TASK_STREAM);
   });
 
+  it("a reply_to in RESP. that could never be published to is dead-lettered before the handler runs", async () => {
+    const { broker, registry, startWorker } = await env();
+    let runs = 0;
+    registry.register(defineHandler("test.counted", async (_ctx, _s: string) => void runs++));
+    await startWorker();
+    const bad = ["RESP.", "RESP..x", "RESP.a b.c", "RESP.c.*", `RESP.c.${"x".repeat(2000)}`];
+    for (const [i, replyTo] of bad.entries()) {
+      const body = encodeTask({ id: `r${i}`, name: "test.counted", payload: '["x"]', enqueuedAt: new Date(), attempt: 0, replyTo });
+      await broker.publish("TASKS.test.counted", new TextEncoder().encode(body), { msgId: `r${i}` });
+    }
+    await eventually(async () => (await listDeadLetters(broker)).length === bad.length, "a DLQ entry per bad reply_to");
+    for (const l of await listDeadLetters(broker)) {
+      expect(l.entry?.error.kind).toBe("decode");
+      expect(l.entry?.error.message).toMatch(/reply_to (".*" is not a response subject RESP\.<client>\.<task>|of 2007 characters is longer than 1024)/);
+    }
+    expect(runs).toBe(0);
+    await expectEmpty(broker, TASK_STREAM);
+  });
+
   it("a worker keeps the shared consumer's settings unless told to update them", async () => {
     const { broker, registry, startWorker } = await env();
     registry.register(echo);
