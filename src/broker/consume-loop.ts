@@ -31,6 +31,12 @@ export interface ConsumeLoopOptions {
   readonly onDelivery: (delivery: Delivery) => void;
   /** Receives errors the loop recovered from. */
   readonly onError?: ((err: unknown) => void) | undefined;
+  /**
+   * Called once when the loop ends because its broker's connection is closed for good (an
+   * `EbindError` with code `closed`, e.g. a connection its owner closed): nothing more can be pulled,
+   * so the loop stops instead of retrying forever.
+   */
+  readonly onClosed?: ((err: unknown) => void) | undefined;
   /** Expiry of each pull, in ms. @default 2000 */
   readonly pullExpiresMs?: number | undefined;
   /** Largest pull, in deliveries. @default 256 */
@@ -124,6 +130,12 @@ export class ConsumeLoop {
       if (this.#lastError !== undefined) {
         const err = this.#lastError;
         this.#lastError = undefined;
+        if (err instanceof EbindError && err.code === "closed") {
+          this.#stopping.abort();
+          this.#abort.abort();
+          this.#options.onClosed?.(err);
+          break;
+        }
         await this.#recover(err, pause);
         pause = Math.min(pause * 2, MAX_ERROR_PAUSE_MS);
         continue;

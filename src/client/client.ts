@@ -88,6 +88,8 @@ export class Client {
       // A closing client abandons its responses (its durable is deleted): no need to drain.
       drainOnStop: false,
       onError: (err) => client.#logger.warn("client: response pull failed; retrying", { error: (err as Error).message }),
+      // No response can arrive any more: fail the futures now rather than leave them waiting.
+      onClosed: () => client.#failAll("the broker's connection closed"),
     });
     return client;
   }
@@ -158,11 +160,15 @@ export class Client {
   async #close(): Promise<void> {
     this.#closed = true;
     await this.#loop?.stop();
-    for (const [id, waiter] of this.#waiters) {
-      waiter.reject(new EbindError("closed", `ebind: client closed before task ${id} finished`));
-    }
-    this.#waiters.clear();
+    this.#failAll("client closed");
     await this.broker.deleteConsumer(RESPONSE_STREAM, responseDurable(this.id)).catch(() => false);
+  }
+
+  /** Closes the client for new work and rejects every outstanding future with `closed`. */
+  #failAll(why: string): void {
+    this.#closed = true;
+    for (const [id, waiter] of this.#waiters) waiter.reject(new EbindError("closed", `ebind: ${why} before task ${id} finished`));
+    this.#waiters.clear();
   }
 
   #describe(target: Enqueueable): Dispatcher {

@@ -28,6 +28,9 @@ import { SettleBatch } from "./settle-batch.js";
 import { TickBarrier } from "./tick-barrier.js";
 import { ensureStream, streamState } from "./streams.js";
 
+/** How long close waits for the acknowledgements of publishes in flight (each also times out on its own). */
+const CLOSE_WAIT_FOR_ACKS_MS = 5000;
+
 /** A {@link Broker} over one NATS connection. Create it with `connectNats` or {@link NatsBroker.fromConnection}. */
 export class NatsBroker implements Broker {
   readonly kind = "nats";
@@ -111,7 +114,8 @@ export class NatsBroker implements Broker {
   }
 
   /**
-   * Drains the connection if this broker opened it (pending acks and publishes are flushed); when
+   * Waits (up to 5 s) for the acknowledgements of publishes in flight, so each reports what the stream
+   * did; then drains the connection if this broker opened it (pending acks and publishes are flushed); when
    * draining fails, as it does while the server is unreachable, the connection is closed outright so
    * no reconnect timer keeps the process alive. Idempotent.
    */
@@ -122,6 +126,8 @@ export class NatsBroker implements Broker {
 
   async #shutdown(): Promise<void> {
     this.#settles.flush();
+    // Publishes in flight learn their fate first: a drain would drop the acknowledgements' subscription.
+    await this.#acks.idle(CLOSE_WAIT_FOR_ACKS_MS);
     if (!this.ownsConnection) this.#acks.close();
     if (!this.ownsConnection || this.connection.isClosed()) return;
     try {

@@ -46,6 +46,7 @@ export class PubAckMux {
   #sub: Subscription | undefined;
   #next = 0;
   #sweeper: NodeJS.Timeout | undefined;
+  #idleWaiters: Array<() => void> = [];
 
   constructor(nc: NatsConnection) {
     this.#nc = nc;
@@ -82,6 +83,21 @@ export class PubAckMux {
     });
   }
 
+  /**
+   * Resolves once no publish awaits its acknowledgement, or after `maxWaitMs`. Closing waits for this
+   * first, so a publish the stream stored is reported as stored, not as failed by the close.
+   */
+  idle(maxWaitMs: number): Promise<void> {
+    if (this.#pending.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, maxWaitMs);
+      this.#idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   /** Rejects every outstanding publish with `ClosedConnectionError` and stops listening. */
   close(): void {
     this.#sub?.unsubscribe();
@@ -97,6 +113,7 @@ export class PubAckMux {
     const pending = this.#pending.get(token);
     if (!pending) return; // timed out already
     this.#pending.delete(token);
+    if (this.#pending.size === 0) this.#wakeIdle();
     if (msg.data.length === 0 && msg.headers?.code === 503) {
       pending.reject(new coreErrors.NoRespondersError(pending.subject));
       return;
@@ -130,6 +147,11 @@ export class PubAckMux {
       clearInterval(this.#sweeper);
       this.#sweeper = undefined;
     }
+    if (this.#pending.size === 0) this.#wakeIdle();
+  }
+
+  #wakeIdle(): void {
+    for (const wake of this.#idleWaiters.splice(0)) wake();
   }
 
   #failAll(err: Error): void {
@@ -137,5 +159,6 @@ export class PubAckMux {
     this.#pending.clear();
     if (this.#sweeper) clearInterval(this.#sweeper);
     this.#sweeper = undefined;
+    this.#wakeIdle();
   }
 }

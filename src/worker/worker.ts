@@ -185,6 +185,11 @@ export class Worker {
         roomChanged: () => this.#slots.changed(),
         onDelivery: (delivery) => this.#receive(delivery, spec),
         onError: (err) => this.options.logger.warn("worker: pull failed; retrying", { durable: spec.durable, error: (err as Error).message }),
+        onClosed: (err) =>
+          this.options.logger.error("worker: the broker's connection is closed; this consumer stopped pulling (close the worker)", {
+            durable: spec.durable,
+            error: (err as Error).message,
+          }),
         pullExpiresMs: this.options.pullExpiresMs,
       }),
     );

@@ -126,6 +126,7 @@ export class Scheduler {
       roomChanged: () => new Promise<void>((resolve) => this.#idle.push(resolve)),
       onDelivery: (d) => this.#receive(d),
       onError: (err) => this.#core.logger.warn("scheduler: event pull failed; retrying", { error: (err as Error).message }),
+      onClosed: (err) => this.#core.logger.error("scheduler: the broker's connection is closed; events are no longer handled (stop the scheduler)", { error: (err as Error).message }),
       pullExpiresMs: this.#options.pullExpiresMs,
     });
     const tick = (): void => {
