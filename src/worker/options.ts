@@ -140,6 +140,7 @@ function resolveClaims(claims: WorkerOptions["claims"]): ClaimProvider | undefin
   if (Array.isArray(claims)) {
     claims.forEach((c: unknown, i) => {
       if (typeof c !== "string") throw new EbindError("invalid_argument", `worker.claims[${i}] must be a string, got ${typeof c}`);
+      if (c.trim().length === 0) throw new EbindError("invalid_argument", `worker.claims[${i}] must be a non-empty string (a task's target cannot be empty)`);
     });
     return staticClaims(...(claims as string[]));
   }

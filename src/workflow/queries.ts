@@ -16,7 +16,7 @@ export interface AwaitStepOptions {
   readonly signal?: AbortSignal | undefined;
   /** Stop waiting after this many ms (`EbindError` code `timeout`). */
   readonly timeoutMs?: number | undefined;
-  /** How often the step's status is re-read while waiting. @default 500 */
+  /** How often the step's status is re-read while waiting, in ms (10 or more, else `invalid_argument`). @default 500 */
   readonly pollMs?: number | undefined;
 }
 
@@ -48,6 +48,10 @@ export async function awaitStepRaw(core: WorkflowCore, dagId: string, stepId: st
   const { timeoutMs } = options;
   if (timeoutMs !== undefined && (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs < 0 || timeoutMs > MAX_DELAY_MS)) {
     throw new EbindError("invalid_argument", `workflow: await timeoutMs must be a number of ms from 0 to ${MAX_DELAY_MS}, got ${String(timeoutMs)}`);
+  }
+  const { pollMs } = options;
+  if (pollMs !== undefined && (typeof pollMs !== "number" || !Number.isFinite(pollMs) || pollMs < 10 || pollMs > MAX_DELAY_MS)) {
+    throw new EbindError("invalid_argument", `workflow: await pollMs must be a number of ms from 10 to ${MAX_DELAY_MS}, got ${String(pollMs)}`);
   }
   const [meta, first] = await Promise.all([core.store.getMeta(dagId), core.store.getStep(dagId, stepId)]);
   if (!meta) throw new WorkflowError("dag_not_found", `workflow: DAG not found: ${dagId}`);

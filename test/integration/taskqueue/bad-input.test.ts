@@ -106,6 +106,7 @@ describeBackends("task queue: bad input", (backend) => {
     await expect(Worker.start(broker, registry, { maxDeliver: 0 })).rejects.toThrow("worker.maxDeliver must be -1 (unlimited) or ≥ 1, got 0");
     await expect(Worker.start(broker, registry, { ackWaitMs: Number.NaN })).rejects.toThrow(/worker.ackWaitMs/);
     await expect(Worker.start(broker, registry, { workerId: "a b" })).rejects.toThrow(/worker.workerId/);
+    await expect(Worker.start(broker, registry, { claims: ["gpu", " "] })).rejects.toThrow("worker.claims[1] must be a non-empty string");
     expect((await broker.streamState(TASK_STREAM))?.messages).toBe(0);
   });
 

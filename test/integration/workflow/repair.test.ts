@@ -194,6 +194,9 @@ describeBackends("workflow: repair, cancel, await, labels, delete", (backend) =>
       await expect(workflow.cancel(bad)).rejects.toMatchObject({ code: "invalid_argument" });
     }
     for (const id of ids) expect((await workflow.dagInfo(id)).meta.id).toBe(id);
+    for (const pollMs of [0, -1, Number.NaN]) {
+      await expect(workflow.awaitById(ids[0]!, "a", { pollMs })).rejects.toThrow(`workflow: await pollMs must be a number of ms from 10`);
+    }
   });
 
   it("a step of a handler that returns nothing: its result reads as null", async () => {
