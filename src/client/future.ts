@@ -82,6 +82,9 @@ export class Future<R> {
     if (timeoutMs !== undefined && (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs < 0)) {
       return Promise.reject(new EbindError("invalid_argument", `task ${this.id} (${this.name}): timeoutMs must be a finite number of ms ≥ 0, got ${String(timeoutMs)}`));
     }
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      return Promise.reject(new EbindError("invalid_argument", `task ${this.id} (${this.name}): signal must be an AbortSignal`));
+    }
     if (!signal && timeoutMs === undefined) return this.response;
     return new Promise<TaskResponse>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;

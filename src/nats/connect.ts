@@ -21,7 +21,7 @@ export interface NatsConnectOptions {
   readonly credsFile?: string | undefined;
   /** TLS options passed to the client (`{ caFile, certFile, keyFile }`), or `true` for system CAs. */
   readonly tls?: ConnectionOptions["tls"] | true | undefined;
-  /** Time to establish the connection, in ms. @default 5000 */
+  /** Time to establish the connection, in ms; a positive number, else `invalid_argument`. @default 5000 */
   readonly timeoutMs?: number | undefined;
   /** Keep reconnecting forever (default) or give up after this many attempts. @default -1 */
   readonly maxReconnectAttempts?: number | undefined;
@@ -55,6 +55,10 @@ function versionAtLeast(version: string, min: string): boolean {
  */
 export async function connectNats(options: NatsConnectOptions): Promise<NatsBroker> {
   const servers = parseServers(options.servers);
+  const t = options.timeoutMs;
+  if (t !== undefined && (typeof t !== "number" || !Number.isFinite(t) || t <= 0)) {
+    throw new EbindError("invalid_argument", `connectNats: timeoutMs must be a positive number of ms, got ${String(t)}`);
+  }
   const connectionOptions: ConnectionOptions = {
     servers,
     name: options.name ?? "ebind",

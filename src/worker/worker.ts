@@ -51,6 +51,12 @@ export class Worker {
     private readonly registry: Registry,
     options: WorkerOptions = {},
   ) {
+    if (typeof broker !== "object" || broker === null || typeof broker.pull !== "function") {
+      throw new EbindError("invalid_argument", "worker: the first argument must be a Broker (connectNats, memoryBroker, openDevBackend().broker)");
+    }
+    if (typeof registry !== "object" || registry === null || typeof registry.get !== "function") {
+      throw new EbindError("invalid_argument", "worker: the second argument must be a Registry of handlers");
+    }
     this.options = resolveWorkerOptions(options);
     this.#middleware = [...this.options.middleware];
     this.#handler = this.#buildChain();
@@ -61,7 +67,7 @@ export class Worker {
 
   /**
    * Creates a worker and starts consuming. The task stream must exist (`ensureStreams`).
-   * @throws EbindError `invalid_argument` for bad options; `not_found` when `EBIND_TASKS` is missing;
+   * @throws EbindError `invalid_argument` for a missing broker or registry, or bad options; `not_found` when `EBIND_TASKS` is missing;
    *   the claim provider's error when its first call fails.
    */
   static async start(broker: Broker, registry: Registry, options: WorkerOptions = {}): Promise<Worker> {

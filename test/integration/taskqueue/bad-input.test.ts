@@ -7,6 +7,7 @@ import { z } from "zod";
 import { TASK_STREAM } from "../../../src/broker/index.js";
 import { Client } from "../../../src/client/index.js";
 import { defineHandler, EbindError, TaskError, taskRef, type HandlerContext } from "../../../src/task/index.js";
+import { connectNats } from "../../../src/nats/index.js";
 import { Worker } from "../../../src/worker/index.js";
 import { describeBackends } from "../../support/backends.js";
 import { useQueueEnv } from "../../support/queue.js";
@@ -107,7 +108,12 @@ describeBackends("task queue: bad input", (backend) => {
     await expect(Worker.start(broker, registry, { ackWaitMs: Number.NaN })).rejects.toThrow(/worker.ackWaitMs/);
     await expect(Worker.start(broker, registry, { workerId: "a b" })).rejects.toThrow(/worker.workerId/);
     await expect(Worker.start(broker, registry, { claims: ["gpu", " "] })).rejects.toThrow("worker.claims[1] must be a non-empty string");
+    await expect(Worker.start(broker, null as never)).rejects.toThrow("worker: the second argument must be a Registry of handlers");
+    await expect(Worker.start(null as never, registry)).rejects.toThrow("worker: the first argument must be a Broker");
     expect((await broker.streamState(TASK_STREAM))?.messages).toBe(0);
+    const future = await client.enqueue(takesAnything, 1);
+    await expect(future.result({ signal: "x" as never })).rejects.toThrow("signal must be an AbortSignal");
+    await expect(connectNats({ servers: "nats://127.0.0.1:1", timeoutMs: Number.NaN })).rejects.toThrow("connectNats: timeoutMs must be a positive number of ms, got NaN");
   });
 
   it("the worker validates decoded arguments against the schema and fails with decode naming the path", async () => {
