@@ -16,7 +16,6 @@ const MSG_ID = "Nats-Msg-Id";
 class NatsDelivery implements Delivery {
   readonly subject: string;
   readonly data: Uint8Array;
-  readonly deliveryCount: number;
   #settled = false;
 
   constructor(
@@ -25,7 +24,11 @@ class NatsDelivery implements Delivery {
   ) {
     this.subject = msg.subject;
     this.data = msg.data;
-    this.deliveryCount = msg.info.deliveryCount;
+  }
+
+  /** Parsed from the reply subject on first use: clients and schedulers never read it. */
+  get deliveryCount(): number {
+    return this.msg.info.deliveryCount;
   }
 
   get streamSeq(): number {
