@@ -18,6 +18,7 @@ import { describeBackends } from "../../support/backends.js";
 import { eventually } from "../../support/queue.js";
 import { useWorkflowEnv, type WorkflowEnv } from "../../support/workflow-env.js";
 import { add, echoValue } from "../../support/handlers/workflow.js";
+import { step } from "../../unit/workflow/helpers.js";
 
 const EVENTS = "EBIND_DAG_EVENTS";
 
@@ -55,22 +56,8 @@ async function untilStep(workflow: Workflow, dagId: string, stepId: string, stat
 
 /** A pending `wf.echoValue` step taking the result of its one dependency, as ebind for Go writes it. */
 function goStep(dagId: string, stepId: string, deps: [string]): StepRecord {
-  return {
-    dagId,
-    stepId,
-    fnName: "wf.echoValue",
-    argsJson: encodeArgs([{ kind: "ref", ref: { stepId: deps[0], mode: "required" } }]),
-    deps,
-    optionalDeps: [],
-    status: "pending",
-    attempt: 0,
-    optional: false,
-    held: false,
-    breakBefore: [],
-    breakAfter: [],
-    waitSignals: [],
-    addedAt: new Date(),
-  };
+  const argsJson = encodeArgs([{ kind: "ref", ref: { stepId: deps[0], mode: "required" } }]);
+  return step(stepId, { dagId, fnName: "wf.echoValue", argsJson, deps, addedAt: new Date() });
 }
 
 /** A scheduler whose consumer is stopped: it handles only the events the test gives it. */
