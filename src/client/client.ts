@@ -219,7 +219,7 @@ export class Client {
       await this.broker.publish(taskPublishSubject(task.name, task.target), body, { msgId: task.id, timeoutMs: options.publishTimeoutMs });
     } catch (err) {
       const code = err instanceof EbindError ? err.code : "unavailable";
-      throw new EbindError(code, `ebind: enqueue ${task.name}: publish: ${(err as Error).message}`, { cause: err });
+      throw new EbindError(code, `ebind: enqueue ${task.name}: ${(err as Error).message}`, { cause: err });
     }
   }
 

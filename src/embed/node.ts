@@ -11,6 +11,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { EbindError } from "../task/errors.js";
+
+/** Smallest `maxPayload` accepted: room for a task next to the 16 KiB kept for its dead-letter entry. */
+const MIN_MAX_PAYLOAD_BYTES = 32 * 1024;
+/** Largest `maxPayload` nats-server accepts: 64 MiB. */
+const MAX_MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
 import { findNatsServer, isExecutableFile, natsServerNotFound } from "./binary.js";
 import { trackChild } from "./children.js";
 import { renderConfig, type ServerConfig } from "./config.js";
@@ -53,7 +58,10 @@ export interface NodeOptions {
   readonly logger?: (line: string) => void;
   /** JetStream `max_memory_store`, bytes. @default the server's (75 % of RAM) */
   readonly jetstreamMaxMemory?: number;
-  /** `max_payload`, bytes. @default the server's (1 MiB) */
+  /**
+   * `max_payload`, bytes: an integer from 32 KiB (tasks must leave 16 KiB for their dead-letter entry)
+   * to 64 MiB (nats-server's own limit), else `invalid_argument`. @default the server's (1 MiB)
+   */
   readonly maxPayload?: number;
 }
 
@@ -144,6 +152,13 @@ export class ServerNode implements NatsNode {
     this.readyTimeoutMs = spec.readyTimeoutMs ?? DEFAULT_NODE_READY_TIMEOUT_MS;
     if (!(this.readyTimeoutMs > 0)) {
       throw new EbindError("invalid_argument", `embed: readyTimeoutMs must be > 0, got ${this.readyTimeoutMs}`);
+    }
+    const mp = spec.maxPayload;
+    if (mp !== undefined && (!Number.isInteger(mp) || mp < MIN_MAX_PAYLOAD_BYTES || mp > MAX_MAX_PAYLOAD_BYTES)) {
+      throw new EbindError(
+        "invalid_argument",
+        `embed: maxPayload must be an integer number of bytes from ${MIN_MAX_PAYLOAD_BYTES} to ${MAX_MAX_PAYLOAD_BYTES}, got ${String(mp)}`,
+      );
     }
     if (spec.binary !== undefined) {
       if (!isExecutableFile(spec.binary)) throw natsServerNotFound(`at ${spec.binary}`);

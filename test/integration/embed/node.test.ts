@@ -192,5 +192,8 @@ describe("embed: finding nats-server", () => {
 
   it("rejects bad options", async () => {
     await expect(startNode({ port: -5 })).rejects.toMatchObject({ code: "invalid_argument" });
+    for (const maxPayload of [-5, 100, 1.5, 128 * 1024 * 1024]) {
+      await expect(startNode({ maxPayload })).rejects.toThrow(`embed: maxPayload must be an integer number of bytes from 32768 to 67108864, got ${maxPayload}`);
+    }
   });
 });
