@@ -5,18 +5,13 @@
  */
 import { expect, it } from "vitest";
 import { connect } from "@nats-io/transport-node";
-import { ensureStreams, type LogFields, type Logger } from "../../../src/broker/index.js";
+import { ensureStreams } from "../../../src/broker/index.js";
 import { Client } from "../../../src/client/index.js";
 import { NatsBroker } from "../../../src/nats/index.js";
 import { defineHandler, Registry } from "../../../src/task/index.js";
 import { Worker } from "../../../src/worker/index.js";
 import { describeNats, useNatsNode } from "../../support/nats.js";
-
-function recordingLogger(): Logger & { lines: Array<[string, string, LogFields | undefined]> } {
-  const lines: Array<[string, string, LogFields | undefined]> = [];
-  const at = (level: string) => (m: string, f?: LogFields) => void lines.push([level, m, f]);
-  return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
-}
+import { recordingLogger } from "../../support/logger.js";
 
 describeNats("a user-owned connection closed under the engine", () => {
   const node = useNatsNode();

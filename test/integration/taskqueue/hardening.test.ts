@@ -3,7 +3,6 @@
  * subject, shared consumer settings, racing requeues, requeue deadlines, prompt shutdown.
  */
 import { expect, it } from "vitest";
-import type { LogFields, Logger } from "../../../src/broker/index.js";
 import { DLQ_STREAM, TASK_STREAM } from "../../../src/broker/index.js";
 import { listDeadLetters, requeueDeadLetter } from "../../../src/dlq/index.js";
 import { memoryBroker } from "../../../src/memory/index.js";
@@ -13,12 +12,7 @@ import { Worker } from "../../../src/worker/index.js";
 import { describeBackends } from "../../support/backends.js";
 import { eventually, expectEmpty, useQueueEnv } from "../../support/queue.js";
 import { echo } from "../../support/handlers/common.js";
-
-function recordingLogger(): Logger & { lines: Array<[string, string, LogFields | undefined]> } {
-  const lines: Array<[string, string, LogFields | undefined]> = [];
-  const at = (level: string) => (m: string, f?: LogFields) => void lines.push([level, m, f]);
-  return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
-}
+import { recordingLogger } from "../../support/logger.js";
 
 describeBackends("task queue: hardening", (backend) => {
   const env = useQueueEnv(backend);

@@ -61,6 +61,24 @@ function goStep(dagId: string, stepId: string, deps: [string]): StepRecord {
 }
 
 /** A scheduler whose consumer is stopped: it handles only the events the test gives it. */
+/** Registers add, a gated handler and echoValue and starts a worker; returns the gated handler and its release. */
+async function gatedWorker(e: WorkflowEnv): Promise<Pick<ReturnType<typeof gates>, "gated" | "release">> {
+  const { gated, release } = gates();
+  for (const h of [add, gated, echoValue]) e.registry.register(h);
+  await e.startWorker({ concurrency: 8 });
+  return { gated, release };
+}
+
+/** Submits the DAG several tests start from: r runs at once, l and g wait at their gates. */
+async function submitRLG(workflow: Workflow, gated: ReturnType<typeof gates>["gated"]): Promise<ReturnType<Workflow["dag"]>> {
+  const dag = workflow.dag();
+  dag.step("r", add, 1, 2);
+  dag.step("l", gated, "l");
+  dag.step("g", gated, "g");
+  await workflow.submit(dag);
+  return dag;
+}
+
 async function handFed(workflow: Workflow, env: WorkflowEnv): Promise<Scheduler> {
   const scheduler = workflow === env.workflow ? await env.startScheduler() : await workflow.startScheduler({ elector: alwaysLeader, pullExpiresMs: 1000 });
   await scheduler.stop();
@@ -132,18 +150,12 @@ describeBackends("workflow: the scheduler's cached graph", (backend) => {
 
   it("a step written by a creator that does not touch the meta is seen by every scheduler once one handled its step_added", async () => {
     const e = await env();
-    const { broker, workflow, registry, startWorker, untilStatus } = e;
-    const { gated, release } = gates();
-    for (const h of [add, gated, echoValue]) registry.register(h);
-    await startWorker({ concurrency: 8 });
+    const { broker, workflow, untilStatus } = e;
+    const { gated, release } = await gatedWorker(e);
     const other = await Workflow.create(broker, { logger: silentLogger }); // another process
     const here = await handFed(workflow, e);
     const there = await handFed(other, e);
-    const dag = workflow.dag();
-    dag.step("r", add, 1, 2);
-    dag.step("l", gated, "l");
-    dag.step("g", gated, "g");
-    await workflow.submit(dag);
+    const dag = await submitRLG(workflow, gated);
 
     await untilStep(workflow, dag.id, "r", "done");
     await here.handleEvent(done(dag.id, "r"));
@@ -168,16 +180,10 @@ describeBackends("workflow: the scheduler's cached graph", (backend) => {
 
   it("a dependent waiting for a signal (written by ebind for Go) is started from the full state once the signal is there", async () => {
     const e = await env();
-    const { broker, workflow, registry, startWorker, untilStatus } = e;
-    const { gated, release } = gates();
-    for (const h of [add, gated, echoValue]) registry.register(h);
-    await startWorker({ concurrency: 8 });
+    const { broker, workflow, untilStatus } = e;
+    const { gated, release } = await gatedWorker(e);
     const scheduler = await handFed(workflow, e);
-    const dag = workflow.dag();
-    dag.step("r", add, 1, 2);
-    dag.step("l", gated, "l");
-    dag.step("g", gated, "g");
-    await workflow.submit(dag);
+    const dag = await submitRLG(workflow, gated);
     await untilStep(workflow, dag.id, "r", "done");
     await scheduler.handleEvent(done(dag.id, "r"));
     const kv = await broker.kv(DAG_BUCKET);
@@ -201,10 +207,8 @@ describeBackends("workflow: the scheduler's cached graph", (backend) => {
 
   it("a graph cached for a DAG that was deleted and re-created under its id is not used", async () => {
     const e = await env();
-    const { broker, workflow, registry, startWorker, untilStatus } = e;
-    const { gated, release } = gates();
-    for (const h of [add, gated, echoValue]) registry.register(h);
-    await startWorker({ concurrency: 8 });
+    const { broker, workflow, untilStatus } = e;
+    const { gated, release } = await gatedWorker(e);
     const scheduler = await handFed(workflow, e);
     const id = `again-${Date.now()}`;
     const first = workflow.dag({ id });
