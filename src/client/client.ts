@@ -189,13 +189,13 @@ export class Client {
       if (err instanceof TaskError) throw new TaskError(err.kind, `enqueue ${name}: ${err.detail}`, { retryable: false, cause: err });
       throw err;
     }
+    checkPublishTimeout(options, name);
     return {
       id,
       name,
       payload: dispatcher.encodeArgs(args),
       replyTo,
       deadline: resolveDeadline(options, name, this.#clock.now()),
-      ...checkPublishTimeout(options, name),
       enqueuedAt: new Date(this.#clock.now()),
       attempt: 0,
       traceCtx: checkTraceCtx(options.traceCtx, name),
@@ -266,13 +266,12 @@ function checkTraceCtx(ctx: Readonly<Record<string, string>> | undefined, name: 
   return ctx;
 }
 
-/** Refuses a publish timeout that would never end or end at once; contributes no task field. */
-function checkPublishTimeout(options: EnqueueOptions, name: string): object {
+/** Refuses a publish timeout that would never end or end at once. @throws EbindError `invalid_argument`. */
+function checkPublishTimeout(options: EnqueueOptions, name: string): void {
   const ms = options.publishTimeoutMs;
   if (ms !== undefined && (typeof ms !== "number" || !Number.isFinite(ms) || ms <= 0)) {
     throw new EbindError("invalid_argument", `enqueue ${name}: options.publishTimeoutMs must be a positive number of ms, got ${String(ms)}`);
   }
-  return {};
 }
 
 function resolveTarget(target: string | undefined, name: string): string | undefined {

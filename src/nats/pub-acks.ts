@@ -17,19 +17,13 @@
  * @module
  */
 import { JetStreamApiError, type ApiError } from "@nats-io/jetstream";
+import type { PublishAck } from "../broker/port.js";
 import { createInbox, errors as coreErrors, headers, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
-
-/** A stored message's place in its stream. */
-export interface PubAck {
-  readonly stream: string;
-  readonly seq: number;
-  readonly duplicate: boolean;
-}
 
 interface Pending {
   readonly subject: string;
   readonly deadline: number;
-  resolve(ack: PubAck): void;
+  resolve(ack: PublishAck): void;
   reject(err: Error): void;
 }
 
@@ -60,11 +54,11 @@ export class PubAckMux {
    * `NoRespondersError` when no stream captured it, `JetStreamApiError` when the stream refused it,
    * or what the client throws for the publish itself (a closed connection, a too large payload).
    */
-  publish(subject: string, data: Uint8Array, msgId: string | undefined, timeoutMs: number): Promise<PubAck> {
+  publish(subject: string, data: Uint8Array, msgId: string | undefined, timeoutMs: number): Promise<PublishAck> {
     if (this.#nc.isClosed() || this.#sub?.isClosed()) return Promise.reject(new coreErrors.ClosedConnectionError());
     this.#sub ??= this.#subscribe();
     const token = (this.#next++).toString(36);
-    return new Promise<PubAck>((resolve, reject) => {
+    return new Promise<PublishAck>((resolve, reject) => {
       this.#pending.set(token, { subject, deadline: Date.now() + timeoutMs, resolve, reject });
       try {
         const options: { reply: string; headers?: ReturnType<typeof headers> } = { reply: this.#prefix + token };
