@@ -1,5 +1,5 @@
 /**
- * The building blocks of the wire codecs (`codec.ts` here and `src/workflow/codec.ts`): writing and
+ * The building blocks of the wire codecs (`codec.ts` here and `src/workflow/model/codec.ts`): writing and
  * reading fields by Go's `encoding/json` rules (snake_case keys, omitempty, integer nanoseconds,
  * RFC3339Nano times with the zero time, raw JSON kept as text). Internal: not exported from
  * `index.ts`. Encode failures are `EbindError("invalid_argument")`; decode failures are

@@ -20,20 +20,20 @@ import type { Broker } from "../broker/port.js";
 import { EbindError } from "../task/errors.js";
 import type { Middleware } from "../worker/middleware.js";
 import type { StepHook } from "../worker/step-hook.js";
-import { DagBuilder, type DagOptions, type Step } from "./builder.js";
-import { cancelDag, deleteDag } from "./controls.js";
-import type { WorkflowCore } from "./core.js";
-import { workflowMiddleware, type DynamicStep } from "./dynamic.js";
-import { KvLeaderElector } from "./elector.js";
-import { eventStreamSpec } from "./events.js";
-import { createStepHook } from "./hook.js";
-import { DAG_BUCKET } from "./keys.js";
-import { awaitStepRaw, dagInfo, listDagsByLabels, type AwaitStepOptions, type DagInfo } from "./queries.js";
-import type { DagMeta } from "./records.js";
-import { RecentStarts } from "./recent-starts.js";
-import { Scheduler, type SchedulerOptions } from "./scheduler.js";
-import { DagStore } from "./store.js";
-import { submitDag } from "./submit.js";
+import { DagBuilder, type DagOptions, type Step } from "./build/builder.js";
+import { cancelDag, deleteDag } from "./ops/controls.js";
+import type { WorkflowCore } from "./store/core.js";
+import { workflowMiddleware, type DynamicStep } from "./steps/dynamic.js";
+import { KvLeaderElector } from "./run/elector.js";
+import { eventStreamSpec } from "./store/events.js";
+import { createStepHook } from "./steps/hook.js";
+import { DAG_BUCKET } from "./model/keys.js";
+import { awaitStepRaw, dagInfo, listDagsByLabels, type AwaitStepOptions, type DagInfo } from "./ops/queries.js";
+import type { DagMeta } from "./model/records.js";
+import { RecentStarts } from "./store/recent-starts.js";
+import { Scheduler, type SchedulerOptions } from "./run/scheduler.js";
+import { DagStore } from "./store/store.js";
+import { submitDag } from "./ops/submit.js";
 
 /** Options of {@link Workflow.create}. */
 export interface WorkflowOptions {

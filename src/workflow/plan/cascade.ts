@@ -2,9 +2,9 @@
  * The skip cascade (reference §3.13 `cascadeSkipFrom`). Pure.
  * @module
  */
-import { parseArgs } from "../codec.js";
-import type { StepRecord } from "../records.js";
-import { WorkflowError } from "../errors.js";
+import { parseArgs } from "../model/codec.js";
+import type { StepRecord } from "../model/records.js";
+import { WorkflowError } from "../model/errors.js";
 import { sortIds, type DagState } from "./state.js";
 
 /**

@@ -2,8 +2,8 @@
  * DAG finalisation and pause predicates (reference §3.14, §3.18). Pure.
  * @module
  */
-import type { DagStatus } from "../records.js";
-import { isTerminal } from "../records.js";
+import type { DagStatus } from "../model/records.js";
+import { isTerminal } from "../model/records.js";
 import type { DagState } from "./state.js";
 
 /** Whether every step is terminal; `false` for a DAG without steps (reference §3.14). */

@@ -2,7 +2,7 @@
  * Validation of a dependency graph before it is written (reference §1.7.6, §3.10). Pure.
  * @module
  */
-import { WorkflowError } from "../errors.js";
+import { WorkflowError } from "../model/errors.js";
 
 /** The part of a step that {@link validateGraph} looks at. */
 export interface GraphNode {

@@ -3,7 +3,7 @@
  * state on every evaluation. Pure.
  * @module
  */
-import { isTerminal, type StepRecord } from "../records.js";
+import { isTerminal, type StepRecord } from "../model/records.js";
 import { sortIds, type DagState } from "./state.js";
 
 function armed(state: DagState): ReadonlySet<string> {

@@ -2,10 +2,10 @@
  * Argument resolution at enqueue time (reference §3.13 `ResolveArgs`). Pure.
  * @module
  */
-import { parseArgs, type ArgSlot } from "../codec.js";
+import { parseArgs, type ArgSlot } from "../model/codec.js";
 import { TaskError } from "../../task/errors.js";
-import { WorkflowError } from "../errors.js";
-import { isTerminal, type StepStatus } from "../records.js";
+import { WorkflowError } from "../model/errors.js";
+import { isTerminal, type StepStatus } from "../model/records.js";
 
 /** What {@link resolveArgs} reads about the rest of the DAG. */
 export interface ResolveLookup {

@@ -4,7 +4,7 @@
  * never mutate a state; they return new ones.
  * @module
  */
-import type { DagMeta, SignalRecord, StepRecord } from "../records.js";
+import type { DagMeta, SignalRecord, StepRecord } from "../model/records.js";
 
 /** One DAG as last read from the store: meta, steps by id, signals by raw name. */
 export interface DagState {

@@ -3,8 +3,8 @@
  * each returns a new {@link DagState}.
  * @module
  */
-import { WorkflowError } from "../errors.js";
-import { isTerminal, type StepRecord } from "../records.js";
+import { WorkflowError } from "../model/errors.js";
+import { isTerminal, type StepRecord } from "../model/records.js";
 import { cascadeSkips } from "./cascade.js";
 import type { DagState } from "./state.js";
 

@@ -1,5 +1,5 @@
 /**
- * The scheduler's cached graph of a DAG (src/workflow/graph-cache.ts, done-event.ts), over both
+ * The scheduler's cached graph of a DAG (src/workflow/run/graph-cache.ts, run/done-event.ts), over both
  * backends: a graph older than a step added since — by another process, or by a creator that does
  * not touch the meta (ebind for Go) — or than a re-creation of the DAG is never used; schedulers in
  * two processes (two Workflow instances) share the events of one DAG and run each step once; and a
@@ -11,8 +11,8 @@
 import { expect, it } from "vitest";
 import { silentLogger, type Broker, type KvBucket } from "../../../src/broker/index.js";
 import { defineHandler } from "../../../src/task/index.js";
-import { encodeArgs, encodeSignalRecord, encodeStepRecord } from "../../../src/workflow/codec.js";
-import { signalKey, stepKey } from "../../../src/workflow/keys.js";
+import { encodeArgs, encodeSignalRecord, encodeStepRecord } from "../../../src/workflow/model/codec.js";
+import { signalKey, stepKey } from "../../../src/workflow/model/keys.js";
 import { alwaysLeader, dagContext, DAG_BUCKET, Workflow, type DagEvent, type Scheduler, type StepRecord } from "../../../src/workflow/index.js";
 import { describeBackends } from "../../support/backends.js";
 import { eventually } from "../../support/queue.js";

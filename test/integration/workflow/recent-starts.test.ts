@@ -1,11 +1,11 @@
 /**
  * The worker middleware records a step's attempt from the record its own process's scheduler wrote
- * when starting the step (src/workflow/recent-starts.ts), over both backends: when that record is
+ * when starting the step (src/workflow/store/recent-starts.ts), over both backends: when that record is
  * stale the compare-and-set fails and the attempt is still recorded from a fresh read.
  */
 import { expect, it } from "vitest";
 import { DAG_BUCKET } from "../../../src/workflow/index.js";
-import { stepKey } from "../../../src/workflow/keys.js";
+import { stepKey } from "../../../src/workflow/model/keys.js";
 import { describeBackends } from "../../support/backends.js";
 import { eventually } from "../../support/queue.js";
 import { useWorkflowEnv } from "../../support/workflow-env.js";

@@ -19,8 +19,8 @@ import {
   encodeStepRecord,
   parseArgs,
   type ArgSlot,
-} from "../../../src/workflow/codec.js";
-import type { DagEvent, StepRecord } from "../../../src/workflow/records.js";
+} from "../../../src/workflow/model/codec.js";
+import type { DagEvent, StepRecord } from "../../../src/workflow/model/records.js";
 import { decodeFailure } from "../../support/wire.js";
 
 function fixture(name: string): string {

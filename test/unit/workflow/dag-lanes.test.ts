@@ -1,6 +1,6 @@
-/** Per-DAG serialised work with batching (src/workflow/dag-lanes.ts). */
+/** Per-DAG serialised work with batching (src/workflow/run/dag-lanes.ts). */
 import { describe, expect, it } from "vitest";
-import { DagLanes } from "../../../src/workflow/dag-lanes.js";
+import { DagLanes } from "../../../src/workflow/run/dag-lanes.js";
 
 /** A promise and its resolver. */
 function latch(): { promise: Promise<void>; open: () => void } {

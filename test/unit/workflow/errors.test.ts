@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { WORKFLOW_ERROR_TEXT, WorkflowError, WorkflowErrorCode, isWorkflowError } from "../../../src/workflow/errors.js";
+import { WORKFLOW_ERROR_TEXT, WorkflowError, WorkflowErrorCode, isWorkflowError } from "../../../src/workflow/model/errors.js";
 
 describe("WorkflowError (reference §1.7.10)", () => {
   it("defaults to the sentinel texts", () => {

@@ -1,6 +1,6 @@
-/** The scheduler's per-process cache of DAG structure (src/workflow/graph-cache.ts). */
+/** The scheduler's per-process cache of DAG structure (src/workflow/run/graph-cache.ts). */
 import { describe, expect, it } from "vitest";
-import { DagGraph, GraphCache } from "../../../src/workflow/graph-cache.js";
+import { DagGraph, GraphCache } from "../../../src/workflow/run/graph-cache.js";
 import { args, lit, ref, sig, step } from "./helpers.js";
 
 describe("DagGraph", () => {

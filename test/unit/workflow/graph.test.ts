@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { WorkflowError } from "../../../src/workflow/errors.js";
+import { WorkflowError } from "../../../src/workflow/model/errors.js";
 import { validateGraph, type GraphNode } from "../../../src/workflow/plan/index.js";
 
 const node = (id: string, deps: string[] = [], optionalDeps: string[] = []): GraphNode => ({ id, deps, optionalDeps });

@@ -1,7 +1,7 @@
 /** Builders of records for the pure workflow tests. */
-import { encodeArgs, type ArgSlot } from "../../../src/workflow/codec.js";
+import { encodeArgs, type ArgSlot } from "../../../src/workflow/model/codec.js";
 import { dagState, type DagState } from "../../../src/workflow/plan/index.js";
-import type { DagMeta, DagStatus, SignalRecord, StepRecord } from "../../../src/workflow/records.js";
+import type { DagMeta, DagStatus, SignalRecord, StepRecord } from "../../../src/workflow/model/records.js";
 
 export const T0 = new Date("2026-05-01T10:00:00Z");
 export const T1 = new Date("2026-05-01T10:01:00Z");

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { applyCompletion, readyToRun, hasOrDefaultRef, type DagState, type StepOutcome } from "../../../src/workflow/plan/index.js";
-import type { StepRecord, StepStatus } from "../../../src/workflow/records.js";
+import type { StepRecord, StepStatus } from "../../../src/workflow/model/records.js";
 import { T1, args, lit, ref, refOr, signal, state, step } from "./helpers.js";
 
 /**

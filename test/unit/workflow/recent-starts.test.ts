@@ -1,6 +1,6 @@
-/** The hand-off of just-started step records to the worker middleware (src/workflow/recent-starts.ts). */
+/** The hand-off of just-started step records to the worker middleware (src/workflow/store/recent-starts.ts). */
 import { describe, expect, it } from "vitest";
-import { RecentStarts } from "../../../src/workflow/recent-starts.js";
+import { RecentStarts } from "../../../src/workflow/store/recent-starts.js";
 import { step } from "./helpers.js";
 
 describe("RecentStarts", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { WorkflowError } from "../../../src/workflow/errors.js";
+import { WorkflowError } from "../../../src/workflow/model/errors.js";
 import { resolveArgs, type ResolveLookup } from "../../../src/workflow/plan/index.js";
-import type { StepStatus } from "../../../src/workflow/records.js";
+import type { StepStatus } from "../../../src/workflow/model/records.js";
 import { args, lit, ref, refOr, sig } from "./helpers.js";
 
 const BIG = "123456789012345678901234567890123456789";

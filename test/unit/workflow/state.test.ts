@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { WorkflowError, isWorkflowError } from "../../../src/workflow/errors.js";
+import { WorkflowError, isWorkflowError } from "../../../src/workflow/model/errors.js";
 import {
   addStep,
   allStepsTerminal,
@@ -16,7 +16,7 @@ import {
   waitingOnSignals,
   type DagState,
 } from "../../../src/workflow/plan/index.js";
-import type { DagStatus, StepStatus } from "../../../src/workflow/records.js";
+import type { DagStatus, StepStatus } from "../../../src/workflow/model/records.js";
 import { T0, T1, args, lit, ref, refOr, sig, signal, state, step } from "./helpers.js";
 
 const FAIL = { status: "failed", errorKind: "handler", errorMessage: "boom" } as const;

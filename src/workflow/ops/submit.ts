@@ -3,13 +3,13 @@
  * per step, then start the roots (steps without dependencies).
  * @module
  */
-import type { DagBuilder } from "./builder.js";
-import type { WorkflowCore } from "./core.js";
-import { startSteps } from "./enqueue.js";
-import { WorkflowError } from "./errors.js";
-import { validateGraph } from "./plan/index.js";
-import type { DagMeta, StepRecord } from "./records.js";
-import { buildStepRecord } from "./step-records.js";
+import type { DagBuilder } from "../build/builder.js";
+import type { WorkflowCore } from "../store/core.js";
+import { startSteps } from "../run/enqueue.js";
+import { WorkflowError } from "../model/errors.js";
+import { validateGraph } from "../plan/index.js";
+import type { DagMeta, StepRecord } from "../model/records.js";
+import { buildStepRecord } from "../build/step-records.js";
 
 /** Step records written at once while submitting. */
 const WRITE_CONCURRENCY = 32;

@@ -21,12 +21,12 @@
  * or placements that name other steps — is left to the full handling ("full").
  * @module
  */
-import type { WorkflowCore } from "./core.js";
+import type { WorkflowCore } from "../store/core.js";
 import { startSteps, type ArgContext } from "./enqueue.js";
 import type { DagGraph, GraphCache } from "./graph-cache.js";
-import { readyToRun } from "./plan/index.js";
-import { isTerminal, type DagMeta, type StepRecord } from "./records.js";
-import type { Versioned } from "./store.js";
+import { readyToRun } from "../plan/index.js";
+import { isTerminal, type DagMeta, type StepRecord } from "../model/records.js";
+import type { Versioned } from "../store/store.js";
 
 /** What became of a done event: handled here, or to be handled from the full DAG state. */
 export type DoneHandling = "handled" | "full";

@@ -4,8 +4,8 @@
  * Revisions come from writes, never from reading back (replicas may lag).
  * @module
  */
-import type { KvBucket, KvEntry } from "../broker/port.js";
-import { EbindError } from "../task/errors.js";
+import type { KvBucket, KvEntry } from "../../broker/port.js";
+import { EbindError } from "../../task/errors.js";
 import {
   decodeDagMeta,
   decodeSignalRecord,
@@ -14,11 +14,11 @@ import {
   encodeSignalRecord,
   encodeStepRecord,
   SIGNAL_MARKER,
-} from "./codec.js";
-import { WorkflowError } from "./errors.js";
-import { metaKey, resultKey, signalKey, stepKey, validateDagId } from "./keys.js";
-import type { DagState } from "./plan/index.js";
-import type { DagMeta, SignalRecord, StepRecord } from "./records.js";
+} from "../model/codec.js";
+import { WorkflowError } from "../model/errors.js";
+import { metaKey, resultKey, signalKey, stepKey, validateDagId } from "../model/keys.js";
+import type { DagState } from "../plan/index.js";
+import type { DagMeta, SignalRecord, StepRecord } from "../model/records.js";
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();

@@ -6,17 +6,17 @@
  * Adding the same step id again with the same handler is a no-op (a retried handler may repeat it).
  * @module
  */
-import type { HandlerContext, ResultOf } from "../task/handler.js";
-import type { Middleware } from "../worker/middleware.js";
-import { Step, StepRef, type StepArgsOf, type StepTarget } from "./builder.js";
-import type { WorkflowCore } from "./core.js";
-import { casStep } from "./cas.js";
-import { WorkflowError } from "./errors.js";
-import { publishEvent } from "./events.js";
-import { validateStepId } from "./keys.js";
-import type { RetryPolicyOptions, RetryPolicy } from "../task/retry.js";
-import { buildStepRecord } from "./step-records.js";
-import type { StepRecord } from "./records.js";
+import type { HandlerContext, ResultOf } from "../../task/handler.js";
+import type { Middleware } from "../../worker/middleware.js";
+import { Step, StepRef, type StepArgsOf, type StepTarget } from "../build/builder.js";
+import type { WorkflowCore } from "../store/core.js";
+import { casStep } from "../store/cas.js";
+import { WorkflowError } from "../model/errors.js";
+import { publishEvent } from "../store/events.js";
+import { validateStepId } from "../model/keys.js";
+import type { RetryPolicyOptions, RetryPolicy } from "../../task/retry.js";
+import { buildStepRecord } from "../build/step-records.js";
+import type { StepRecord } from "../model/records.js";
 
 /** Options of a dynamic step. */
 export interface DynamicStepOptions {

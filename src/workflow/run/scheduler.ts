@@ -11,20 +11,20 @@
  * than `strandedAfterMs` gets its task published again.
  * @module
  */
-import type { Delivery } from "../broker/port.js";
-import { ConsumeLoop } from "../broker/consume-loop.js";
-import { decodeDagEvent } from "./codec.js";
-import type { WorkflowCore } from "./core.js";
+import type { Delivery } from "../../broker/port.js";
+import { ConsumeLoop } from "../../broker/consume-loop.js";
+import { decodeDagEvent } from "../model/codec.js";
+import type { WorkflowCore } from "../store/core.js";
 import { republishStepTask, resolveStepArgs, resolveTarget } from "./enqueue.js";
-import { DAG_EVENTS_STREAM, schedulerConsumerSpec } from "./events.js";
+import { DAG_EVENTS_STREAM, schedulerConsumerSpec } from "../store/events.js";
 import type { LeaderElector } from "./elector.js";
 import { DagLanes } from "./dag-lanes.js";
 import { handleDoneEvents } from "./done-event.js";
 import { GraphCache } from "./graph-cache.js";
 import { DagProgress } from "./progress.js";
-import type { LoadedDag } from "./store.js";
-import { applyCompletion, type StepOutcome } from "./plan/index.js";
-import type { DagEvent } from "./records.js";
+import type { LoadedDag } from "../store/store.js";
+import { applyCompletion, type StepOutcome } from "../plan/index.js";
+import type { DagEvent } from "../model/records.js";
 
 /** Options of a scheduler. */
 export interface SchedulerOptions {

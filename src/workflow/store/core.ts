@@ -3,8 +3,8 @@
  * settings. One instance per `Workflow`.
  * @module
  */
-import type { Logger } from "../broker/logger.js";
-import type { Broker } from "../broker/port.js";
+import type { Logger } from "../../broker/logger.js";
+import type { Broker } from "../../broker/port.js";
 import type { RecentStarts } from "./recent-starts.js";
 import type { DagStore } from "./store.js";
 

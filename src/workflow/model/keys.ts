@@ -4,7 +4,7 @@
  * §8.3 item 5).
  * @module
  */
-import { b64url, validateKeyToken } from "../task/names.js";
+import { b64url, validateKeyToken } from "../../task/names.js";
 
 /** The KV bucket of workflow state. */
 export const DAG_BUCKET = "ebind-dags";

@@ -9,13 +9,13 @@
  * changes nothing and is acked (reference §8.3 item 13, fixed).
  * @module
  */
-import type { Task } from "../task/envelope.js";
-import type { TaskError } from "../task/errors.js";
-import type { StepHook } from "../worker/step-hook.js";
-import type { WorkflowCore } from "./core.js";
-import { casStep } from "./cas.js";
-import { publishEvent } from "./events.js";
-import { isTerminal } from "./records.js";
+import type { Task } from "../../task/envelope.js";
+import type { TaskError } from "../../task/errors.js";
+import type { StepHook } from "../../worker/step-hook.js";
+import type { WorkflowCore } from "../store/core.js";
+import { casStep } from "../store/cas.js";
+import { publishEvent } from "../store/events.js";
+import { isTerminal } from "../model/records.js";
 
 /** Default cap of a stored step error message, in bytes (reference §1.7.9). */
 export const DEFAULT_MAX_STEP_ERROR_BYTES = 4096;

@@ -4,9 +4,9 @@
  * renewed by compare-and-set; a lease not renewed within `leaseMs` may be taken over.
  * @module
  */
-import type { Logger } from "../broker/logger.js";
-import type { Broker, KvBucket } from "../broker/port.js";
-import { EbindError } from "../task/errors.js";
+import type { Logger } from "../../broker/logger.js";
+import type { Broker, KvBucket } from "../../broker/port.js";
+import { EbindError } from "../../task/errors.js";
 
 /** Tells a scheduler whether it leads. */
 export interface LeaderElector {

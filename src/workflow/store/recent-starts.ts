@@ -6,7 +6,7 @@
  * fail, and it re-reads (`cas.ts`). No I/O here.
  * @module
  */
-import type { StepRecord } from "./records.js";
+import type { StepRecord } from "../model/records.js";
 import type { Versioned } from "./store.js";
 
 /** Running step records by DAG and step, oldest dropped first beyond a bound. */

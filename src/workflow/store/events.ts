@@ -3,10 +3,10 @@
  * the durable `ebind-scheduler` shared by every scheduler (reference §1.7.3, §2.2–2.4).
  * @module
  */
-import type { Broker, ConsumerSpec, StreamSpec } from "../broker/port.js";
-import { b64url } from "../task/names.js";
-import { encodeDagEvent } from "./codec.js";
-import type { DagEvent } from "./records.js";
+import type { Broker, ConsumerSpec, StreamSpec } from "../../broker/port.js";
+import { b64url } from "../../task/names.js";
+import { encodeDagEvent } from "../model/codec.js";
+import type { DagEvent } from "../model/records.js";
 
 /** The event stream. */
 export const DAG_EVENTS_STREAM = "EBIND_DAG_EVENTS";

@@ -7,19 +7,19 @@
  * item 6, fixed).
  * @module
  */
-import { DLQ_HEADROOM_BYTES, taskPublishSubject } from "../broker/topology.js";
-import { encodeTask } from "../task/codec.js";
-import type { Task } from "../task/envelope.js";
-import { parseArgs } from "./codec.js";
-import type { WorkflowCore } from "./core.js";
-import { casStep } from "./cas.js";
-import { WorkflowError } from "./errors.js";
-import { publishEvent } from "./events.js";
-import { stepTaskId } from "./keys.js";
-import { hasOrDefaultRef, resolveArgs } from "./plan/index.js";
-import type { DagEvent, DagMeta, StepRecord } from "./records.js";
-import { isTerminal } from "./records.js";
-import type { Versioned } from "./store.js";
+import { DLQ_HEADROOM_BYTES, taskPublishSubject } from "../../broker/topology.js";
+import { encodeTask } from "../../task/codec.js";
+import type { Task } from "../../task/envelope.js";
+import { parseArgs } from "../model/codec.js";
+import type { WorkflowCore } from "../store/core.js";
+import { casStep } from "../store/cas.js";
+import { WorkflowError } from "../model/errors.js";
+import { publishEvent } from "../store/events.js";
+import { stepTaskId } from "../model/keys.js";
+import { hasOrDefaultRef, resolveArgs } from "../plan/index.js";
+import type { DagEvent, DagMeta, StepRecord } from "../model/records.js";
+import { isTerminal } from "../model/records.js";
+import type { Versioned } from "../store/store.js";
 
 const utf8 = new TextEncoder();
 

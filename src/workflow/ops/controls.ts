@@ -2,13 +2,13 @@
  * Controlling DAGs (reference §3.17, §3.25): cancel and delete.
  * @module
  */
-import type { WorkflowCore } from "./core.js";
-import { CAS_ATTEMPTS } from "./core.js";
-import { casStep } from "./cas.js";
-import { WorkflowError } from "./errors.js";
-import type { StepRecord } from "./records.js";
-import { isTerminal } from "./records.js";
-import { validateDagId } from "./keys.js";
+import type { WorkflowCore } from "../store/core.js";
+import { CAS_ATTEMPTS } from "../store/core.js";
+import { casStep } from "../store/cas.js";
+import { WorkflowError } from "../model/errors.js";
+import type { StepRecord } from "../model/records.js";
+import { isTerminal } from "../model/records.js";
+import { validateDagId } from "../model/keys.js";
 
 /**
  * Cancels a DAG: the meta becomes `canceled` and every pending step `canceled`; running steps may

@@ -13,10 +13,10 @@
  * @module
  */
 import { randomUUID } from "node:crypto";
-import type { ArgsOf, HandlerFn, ResultOf, TaskRef } from "../task/handler.js";
-import { RetryPolicy, type RetryPolicyData, type RetryPolicyOptions } from "../task/retry.js";
-import { EbindError } from "../task/errors.js";
-import { validateDagId, validateStepId } from "./keys.js";
+import type { ArgsOf, HandlerFn, ResultOf, TaskRef } from "../../task/handler.js";
+import { RetryPolicy, type RetryPolicyData, type RetryPolicyOptions } from "../../task/retry.js";
+import { EbindError } from "../../task/errors.js";
+import { validateDagId, validateStepId } from "../model/keys.js";
 
 /** Something a step can run: a handler or a typed reference to one. */
 export type StepTarget = HandlerFn | TaskRef<any, any>;

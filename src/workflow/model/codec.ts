@@ -32,10 +32,10 @@ import {
   textOf as wireText,
   time as encodeTime,
   errorText,
-} from "../task/wire.js";
-import type { TaskError } from "../task/errors.js";
-import { parseArrayRaw, parseObjectRaw, validateJson } from "../task/rawjson.js";
-import type { RetryPolicyData } from "../task/retry.js";
+} from "../../task/wire.js";
+import type { TaskError } from "../../task/errors.js";
+import { parseArrayRaw, parseObjectRaw, validateJson } from "../../task/rawjson.js";
+import type { RetryPolicyData } from "../../task/retry.js";
 import {
   DagStatus,
   EventKind,

@@ -21,8 +21,8 @@
  * whether they held a signal placeholder.
  * @module
  */
-import { SIGNAL_MARKER } from "./codec.js";
-import { isTerminal, type StepRecord } from "./records.js";
+import { SIGNAL_MARKER } from "../model/codec.js";
+import { isTerminal, type StepRecord } from "../model/records.js";
 
 /** The record without its arguments. */
 function lean(record: StepRecord): StepRecord {

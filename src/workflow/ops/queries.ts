@@ -3,12 +3,12 @@
  * records, DAGs by labels.
  * @module
  */
-import { EbindError } from "../task/errors.js";
-import { MAX_DELAY_MS } from "../task/retry.js";
-import { validateDagId, validateStepId } from "./keys.js";
-import type { WorkflowCore } from "./core.js";
-import { WorkflowError } from "./errors.js";
-import type { DagMeta, StepRecord } from "./records.js";
+import { EbindError } from "../../task/errors.js";
+import { MAX_DELAY_MS } from "../../task/retry.js";
+import { validateDagId, validateStepId } from "../model/keys.js";
+import type { WorkflowCore } from "../store/core.js";
+import { WorkflowError } from "../model/errors.js";
+import type { DagMeta, StepRecord } from "../model/records.js";
 
 /** Options of {@link awaitStep}. */
 export interface AwaitStepOptions {

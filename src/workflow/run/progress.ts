@@ -4,15 +4,15 @@
  * Each write is a compare-and-set; losing a race to another scheduler is harmless.
  * @module
  */
-import type { WorkflowCore } from "./core.js";
-import { CAS_ATTEMPTS } from "./core.js";
-import { casStep } from "./cas.js";
+import type { WorkflowCore } from "../store/core.js";
+import { CAS_ATTEMPTS } from "../store/core.js";
+import { casStep } from "../store/cas.js";
 import { startSteps, type ArgContext } from "./enqueue.js";
-import { WorkflowError } from "./errors.js";
-import { cascadeSkips, readyToRun, terminal, type DagState } from "./plan/index.js";
-import type { DagMeta, StepRecord } from "./records.js";
-import { isTerminal } from "./records.js";
-import type { LoadedDag } from "./store.js";
+import { WorkflowError } from "../model/errors.js";
+import { cascadeSkips, readyToRun, terminal, type DagState } from "../plan/index.js";
+import type { DagMeta, StepRecord } from "../model/records.js";
+import { isTerminal } from "../model/records.js";
+import type { LoadedDag } from "../store/store.js";
 
 /** A DAG's state being worked on, with the revisions needed for compare-and-set. */
 export class DagProgress {

@@ -6,14 +6,14 @@
  * §8.3 item 16, improved).
  * @module
  */
-import { describe } from "../task/describe.js";
-import { TaskError } from "../task/errors.js";
-import { findUnfaithfulJson } from "../task/json-safe.js";
-import type { RetryPolicyData } from "../task/retry.js";
+import { describe } from "../../task/describe.js";
+import { TaskError } from "../../task/errors.js";
+import { findUnfaithfulJson } from "../../task/json-safe.js";
+import type { RetryPolicyData } from "../../task/retry.js";
 import { StepRef, type StepSpec } from "./builder.js";
-import { encodeArgs, type ArgSlot } from "./codec.js";
-import { WorkflowError } from "./errors.js";
-import type { Placement, StepRecord } from "./records.js";
+import { encodeArgs, type ArgSlot } from "../model/codec.js";
+import { WorkflowError } from "../model/errors.js";
+import type { Placement, StepRecord } from "../model/records.js";
 
 /** Where a step comes from: a submitted DAG, or a running step adding it. */
 export interface RecordContext {

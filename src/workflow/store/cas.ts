@@ -5,8 +5,8 @@
  * @module
  */
 import { CAS_ATTEMPTS } from "./core.js";
-import { WorkflowError } from "./errors.js";
-import type { StepRecord } from "./records.js";
+import { WorkflowError } from "../model/errors.js";
+import type { StepRecord } from "../model/records.js";
 import type { DagStore, Versioned } from "./store.js";
 
 /** What to do with the record as it is now: write a new one, keep it as it is, or give up. */

@@ -4,7 +4,7 @@
  * wire form (shared with ebind for Go) lives in `codec.ts`; nothing else converts.
  * @module
  */
-import type { RetryPolicyData } from "../task/retry.js";
+import type { RetryPolicyData } from "../../task/retry.js";
 
 /** A DAG's status. `pausing`/`paused` belong to pause/resume (reference §3.18). */
 export const DagStatus = {
