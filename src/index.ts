@@ -86,7 +86,7 @@ export type { DevBackend, DevBackendOptions } from "./dev/backend.js";
 export { Client, Future } from "./client/index.js";
 export type { ClientOptions, EnqueueOptions, AwaitOptions, Enqueueable } from "./client/index.js";
 export { Worker, recover, log, metrics, chain, claimsFunc, staticClaims, concreteTarget } from "./worker/index.js";
-export type { WorkerOptions, Middleware, TaskHandler, Metrics, ClaimProvider, StepHook } from "./worker/index.js";
+export type { WorkerOptions, Middleware, TaskHandler, Metrics, ClaimProvider, StepHook, StepStart, StepSettled } from "./worker/index.js";
 
 // Workflows
 export { Workflow, DagBuilder, Step, StepRef, dagContext, Scheduler, KvLeaderElector, alwaysLeader, WorkflowError, WorkflowErrorCode, DagStatus, StepStatus } from "./workflow/index.js";

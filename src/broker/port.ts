@@ -129,6 +129,12 @@ export interface KvWatchOptions {
   /** `last` (default): the latest entry of each key, then updates; `all`: every revision kept; `updates`: only new changes. */
   readonly include?: "last" | "all" | "updates" | undefined;
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Called once the watch is established on the server (before any entry is yielded): a change
+   * written after this call is delivered. Lets a caller that starts a watch and then acts know
+   * that it cannot miss what follows.
+   */
+  readonly onReady?: (() => void) | undefined;
 }
 
 /** A key-value bucket with compare-and-set (the workflow store). */

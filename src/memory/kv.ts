@@ -147,6 +147,7 @@ export class MemoryKvBucket implements KvBucket {
     };
     this.#watchers.add(watcher);
     options.signal?.addEventListener("abort", watcher.end, { once: true });
+    options.onReady?.();
     try {
       for (;;) {
         if (ended) return;

@@ -100,6 +100,8 @@ class NatsKvBucket implements KvBucket {
     const include =
       options.include === "all" ? KvWatchInclude.AllHistory : options.include === "updates" ? KvWatchInclude.UpdatesOnly : KvWatchInclude.LastValue;
     const iter = await this.kv.watch({ key: options.key ?? ">", include });
+    // The client created the watch's consumer before returning: changes from now on are delivered.
+    options.onReady?.();
     const stop = (): void => iter.stop();
     options.signal?.addEventListener("abort", stop, { once: true });
     try {

@@ -1,5 +1,5 @@
 /**
- * Errors of the task core: the seven wire error kinds, {@link TaskError} (a handler's failure as it
+ * Errors of the task core: the wire error kinds (ebind's seven, and `canceled`), {@link TaskError} (a handler's failure as it
  * travels on the wire) and {@link EbindError} (a misuse of the API, never sent anywhere).
  *
  * Reference: ebind-reference.md §1.1 (error kinds), §2.6.4 (TaskError JSON), §3.5 (classification).
@@ -25,6 +25,11 @@ export const ErrKind = {
   ArgCount: "arg_count",
   /** An argument has the wrong type, fails its schema, or cannot be carried by JSON. Not retryable. */
   ArgType: "arg_type",
+  /**
+   * The task was canceled while it ran or waited (a workflow step of a canceled DAG); its handler's
+   * signal aborts with this kind. Not retryable. An extension of ebind for TypeScript.
+   */
+  Canceled: "canceled",
 } as const;
 
 /** One of the kinds in {@link ErrKind}. */
@@ -97,6 +102,7 @@ const nonRetryableKinds: ReadonlySet<string> = new Set<string>([
   ErrKind.Deadline,
   ErrKind.ArgCount,
   ErrKind.ArgType,
+  ErrKind.Canceled,
 ]);
 
 function defaultRetryable(kind: string): boolean {

@@ -104,13 +104,16 @@ export async function createTestEnv(options: TestEnvOptions = {}): Promise<TestE
   };
   const userHook = options.worker?.stepHook;
   const hook: StepHook = {
+    ...(userHook?.onStepStart ? { onStepStart: (task: Task, abort: (reason: TaskError) => void) => userHook.onStepStart!(task, abort) } : {}),
     async onStepDone(task: Task, raw: string | undefined) {
-      await userHook?.onStepDone(task, raw);
+      const settled = await userHook?.onStepDone(task, raw);
       record({ taskId: task.id, ok: true, raw, result: raw === undefined ? undefined : JSON.parse(raw), attempts: task.attempt });
+      return settled;
     },
     async onStepFailed(task: Task, error: TaskError) {
-      await userHook?.onStepFailed(task, error);
+      const settled = await userHook?.onStepFailed(task, error);
       record({ taskId: task.id, ok: false, error, attempts: task.attempt });
+      return settled;
     },
   };
 

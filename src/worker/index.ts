@@ -20,4 +20,4 @@ export { chain, recover, log, metrics } from "./middleware.js";
 export type { Middleware, TaskHandler, Metrics } from "./middleware.js";
 export { claimsFunc, staticClaims, concreteTarget } from "./claims.js";
 export type { ClaimProvider } from "./claims.js";
-export type { StepHook } from "./step-hook.js";
+export type { StepHook, StepStart, StepSettled } from "./step-hook.js";

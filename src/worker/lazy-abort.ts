@@ -16,6 +16,13 @@ export class LazyAbort implements Abortable {
   #controller: AbortController | undefined;
   #aborted = false;
   #reason: unknown;
+  #listener: ((reason: unknown) => void) | undefined;
+
+  /** Calls `listener` with the reason when aborted (at once if already aborted); one listener, the last set. */
+  onAbort(listener: (reason: unknown) => void): void {
+    this.#listener = listener;
+    if (this.#aborted) listener(this.#reason);
+  }
 
   /** The signal, created on first use (already aborted if {@link abort} ran before). */
   get signal(): AbortSignal {
@@ -42,5 +49,6 @@ export class LazyAbort implements Abortable {
     this.#aborted = true;
     this.#reason = reason;
     this.#controller?.abort(reason);
+    this.#listener?.(reason);
   }
 }

@@ -94,7 +94,12 @@ export class Settler {
   async fail(delivery: Delivery, task: Task, failure: TaskError): Promise<void> {
     const error = wireSafe(failure);
     try {
-      await this.options.stepHook?.onStepFailed(task, error);
+      if ((await this.options.stepHook?.onStepFailed(task, error)) === "superseded") {
+        // The step already has its terminal record (canceled while it ran, or settled by another
+        // attempt): that is its one outcome; no DLQ entry, no second response.
+        delivery.term();
+        return;
+      }
       await this.#deadLetter(delivery, task, error);
       await publishResponse(this.broker, task, task.attempt, { error });
     } catch (err) {

@@ -17,13 +17,14 @@ import { EbindError, ErrKind, TaskError, toTaskError } from "../task/errors.js";
 import type { Registry } from "../task/registry.js";
 import { ClaimSet } from "./claim-set.js";
 import { dispatch } from "./dispatch.js";
-import type { Abortable } from "./lazy-abort.js";
+import { LazyAbort, type Abortable } from "./lazy-abort.js";
 import { chain, recover, type Middleware, type TaskHandler } from "./middleware.js";
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions, DEFAULT_CLAIM_CONSUMER_INACTIVE_MS } from "./options.js";
 import { retryDelayMs, shouldRetry } from "./retry-decision.js";
 import { openTaskConsumer } from "./consumer-setup.js";
 import { Settler } from "./settle.js";
 import { Slots } from "./slots.js";
+import type { StepStart } from "./step-hook.js";
 
 type State = "new" | "running" | "draining" | "closed";
 
@@ -293,7 +294,27 @@ export class Worker {
       delivery.nak(this.options.claimRetryDelayMs);
       return done;
     }
-    const { outcome, finished } = await dispatch(this.#handler, task, this.options.workerId, this.#handlers, this.options.clock);
+    const controller = new LazyAbort();
+    let release: (() => void) | undefined;
+    if (task.dagId && this.options.stepHook?.onStepStart) {
+      let start: StepStart;
+      try {
+        start = await this.options.stepHook.onStepStart(task, (reason) => controller.abort(reason));
+      } catch (err) {
+        // Whether the step may start cannot be told now: run it later rather than past a fence.
+        this.options.logger.warn("worker: could not check whether a workflow step may start; it will be retried", { task_id: task.id, error: (err as Error).message });
+        delivery.nak(this.options.claimRetryDelayMs);
+        return done;
+      }
+      if (!start.run) {
+        this.options.logger.debug("worker: workflow step not started", { task_id: task.id, reason: start.reason });
+        delivery.ack();
+        return done;
+      }
+      release = start.release;
+    }
+    const { outcome, finished: ran } = await dispatch(this.#handler, task, this.options.workerId, this.#handlers, this.options.clock, controller, release !== undefined);
+    const finished = release ? ran.finally(release) : ran;
     const error = outcome.ok ? this.#settler.oversizedResult(task, outcome.result) : outcome.error;
     if (error === undefined) {
       await this.#settler.succeed(delivery, task, outcome.ok ? outcome.result : undefined);

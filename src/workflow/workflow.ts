@@ -28,7 +28,8 @@ import { KvLeaderElector } from "./run/elector.js";
 import { eventStreamSpec } from "./store/events.js";
 import { createStepHook } from "./steps/hook.js";
 import { DAG_BUCKET } from "./model/keys.js";
-import { awaitStepRaw, dagInfo, listDagsByLabels, type AwaitStepOptions, type DagInfo } from "./ops/queries.js";
+import { dagInfo, listDagsByLabels, type DagInfo } from "./ops/queries.js";
+import { awaitDag, awaitStepRaw, type AwaitStepOptions } from "./ops/await.js";
 import type { DagMeta } from "./model/records.js";
 import { RecentStarts } from "./store/recent-starts.js";
 import { Scheduler, type SchedulerOptions } from "./run/scheduler.js";
@@ -48,14 +49,19 @@ export interface WorkflowOptions {
 /** A handle on the workflow layer over one broker. */
 export class Workflow {
   readonly #core: WorkflowCore;
-  /** The hook to give workers (`stepHook` option): persists step outcomes and announces them. */
+  readonly #hook: StepHook & { close(): void };
+  /**
+   * The hook to give workers (`stepHook` option): the start gate that keeps paused and canceled
+   * steps from starting (and aborts handlers of canceled DAGs), and the recording of step outcomes.
+   */
   readonly stepHook: StepHook;
   /** The middleware to give workers: DAG context for step handlers (`dagContext(ctx)`). */
   readonly middleware: Middleware;
 
   private constructor(core: WorkflowCore) {
     this.#core = core;
-    this.stepHook = createStepHook(core);
+    this.#hook = createStepHook(core);
+    this.stepHook = this.#hook;
     this.middleware = workflowMiddleware(core);
   }
 
@@ -109,11 +115,29 @@ export class Workflow {
   /**
    * The result of step `stepId` of DAG `dagId`, from any process; waits for it.
    * @throws WorkflowError `dag_not_found` / `step_not_found` at once for unknown ids; `step_failed`,
-   *   `step_skipped`, `step_canceled`; EbindError `timeout`.
+   *   `step_skipped` (naming the dependency that skipped it), `step_canceled` (at once when its DAG
+   *   is canceled); EbindError `timeout`.
    */
   async awaitById<R = unknown>(dagId: string, stepId: string, options?: AwaitStepOptions): Promise<R> {
     const raw = await awaitStepRaw(this.#core, dagId, stepId, options);
     return JSON.parse(raw) as R;
+  }
+
+  /**
+   * Waits for a DAG to end; resolves with its meta when it is `done`. Works from any process.
+   * @throws WorkflowError `dag_not_found` at once for an unknown id, `dag_failed`, `dag_canceled`;
+   *   EbindError `timeout`.
+   */
+  awaitDag(dagId: string, options?: AwaitStepOptions): Promise<DagMeta> {
+    return awaitDag(this.#core, dagId, options);
+  }
+
+  /**
+   * Stops what this handle runs in the background for workers (the watch that aborts handlers of
+   * canceled DAGs). Schedulers are stopped on their own; the broker stays open. Idempotent.
+   */
+  close(): void {
+    this.#hook.close();
   }
 
   /** The DAG's meta and steps. @throws WorkflowError `dag_not_found`. */

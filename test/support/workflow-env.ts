@@ -26,6 +26,7 @@ export function useWorkflowEnv(backend: BackendUnderTest): () => Promise<Workflo
   return async () => {
     const broker = await openFreshBroker(backend, cleanups);
     const workflow = await Workflow.create(broker, { logger: silentLogger });
+    cleanups.push(async () => workflow.close());
     await broker.purgeStream("EBIND_DAG_EVENTS");
     const registry = new Registry();
     const startWorker = async (options: WorkerOptions = {}): Promise<Worker> => {

@@ -125,5 +125,28 @@ export function describeKvContract(name: string, make: BackendFactory): void {
       await kv.put("u.late", bytes("unseen"));
       expect(reader.entries).toHaveLength(2);
     });
+
+    it("watch onReady fires once the watch is established: a change written right after it is delivered", async () => {
+      const kv = await bucket();
+      let ready!: () => void;
+      const established = new Promise<void>((resolve) => (ready = resolve));
+      let calls = 0;
+      const reader = h().watch((signal) =>
+        kv.watch({
+          key: "r.>",
+          include: "updates",
+          signal,
+          onReady: () => {
+            calls++;
+            ready();
+          },
+        }),
+      );
+      await established; // no sleep: onReady alone says the next write cannot be missed
+      await kv.put("r.first", bytes("x"));
+      expect((await reader.next(1)).map((e) => e.key)).toEqual(["r.first"]);
+      await reader.stop();
+      expect(calls).toBe(1);
+    });
   });
 }

@@ -34,6 +34,7 @@ import {
   errorText,
 } from "../../task/wire.js";
 import type { TaskError } from "../../task/errors.js";
+import { msToNanos } from "../../task/time.js";
 import { parseArrayRaw, parseObjectRaw, validateJson } from "../../task/rawjson.js";
 import type { RetryPolicyData } from "../../task/retry.js";
 import {
@@ -233,6 +234,9 @@ export function encodeStepRecord(r: StepRecord): string {
   s += encodeOptionalString(d, "worker_id", r.workerId);
   s += `,"added_at":${encodeTime(d, "added_at", r.addedAt)}`;
   s += `,"started_at":${encodeTime(d, "started_at", r.startedAt)},"finished_at":${encodeTime(d, "finished_at", r.finishedAt)}`;
+  // Extensions of ebind for TypeScript, last and omitted when unset (Go ignores unknown fields).
+  if (r.signalTimeoutMs !== undefined && r.signalTimeoutMs > 0) s += `,"signal_timeout":${msToNanos(checkedDuration(d, "signal_timeout", r.signalTimeoutMs))}`;
+  if (r.signalWaitSince !== undefined) s += `,"signal_wait_since":${encodeTime(d, "signal_wait_since", r.signalWaitSince)}`;
   return `${s}}`;
 }
 
@@ -276,7 +280,15 @@ export function decodeStepRecord(data: Data): StepRecord {
     addedAt: f.requiredTime("added_at"),
     startedAt: f.optionalTime("started_at"),
     finishedAt: f.optionalTime("finished_at"),
+    signalTimeoutMs: f.duration("signal_timeout") || undefined,
+    signalWaitSince: f.optionalTime("signal_wait_since"),
   });
+}
+
+/** A duration in ms that the wire can carry as integer nanoseconds. */
+function checkedDuration(doc: string, field: string, ms: number): number {
+  if (!Number.isFinite(ms) || ms < 0 || ms * 1e6 > Number.MAX_SAFE_INTEGER) throw encodeFailure(doc, field, `expected a duration in ms from 0 to ${Math.floor(Number.MAX_SAFE_INTEGER / 1e6)}, got ${ms}`);
+  return ms;
 }
 
 // ----------------------------------------------------------------------------------------------

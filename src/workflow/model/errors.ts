@@ -17,6 +17,8 @@ export const WorkflowErrorCode = {
   DagNotFound: "dag_not_found",
   /** The DAG was canceled. */
   DagCanceled: "dag_canceled",
+  /** Awaiting a DAG that failed (a non-optional step failed or was skipped). */
+  DagFailed: "dag_failed",
   /** No record for the step id. */
   StepNotFound: "step_not_found",
   /** No such signal. */
@@ -45,6 +47,7 @@ export const WORKFLOW_ERROR_TEXT: Readonly<Record<WorkflowErrorCode, string>> = 
   step_canceled: "workflow: step canceled",
   dag_not_found: "workflow: DAG not found",
   dag_canceled: "workflow: DAG canceled",
+  dag_failed: "workflow: DAG failed",
   step_not_found: "workflow: step not found",
   signal_not_found: "workflow: signal not found",
   cycle: "workflow: cycle detected",

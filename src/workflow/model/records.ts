@@ -30,6 +30,21 @@ export const StepStatus = {
 /** One of the values of {@link StepStatus}. */
 export type StepStatus = (typeof StepStatus)[keyof typeof StepStatus];
 
+/**
+ * Error kinds the workflow engine itself records on a step that failed without its handler failing
+ * (besides the task kinds such as `canceled` and `deadline`).
+ */
+export const StepErrorKind = {
+  /** The step's task would be larger than the server accepts (its arguments, or upstream results it takes). */
+  PayloadTooLarge: "payload_too_large",
+  /** The step's placement could not be resolved when it was to start (reference §3.23, ebind strands it). */
+  Placement: "placement",
+  /** No awaited signal arrived within the step's signal timeout. */
+  SignalTimeout: "signal_timeout",
+} as const;
+/** One of the values of {@link StepErrorKind}. */
+export type StepErrorKind = (typeof StepErrorKind)[keyof typeof StepErrorKind];
+
 /** Breakpoint state of one position of a step: unset (not hit), `blocked` (advisory mark), `released`. */
 export type BreakpointState = "blocked" | "released";
 
@@ -78,6 +93,14 @@ export interface StepRecord {
   readonly bpAfter?: BreakpointState | undefined;
   readonly bpBlockedAt?: Date | undefined;
   readonly waitSignals: readonly string[];
+  /**
+   * How long the step may wait for its signals once its dependencies are satisfied, in ms; the step
+   * then fails with kind `signal_timeout`. An extension (wire `signal_timeout`, ns, omitted when
+   * unset): ebind for Go ignores it and drops it when it rewrites the record.
+   */
+  readonly signalTimeoutMs?: number | undefined;
+  /** When the step began to wait for its signals with its dependencies satisfied (wire `signal_wait_since`, an extension). */
+  readonly signalWaitSince?: Date | undefined;
   readonly policy?: RetryPolicyData | undefined;
   readonly placement?: Placement | undefined;
   readonly workerId?: string | undefined;

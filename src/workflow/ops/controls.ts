@@ -4,18 +4,19 @@
  */
 import type { WorkflowCore } from "../store/core.js";
 import { CAS_ATTEMPTS } from "../store/core.js";
-import { casStep } from "../store/cas.js";
 import { WorkflowError } from "../model/errors.js";
-import type { StepRecord } from "../model/records.js";
 import { isTerminal } from "../model/records.js";
 import { validateDagId } from "../model/keys.js";
+import { cancelStep } from "../run/fence.js";
 
 /**
- * Cancels a DAG: the meta becomes `canceled` and every pending step `canceled`; running steps may
- * finish (their outcome is recorded) but nothing more is scheduled. A DAG already done, failed or
- * canceled is left alone. Unlike the reference (§8.3 item 12) steps are only touched once the meta
- * write succeeded.
- * @returns false when the DAG was already finished.
+ * Cancels a DAG (reference §3.17, made a fence: issue 11). The meta becomes `canceled`, then every
+ * step that is not terminal becomes `canceled` — running ones included: their handlers' signals
+ * abort with kind `canceled`, a value they return later is not stored, their retries stop, and every
+ * await of a step or of the DAG rejects at once. Once this returns, no step of the DAG starts that
+ * had not started (`run/fence.ts`). A DAG already done, failed or canceled is left alone. Unlike the
+ * reference (§8.3 item 12) steps are only touched once the meta write succeeded.
+ * @returns false when the DAG had already finished.
  * @throws EbindError `invalid_argument` for a malformed DAG id; WorkflowError `dag_not_found`;
  *   `stale_revision` when the meta kept changing.
  */
@@ -33,14 +34,9 @@ export async function cancelDag(core: WorkflowCore, dagId: string): Promise<bool
       if (!(err instanceof WorkflowError && err.code === "stale_revision") || attempt >= CAS_ATTEMPTS) throw err;
     }
   }
-  for (const step of await core.store.listSteps(dagId)) await cancelStep(core, step.value, step.revision);
+  const steps = await core.store.listSteps(dagId);
+  await Promise.all(steps.filter((s) => !isTerminal(s.value.status)).map((s) => cancelStep(core, dagId, s.value.stepId, s)));
   return true;
-}
-
-async function cancelStep(core: WorkflowCore, record: StepRecord, revision: number): Promise<void> {
-  await casStep(core.store, record.dagId, record.stepId, { value: record, revision }, (r) =>
-    isTerminal(r.status) || r.status === "running" ? undefined : { ...r, status: "canceled", finishedAt: new Date() },
-  );
 }
 
 /**

@@ -32,6 +32,21 @@ export function hasOrDefaultRef(step: StepRecord, upstreamId: string): boolean {
  * @throws {WorkflowError} `step_not_found` when `fromStepId` is not a step of the DAG.
  */
 export function cascadeSkips(state: DagState, fromStepId: string): string[] {
+  return cascadeSkipCauses(state, fromStepId).map((s) => s.stepId);
+}
+
+/** A step a cascade skips, and the dependency whose failure, skip or cancel skipped it. */
+export interface CascadeSkip {
+  readonly stepId: string;
+  readonly cause: string;
+}
+
+/**
+ * {@link cascadeSkips} with, for each skipped step, the dependency it was reached from (the
+ * failed, skipped or canceled step that skips it).
+ * @throws {WorkflowError} `step_not_found` when `fromStepId` is not a step of the DAG.
+ */
+export function cascadeSkipCauses(state: DagState, fromStepId: string): CascadeSkip[] {
   if (!state.steps.has(fromStepId)) {
     throw new WorkflowError("step_not_found", `workflow: step ${JSON.stringify(fromStepId)} not found in DAG ${state.meta.id}`);
   }
@@ -45,16 +60,38 @@ export function cascadeSkips(state: DagState, fromStepId: string): string[] {
     }
   }
   for (const list of dependents.values()) sortIds(list);
-  const skipped: string[] = [];
+  const skipped: CascadeSkip[] = [];
   const seen = new Set<string>([fromStepId]);
   for (let i = -1; i < skipped.length; i++) {
-    const current = i < 0 ? fromStepId : (skipped[i] as string);
+    const current = i < 0 ? fromStepId : skipped[i]!.stepId;
     for (const id of dependents.get(current) ?? []) {
       if (seen.has(id)) continue;
       if (hasOrDefaultRef(state.steps.get(id) as StepRecord, current)) continue;
       seen.add(id);
-      skipped.push(id);
+      skipped.push({ stepId: id, cause: current });
     }
   }
   return skipped;
+}
+
+/**
+ * The message a skipped step records: which dependency skipped it and how that one ended, e.g.
+ * `skipped: dependency "a" failed (boom: kaboom)`. The error kind of a cascade skip stays empty
+ * (reference §3.27 shows such steps as `(cascade)`).
+ * @param dep the dependency's record as it ended (failed, skipped or canceled).
+ */
+export function skipMessage(dep: StepRecord | undefined, depId: string): string {
+  const quoted = JSON.stringify(depId);
+  switch (dep?.status) {
+    case "failed": {
+      const why = [dep.errorKind, dep.errorMessage].filter((s) => s).join(": ");
+      return `skipped: dependency ${quoted} failed${why ? ` (${why})` : ""}`;
+    }
+    case "skipped":
+      return `skipped: dependency ${quoted} was skipped`;
+    case "canceled":
+      return `skipped: dependency ${quoted} was canceled`;
+    default:
+      return `skipped: dependency ${quoted} did not succeed`;
+  }
 }

@@ -6,7 +6,8 @@
 export { dagState, sortIds } from "./state.js";
 export type { DagState } from "./state.js";
 export { blockedAtBefore, depsSatisfied, holdingAtAfter, isAfterHolding, isBeforeGated, isSignalGated, readyToRun, waitingOnSignals } from "./readiness.js";
-export { cascadeSkips, hasOrDefaultRef } from "./cascade.js";
+export { cascadeSkips, cascadeSkipCauses, hasOrDefaultRef, skipMessage } from "./cascade.js";
+export type { CascadeSkip } from "./cascade.js";
 export { addStep, applyCompletion } from "./transitions.js";
 export type { CompletionResult, StepOutcome } from "./transitions.js";
 export { allStepsTerminal, canPause, canResume, deriveFinalStatus, hasInFlightSteps, terminal } from "./finalize.js";

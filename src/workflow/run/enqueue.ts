@@ -1,50 +1,67 @@
 /**
- * Moving a ready step to `running` and publishing its task (reference §3.11, §3.15.1): a CAS on the
- * step record first (refusing held and terminal steps, so a stale snapshot cannot run a canceled
- * step), then the arguments are resolved from upstream results and the task is published with
- * message id `<dag>:<step>:<DAG creation time>`, so racing schedulers store it once while a DAG
- * deleted and re-created under the same id is not swallowed by the dedupe window (reference §8.3
- * item 6, fixed).
+ * Starting ready steps (reference §3.11, §3.15.1), in two phases:
+ * 1. each step is prepared: a required dependency that did not succeed skips it (the cascade, applied
+ *    again here because the event that carried it may come later); otherwise its arguments and
+ *    placement are resolved and its task built, and only then is it marked `running` by
+ *    compare-and-set (refusing held and terminal steps, so a stale snapshot cannot start a canceled
+ *    or paused step). A placement that cannot be resolved or a task the server cannot carry fails
+ *    the step visibly (kinds `placement`, `payload_too_large`) instead of stranding it;
+ * 2. the DAG's meta is read again: if it is no longer `running` (a pause or cancel landed meanwhile),
+ *    the marks are undone (`fence.ts`); otherwise the tasks are published.
+ *
+ * A step's task carries `enqueued_at` = the record's `started_at` and message id
+ * `<dag>:<step>:<DAG creation time>:<start time>`: racing schedulers publish one task per start, a
+ * DAG deleted and re-created under the same id is not swallowed by the dedupe window (reference §8.3
+ * item 6, fixed), and a step started again after a pause gets a task of its own while the start gate
+ * drops the old one.
  * @module
  */
 import { DLQ_HEADROOM_BYTES, taskPublishSubject } from "../../broker/topology.js";
 import { encodeTask } from "../../task/codec.js";
 import type { Task } from "../../task/envelope.js";
 import { parseArgs } from "../model/codec.js";
-import type { WorkflowCore } from "../store/core.js";
-import { casStep } from "../store/cas.js";
 import { WorkflowError } from "../model/errors.js";
-import { publishEvent } from "../store/events.js";
 import { stepTaskId } from "../model/keys.js";
-import { hasOrDefaultRef, resolveArgs } from "../plan/index.js";
-import type { DagEvent, DagMeta, StepRecord } from "../model/records.js";
-import { isTerminal } from "../model/records.js";
+import { StepErrorKind, type DagEvent, type DagMeta, type StepRecord } from "../model/records.js";
+import { hasOrDefaultRef, resolveArgs, skipMessage } from "../plan/index.js";
+import { casStep } from "../store/cas.js";
+import type { WorkflowCore } from "../store/core.js";
+import { publishEvent } from "../store/events.js";
 import type { Versioned } from "../store/store.js";
+import { fenceStarted } from "./fence.js";
 
 const utf8 = new TextEncoder();
 
 /** What became of an attempt to start a step. */
-export type StartOutcome = "published" | "skipped" | "failed" | "not-startable";
+export type StartOutcome = "published" | "skipped" | "failed" | "not-startable" | "fenced";
 
-/** The message id of a step's task: stable per step and per DAG incarnation. */
-export function stepMsgId(meta: DagMeta, stepId: string): string {
-  return `${stepTaskId(meta.id, stepId)}:${meta.createdAt.getTime()}`;
+/** The message id of a step's task: one per step, DAG incarnation and start. */
+export function stepMsgId(meta: DagMeta, record: StepRecord): string {
+  return `${stepTaskId(meta.id, record.stepId)}:${meta.createdAt.getTime()}:${record.startedAt?.getTime() ?? 0}`;
+}
+
+/**
+ * The start time of a new start: now, or just after the previous start (a step held by a pause
+ * keeps it) when the clock says otherwise, so every start of a step is later than the one before.
+ */
+function nextStartTime(previous: Date | undefined): Date {
+  const now = Date.now();
+  return new Date(previous === undefined ? now : Math.max(now, previous.getTime() + 1));
 }
 
 /**
  * CAS the step from pending to running (re-reading after a conflict, up to 5 times). A step that is
  * already running counts as started (its task is published again; the message id collapses the
  * duplicate); a held or terminal step is not startable.
- * @returns the record as running and its revision, or undefined when not startable.
  */
-async function markRunning(core: WorkflowCore, record: StepRecord, revision: number): Promise<{ record: StepRecord; revision: number } | undefined> {
+async function markRunning(core: WorkflowCore, record: StepRecord, revision: number): Promise<Versioned<StepRecord> | undefined> {
   const running = await casStep(core.store, record.dagId, record.stepId, { value: record, revision }, (r) => {
     if (r.status === "running") return "keep";
     if (r.status !== "pending" || r.held) return undefined;
-    return { ...r, status: "running", startedAt: r.startedAt ?? new Date() };
+    return { ...r, status: "running", attempt: 0, startedAt: nextStartTime(r.startedAt) };
   });
   if (running) core.recentStarts.remember(running); // for this process's worker, if the task lands here
-  return running && { record: running.value, revision: running.revision };
+  return running;
 }
 
 /** What resolving a step's arguments and placement needs to know about the rest of the DAG. */
@@ -71,87 +88,120 @@ export async function resolveStepArgs(core: WorkflowCore, record: StepRecord, ct
   return resolveArgs(record.argsJson, { status: (id) => ctx.step(id)?.status, result: (id) => results.get(id), signal: (name) => ctx.signal(name) });
 }
 
-/**
- * Starts one ready step: CAS to running, resolve arguments, publish the task — or, when a required
- * upstream did not succeed, persist it as skipped and announce that, so its dependents advance.
- */
-export async function startStep(core: WorkflowCore, meta: DagMeta, record: StepRecord, revision: number, ctx: ArgContext): Promise<StartOutcome> {
-  // A required dependency that did not succeed skips the step, whether it feeds an argument or is
-  // an ordering (after / the dynamic parent); only an `or_default` ref to it lets the step run. This
-  // is the cascade, applied again here because the event that carried it may be handled later.
-  const cascaded = record.deps.some((dep) => {
+/** A step marked running whose task is ready to publish. */
+interface Prepared {
+  readonly running: Versioned<StepRecord>;
+  readonly payload: string;
+  readonly target: string | undefined;
+}
+
+/** The first required dependency that did not succeed (and is not read through `or_default`), if any. */
+function failedRequiredDep(record: StepRecord, ctx: ArgContext): string | undefined {
+  return record.deps.find((dep) => {
     const status = ctx.step(dep)?.status;
     return (status === "failed" || status === "skipped" || status === "canceled") && !hasOrDefaultRef(record, dep);
   });
-  // Everything that can fail is worked out before the record changes, so a failure leaves the step
-  // pending for the next event or sweep instead of running with no task behind it (§8.3 item 10).
-  const resolved = cascaded ? ({ skip: true } as const) : await resolveStepArgs(core, record, ctx);
-  if (resolved.skip) return (await markSkipped(core, record, revision)) ? "skipped" : "not-startable";
-  const target = resolveTarget(record, ctx);
-  const task = stepTask(meta, record, resolved.payload, target);
-  const bytes = utf8.encode(encodeTask(task)).length;
+}
+
+/**
+ * Phase 1 for one step (see the module comment). Everything that can fail is worked out before the
+ * record changes, so a failure leaves the step pending for the next event or sweep instead of
+ * running with no task behind it (reference §8.3 item 10).
+ */
+async function prepareStep(core: WorkflowCore, meta: DagMeta, record: StepRecord, revision: number, ctx: ArgContext): Promise<Prepared | StartOutcome> {
+  const cause = failedRequiredDep(record, ctx);
+  const resolved = cause !== undefined ? ({ skip: true } as const) : await resolveStepArgs(core, record, ctx);
+  if (resolved.skip) {
+    const dep = cause ?? record.deps.find((d) => ctx.step(d)?.status !== "done") ?? "";
+    return (await settlePending(core, record, revision, { status: "skipped", errorMessage: skipMessage(ctx.step(dep), dep) })) ? "skipped" : "not-startable";
+  }
+  let target: string | undefined;
+  try {
+    target = resolveTarget(record, ctx);
+  } catch (err) {
+    const message = (err as Error).message;
+    return (await settlePending(core, record, revision, { status: "failed", errorKind: StepErrorKind.Placement, errorMessage: message })) ? "failed" : "not-startable";
+  }
+  const bytes = utf8.encode(encodeTask(stepTask(meta, record, resolved.payload, target))).length;
   const limit = core.broker.maxPayloadBytes - DLQ_HEADROOM_BYTES;
   if (bytes > limit) {
     // Its upstream results make a task the server cannot carry: fail the step for good (its
     // dependents cascade, awaiters get step_failed) rather than leave it running with no task.
     const message = `the task would be ${bytes} bytes, more than the ${limit} bytes a task may use; pass large results by reference (a key, a path) instead`;
-    return (await markFailed(core, record, revision, "payload_too_large", message)) ? "failed" : "not-startable";
+    return (await settlePending(core, record, revision, { status: "failed", errorKind: StepErrorKind.PayloadTooLarge, errorMessage: message })) ? "failed" : "not-startable";
   }
   const running = await markRunning(core, record, revision);
   if (!running) return "not-startable";
-  await core.broker.publish(taskPublishSubject(task.name, task.target), utf8.encode(encodeTask(task)), { msgId: stepMsgId(meta, record.stepId) });
-  return "published";
+  return { running, payload: resolved.payload, target };
 }
 
 /**
- * Starts several ready steps at once, {@link startStep} each (they touch different records and
- * publish under different message ids).
+ * Starts several ready steps at once (they touch different records and publish under different
+ * message ids): phase 1 for each, one read of the meta, then phase 2.
  * @param steps the ready steps with the revisions they were read at.
  * @returns how many tasks were published.
  * @throws the first error, once every start has settled (what the others did stands; a step left
  *   pending is picked up by the event's retry or the sweep).
  */
 export async function startSteps(core: WorkflowCore, meta: DagMeta, steps: ReadonlyArray<Versioned<StepRecord>>, ctx: ArgContext): Promise<number> {
-  const settled = await Promise.allSettled(steps.map((s) => startStep(core, meta, s.value, s.revision, ctx)));
-  let published = 0;
+  if (steps.length === 0) return 0;
+  const settled = await Promise.allSettled(steps.map((s) => prepareStep(core, meta, s.value, s.revision, ctx)));
+  const prepared: Prepared[] = [];
+  let failure: Error | undefined;
   for (const outcome of settled) {
-    if (outcome.status === "rejected") throw outcome.reason;
-    if (outcome.value === "published") published++;
+    if (outcome.status === "rejected") failure ??= asError(outcome.reason);
+    else if (typeof outcome.value === "object") prepared.push(outcome.value);
   }
+  let published = 0;
+  if (prepared.length > 0) {
+    // The fence (fence.ts): a pause or cancel whose meta write this read sees may have missed the
+    // marks just made; undo them. A DAG deleted (or re-created) meanwhile gets no tasks.
+    const fresh = await core.store.getMeta(meta.id);
+    const current = fresh !== null && fresh.value.createdAt.getTime() === meta.createdAt.getTime() ? fresh.value.status : undefined;
+    if (current !== "running") {
+      await fenceStarted(core, current, prepared.map((p) => p.running));
+    } else {
+      const results = await Promise.allSettled(prepared.map((p) => publishStepTask(core, meta, p.running.value, p.payload, p.target, stepMsgId(meta, p.running.value))));
+      for (const r of results) {
+        if (r.status === "rejected") failure ??= asError(r.reason);
+        else published++;
+      }
+    }
+  }
+  if (failure !== undefined) throw failure;
   return published;
 }
 
-/** CAS a pending step to failed with `kind` and `message`, and announce it. */
-async function markFailed(core: WorkflowCore, record: StepRecord, revision: number, kind: string, message: string): Promise<boolean> {
-  return settlePending(core, record, revision, { status: "failed", errorKind: kind, errorMessage: message }, { status: "failed", errorKind: kind, errorMessage: message });
+function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
 }
 
-/** CAS a pending step to skipped and announce it, so its own dependents advance. */
-function markSkipped(core: WorkflowCore, record: StepRecord, revision: number): Promise<boolean> {
-  return settlePending(core, record, revision, { status: "skipped" }, { status: "skipped" });
-}
-
-/** CAS a pending step to a terminal status without running it, then publish its `completed` event. */
-async function settlePending(
+/**
+ * CAS a pending step to a terminal status without running it (skipped by a cascade, or failed for
+ * a reason found before it could start), then publish its `completed` event so its dependents
+ * advance and awaiters learn of it.
+ */
+export async function settlePending(
   core: WorkflowCore,
   record: StepRecord,
   revision: number,
   change: Pick<StepRecord, "status"> & Partial<Pick<StepRecord, "errorKind" | "errorMessage">>,
-  event: Pick<DagEvent, "status" | "errorKind" | "errorMessage">,
 ): Promise<boolean> {
   const written = await casStep(core.store, record.dagId, record.stepId, { value: record, revision }, (r) =>
     r.status !== "pending" || r.held ? undefined : { ...r, ...change, finishedAt: new Date() },
   );
   if (!written) return false;
-  await publishEvent(core.broker, { kind: "completed", dagId: record.dagId, stepId: record.stepId, ...event });
+  const event: DagEvent = { kind: "completed", dagId: record.dagId, stepId: record.stepId, status: change.status, errorKind: change.errorKind, errorMessage: change.errorMessage };
+  await publishEvent(core.broker, event);
   return true;
 }
 
 /**
- * The target of a step's task (reference §3.23): `direct` → its claim; `colocate_with` → the
- * concrete worker that ran the other step; `follow_target_of` → the other step's target, resolved
- * now (claims may have moved).
- * @throws WorkflowError `invalid` when the other step is unknown, has not run, or the chain loops.
+ * The target of a step's task (reference §3.23): `direct` → its claim; `colocate_with` (and a
+ * dynamic step's `colocate_here`) → the concrete worker that ran the other step; `follow_target_of`
+ * → the other step's target, resolved now (claims may have moved).
+ * @throws WorkflowError `invalid` when the other step is unknown, has not run, has no placement to
+ *   follow, or the chain loops.
  */
 export function resolveTarget(record: StepRecord, ctx: ArgContext, seen: ReadonlySet<string> = new Set()): string | undefined {
   const placement = record.placement;
@@ -166,13 +216,14 @@ export function resolveTarget(record: StepRecord, ctx: ArgContext, seen: Readonl
     case "colocate_here": {
       const other = placement.stepId ? ctx.step(placement.stepId) : undefined;
       if (!other) return fail(`unknown step "${placement.stepId ?? ""}"`);
-      if (!other.workerId) return fail(`step "${other.stepId}" has no worker yet`);
+      if (!other.workerId) return fail(`step "${other.stepId}" has no worker: it has not run (status ${other.status})`);
       return `worker:${other.workerId}`;
     }
     case "follow_target_of": {
       const other = placement.stepId ? ctx.step(placement.stepId) : undefined;
       if (!other) return fail(`unknown step "${placement.stepId ?? ""}"`);
       if (seen.has(other.stepId)) return fail("the placements form a loop");
+      if (!other.placement) return fail(`step "${other.stepId}" has no placement to follow`);
       return resolveTarget(other, ctx, new Set([...seen, record.stepId]));
     }
     default: {
@@ -182,32 +233,35 @@ export function resolveTarget(record: StepRecord, ctx: ArgContext, seen: Readonl
   }
 }
 
+/** Publishes a step's task under `msgId`. */
+async function publishStepTask(core: WorkflowCore, meta: DagMeta, record: StepRecord, payload: string, target: string | undefined, msgId: string): Promise<void> {
+  const task = stepTask(meta, record, payload, target);
+  await core.broker.publish(taskPublishSubject(task.name, task.target), utf8.encode(encodeTask(task)), { msgId });
+}
+
 /**
  * Publishes the task of a step already running again (the sweep's repair of a lost task), under a
  * fresh message id so the dedupe window, which still remembers the lost original, does not swallow it.
  */
 export async function republishStepTask(core: WorkflowCore, meta: DagMeta, record: StepRecord, payload: string, target: string | undefined): Promise<void> {
-  const task = stepTask(meta, record, payload, target);
-  const msgId = `${stepMsgId(meta, record.stepId)}:repair:${Date.now()}`;
-  await core.broker.publish(taskPublishSubject(task.name, task.target), utf8.encode(encodeTask(task)), { msgId });
+  await publishStepTask(core, meta, record, payload, target, `${stepMsgId(meta, record)}:repair:${Date.now()}`);
 }
 
-/** The task envelope of a step (reference §3.11): id `<dag>:<step>`, no reply subject, no deadline. */
+/**
+ * The task envelope of a step (reference §3.11): id `<dag>:<step>`, no reply subject, no deadline;
+ * `enqueued_at` is the start time on the record, which the start gate compares to tell this start's
+ * task from an older one.
+ */
 function stepTask(meta: DagMeta, record: StepRecord, payload: string, target: string | undefined): Task {
   return {
     id: stepTaskId(meta.id, record.stepId),
     name: record.fnName,
     payload,
-    enqueuedAt: new Date(),
+    enqueuedAt: record.startedAt ?? new Date(),
     attempt: 0,
     dagId: meta.id,
     stepId: record.stepId,
     retryPolicy: record.policy,
     target,
   };
-}
-
-/** Whether a step record is terminal. */
-export function terminalRecord(record: StepRecord): boolean {
-  return isTerminal(record.status);
 }

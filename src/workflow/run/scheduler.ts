@@ -15,7 +15,7 @@ import type { Delivery } from "../../broker/port.js";
 import { ConsumeLoop } from "../../broker/consume-loop.js";
 import { decodeDagEvent } from "../model/codec.js";
 import type { WorkflowCore } from "../store/core.js";
-import { republishStepTask, resolveStepArgs, resolveTarget } from "./enqueue.js";
+import { advance, sweepDag, type Advanced } from "./advance.js";
 import { DAG_EVENTS_STREAM, schedulerConsumerSpec } from "../store/events.js";
 import type { LeaderElector } from "./elector.js";
 import { DagLanes } from "./dag-lanes.js";
@@ -34,6 +34,11 @@ export interface SchedulerOptions {
   readonly sweepCheckIntervalMs?: number | undefined;
   /** Time between sweeps while leading. @default 60000 */
   readonly sweepIntervalMs?: number | undefined;
+  /**
+   * A hold (of a pause) found under a `running` meta this long after it was set is released by the
+   * sweep: a pause or resume died half-way. @default 120000 (2 min, reference §3.18)
+   */
+  readonly orphanedHoldMs?: number | undefined;
   /**
    * A running step that no worker ever started (attempt 0) is published again after this long, under
    * a fresh message id. Keep it above the task stream's duplicate window (5 min) and above how long a
@@ -99,6 +104,8 @@ export class Scheduler {
   #lastSweep = 0;
   #sweeping: Promise<void> | undefined;
   #stopped = false;
+  /** One timer per DAG for its earliest signal timeout. */
+  readonly #signalTimers = new Map<string, { due: number; timer: NodeJS.Timeout }>();
 
   /** @internal Use `workflow.startScheduler()`. */
   constructor(core: WorkflowCore, options: SchedulerOptions = {}) {
@@ -108,6 +115,7 @@ export class Scheduler {
       sweepCheckIntervalMs: options.sweepCheckIntervalMs ?? 5000,
       sweepIntervalMs: options.sweepIntervalMs ?? 60_000,
       strandedAfterMs: options.strandedAfterMs ?? 600_000,
+      orphanedHoldMs: options.orphanedHoldMs ?? 120_000,
       concurrency: options.concurrency ?? 32,
       pullExpiresMs: options.pullExpiresMs ?? 2000,
     };
@@ -143,6 +151,8 @@ export class Scheduler {
     if (this.#stopped) return;
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
+    for (const { timer } of this.#signalTimers.values()) clearTimeout(timer);
+    this.#signalTimers.clear();
     await this.#loop?.stop();
     await Promise.all([this.#lanes.idle(), this.#sweeping]);
     await this.#elector?.stop();
@@ -221,17 +231,21 @@ export class Scheduler {
 
   /**
    * Loads the whole DAG (refreshing the cached graph) and handles events of it from that state,
-   * in order: one event, or several `completed` ones.
+   * in order: one event, or several `completed` ones. `force` moves the DAG on even without an
+   * event that asks for it (a signal wait's timer).
    */
-  async #handleFromState(dagId: string, events: readonly DagEvent[]): Promise<void> {
+  async #handleFromState(dagId: string, events: readonly DagEvent[], force = false): Promise<void> {
     const loaded = await this.#load(dagId);
     if (!loaded) return; // deleted DAG
     const progress = new DagProgress(this.#core, loaded);
     const status = progress.meta.status;
     if (status === "canceled" || status === "paused" || status === "done" || status === "failed") return;
-    let acted = false;
+    let acted = force;
     for (const event of events) {
+      // While pausing, only completions (the drain) and resumes matter; the durable state of added
+      // steps and signals is picked up on resume.
       if (status === "pausing" && (event.kind === "step_added" || event.kind === "signal")) continue;
+      if (event.kind === "bp_hit" || event.kind === "bp_resumed") continue; // informational
       if (event.kind === "completed") {
         const outcome = outcomeOf(event);
         if (outcome === undefined || !progress.state.steps.has(event.stepId)) continue;
@@ -247,8 +261,34 @@ export class Scheduler {
       }
     }
     if (!acted) return;
-    await progress.startReady();
-    if (await progress.finalize()) this.#graphs.drop(dagId);
+    this.#after(dagId, await advance(this.#core, loaded, progress));
+  }
+
+  /** Drops a finished DAG's graph; arms a timer for its next signal timeout. */
+  #after(dagId: string, advanced: Advanced): void {
+    if (advanced.finished) this.#graphs.drop(dagId);
+    if (advanced.signalDue !== undefined) this.#armSignalTimer(dagId, advanced.signalDue);
+  }
+
+  /**
+   * Handles the DAG again when a signal wait of it times out (the sweep is the backstop when this
+   * process is gone by then).
+   */
+  #armSignalTimer(dagId: string, due: number): void {
+    const existing = this.#signalTimers.get(dagId);
+    if (existing && existing.due <= due) return;
+    if (existing) clearTimeout(existing.timer);
+    const delay = Math.min(Math.max(due - Date.now(), 0) + 5, 2_147_483_647);
+    const timer = setTimeout(() => {
+      this.#signalTimers.delete(dagId);
+      if (this.#stopped) return;
+      void this.#lanes.run(dagId, () =>
+        this.#handleFromState(dagId, [], true).catch((err: unknown) =>
+          this.#core.logger.warn("scheduler: a signal timeout could not be applied; the sweep will", { dag_id: dagId, error: (err as Error).message }),
+        ),
+      );
+    }, delay).unref();
+    this.#signalTimers.set(dagId, { due, timer });
   }
 
   /** Loads a DAG and keeps its graph (dropped for a finished or deleted DAG). */
@@ -273,34 +313,16 @@ export class Scheduler {
     this.#lastSweep = Date.now();
     for (const meta of await this.#core.store.listMetas()) {
       if (this.#stopped) return;
-      if (meta.status !== "running") continue;
+      if (meta.status !== "running" && meta.status !== "pausing" && meta.status !== "paused") continue;
       const work = async (): Promise<void> => {
         const loaded = await this.#load(meta.id);
-        if (!loaded || loaded.state.meta.status !== "running") return;
-        const progress = new DagProgress(this.#core, loaded);
-        await progress.cascadeAll();
-        await this.#republishStranded(progress);
-        await progress.startReady();
-        if (await progress.finalize()) this.#graphs.drop(meta.id);
+        if (!loaded) return;
+        this.#after(meta.id, await sweepDag(this.#core, loaded, this.#options));
       };
       // Serialised with this process's event handling of the same DAG.
       await this.#lanes.run(meta.id, () =>
         work().catch((err: unknown) => this.#core.logger.warn("scheduler: sweep of a DAG failed", { dag_id: meta.id, error: (err as Error).message })),
       );
-    }
-  }
-
-  /** Publishes again the task of running steps no worker ever started, once they are old enough. */
-  async #republishStranded(progress: DagProgress): Promise<void> {
-    const now = Date.now();
-    const ctx = { step: (id: string) => progress.state.steps.get(id), signal: (name: string) => progress.state.signals.get(name)?.payload };
-    for (const record of progress.state.steps.values()) {
-      if (record.status !== "running" || record.attempt > 0) continue;
-      if (!record.startedAt || now - record.startedAt.getTime() < this.#options.strandedAfterMs) continue;
-      const resolved = await resolveStepArgs(this.#core, record, ctx);
-      if (resolved.skip) continue; // the cascade handles it
-      this.#core.logger.warn("scheduler: republishing a step whose task no worker started", { dag_id: record.dagId, step_id: record.stepId });
-      await republishStepTask(this.#core, progress.meta, record, resolved.payload, resolveTarget(record, ctx));
     }
   }
 }

@@ -10,7 +10,6 @@ import type { HandlerContext, ResultOf } from "../../task/handler.js";
 import type { Middleware } from "../../worker/middleware.js";
 import { Step, StepRef, type StepArgsOf, type StepTarget } from "../build/builder.js";
 import type { WorkflowCore } from "../store/core.js";
-import { casStep } from "../store/cas.js";
 import { WorkflowError } from "../model/errors.js";
 import { publishEvent } from "../store/events.js";
 import { validateStepId } from "../model/keys.js";
@@ -62,28 +61,15 @@ export function dagContext(ctx: HandlerContext): DagContext | undefined {
   return contexts.get(ctx);
 }
 
-/** Middleware giving DAG steps their {@link DagContext} and recording the attempt a worker started. */
+/** Middleware giving DAG steps their {@link DagContext}. */
 export function workflowMiddleware(core: WorkflowCore): Middleware {
   return (next) => async (ctx) => {
     const { dagId, stepId } = ctx.task;
     if (!dagId || !stepId) return next(ctx);
     const inner: HandlerContext = { ...ctx };
     contexts.set(inner, new StepContext(core, dagId, stepId, ctx.workerId));
-    await recordAttempt(core, dagId, stepId, ctx.attempt).catch((err: unknown) =>
-      core.logger.debug("workflow: could not record the attempt", { dag_id: dagId, step_id: stepId, error: (err as Error).message }),
-    );
     return next(inner);
   };
-}
-
-/**
- * Writes the delivery count on a running step: evidence that a worker has its task (the sweep relies
- * on it). Starts from the record this process's scheduler wrote when it started the step, if it did
- * (a stale one costs a conflict and a read), else reads it.
- */
-async function recordAttempt(core: WorkflowCore, dagId: string, stepId: string, attempt: number): Promise<void> {
-  const started = core.recentStarts.take(dagId, stepId) ?? null;
-  await casStep(core.store, dagId, stepId, started, (r) => (r.status !== "running" || r.attempt >= attempt ? undefined : { ...r, attempt }));
 }
 
 class StepContext implements DagContext {

@@ -1,21 +1,31 @@
 /**
- * The worker side of workflows: the step hook that persists a step's terminal outcome and announces
- * it (reference §3.26, §1.3 `StepHook`), and the middleware that gives a step's handler its DAG
- * context (`dagContext(ctx)`) and records which attempt a worker started.
+ * The worker side of workflows (reference §3.26, §1.3 `StepHook`): the start gate a step's task
+ * passes before its handler runs, and the recording of the step's terminal outcome.
  *
- * A step's outcome is persisted before the worker acks its task: result first (create-only, so a
+ * The start gate (`onStepStart`) is where the fence of pause and cancel holds on a worker
+ * (`run/fence.ts`): it writes the attempt on the step's running record by compare-and-set, and
+ * refuses to start when the record is not running (canceled, held by a pause, settled, deleted) or
+ * belongs to a later start of the step than the task (`enqueued_at` older than `started_at`). The
+ * handler's abort is registered with the process's {@link CancelWatch} first, so a cancel landing
+ * after the gate still reaches it.
+ *
+ * An outcome is persisted before the worker acks its task: result first (create-only, so a
  * duplicate run cannot replace what dependents used), then the status by compare-and-set, then the
- * `completed` event. An outcome for a step that is already terminal, or whose DAG was deleted,
- * changes nothing and is acked (reference §8.3 item 13, fixed).
+ * `completed` event. An outcome for a step that is already terminal (canceled while it ran, settled
+ * by another attempt) or whose DAG was deleted changes nothing and is reported `superseded`: the
+ * worker then writes no DLQ entry for it (reference §8.3 item 13, fixed). A result written by an
+ * attempt that lost to a cancel is deleted again.
  * @module
  */
 import type { Task } from "../../task/envelope.js";
-import type { TaskError } from "../../task/errors.js";
-import type { StepHook } from "../../worker/step-hook.js";
-import type { WorkflowCore } from "../store/core.js";
+import { ErrKind, type TaskError } from "../../task/errors.js";
+import type { StepHook, StepSettled, StepStart } from "../../worker/step-hook.js";
+import { isTerminal, type StepRecord } from "../model/records.js";
 import { casStep } from "../store/cas.js";
+import type { WorkflowCore } from "../store/core.js";
 import { publishEvent } from "../store/events.js";
-import { isTerminal } from "../model/records.js";
+import { cancelStep } from "../run/fence.js";
+import { CancelWatch } from "./cancel-watch.js";
 
 /** Default cap of a stored step error message, in bytes (reference §1.7.9). */
 export const DEFAULT_MAX_STEP_ERROR_BYTES = 4096;
@@ -34,54 +44,104 @@ export function truncateErrorMessage(message: string, limit: number): string {
   return bytes.subarray(0, cut).toString("utf8") + "…";
 }
 
-/** The workflow's {@link StepHook}; ad-hoc tasks (no DAG id) pass through untouched. */
-export function createStepHook(core: WorkflowCore): StepHook {
+/** Why the gate refuses a step's task, or undefined when it may run. */
+function refusal(record: StepRecord, task: Task): string | undefined {
+  if (record.status !== "running") return record.held ? "the step is held by a pause" : `the step is ${record.status}`;
+  const started = record.startedAt?.getTime();
+  if (started !== undefined && task.enqueuedAt.getTime() < started) return "the task belongs to an earlier start of the step";
+  return undefined;
+}
+
+/** The workflow's {@link StepHook}, plus `close` for the watch it opens. Ad-hoc tasks pass through untouched. */
+export function createStepHook(core: WorkflowCore): StepHook & { close(): void } {
+  const cancels = new CancelWatch(core.store, core.logger);
   return {
-    async onStepDone(task: Task, result: string | undefined): Promise<void> {
+    close: () => cancels.stop(),
+
+    async onStepStart(task: Task, abort: (reason: TaskError) => void): Promise<StepStart> {
+      const { dagId, stepId } = task;
+      if (!dagId || !stepId) return { run: true, release: () => {} };
+      await cancels.ready();
+      const release = cancels.register(dagId, abort);
+      try {
+        let why: string | undefined = "the step does not exist (its DAG was deleted)";
+        const started = core.recentStarts.take(dagId, stepId) ?? null; // a record this process just wrote saves a read
+        const written = await casStep(core.store, dagId, stepId, started, (r) => {
+          why = refusal(r, task);
+          if (why !== undefined) return undefined;
+          return r.attempt >= task.attempt ? "keep" : { ...r, attempt: task.attempt };
+        });
+        if (written) return { run: true, release };
+        release();
+        return { run: false, reason: why };
+      } catch (err) {
+        release();
+        throw err;
+      }
+    },
+
+    async onStepDone(task: Task, result: string | undefined): Promise<StepSettled | void> {
       const { dagId, stepId } = task;
       if (!dagId || !stepId) return;
       const before = await core.store.getStep(dagId, stepId);
       if (!before) {
         core.logger.warn("workflow: outcome for a step that does not exist (deleted DAG?); dropped", { dag_id: dagId, step_id: stepId });
-        return;
+        return "superseded";
       }
-      if (isTerminal(before.value.status) && before.value.status !== "done") return;
+      if (isTerminal(before.value.status) && before.value.status !== "done") return "superseded";
       // A handler that returned nothing stores `null`, so the step can be awaited and referenced.
-      await core.store.putResult(dagId, stepId, result ?? "null");
+      const created = await core.store.putResult(dagId, stepId, result ?? "null");
+      let wrote = false;
       const after = await casStep(
         core.store,
         dagId,
         stepId,
         before, // the record just read: no second read unless the CAS conflicts
-        (r) => (isTerminal(r.status) ? "keep" : { ...r, status: "done", workerId: task.workerId, finishedAt: new Date(), errorKind: undefined, errorMessage: undefined }),
+        (r) => {
+          wrote = !isTerminal(r.status);
+          return wrote ? { ...r, status: "done", workerId: task.workerId, finishedAt: new Date(), errorKind: undefined, errorMessage: undefined } : "keep";
+        },
         { pauseMs: 50 },
       );
-      if (after?.value.status !== "done") return;
-      await publishEvent(core.broker, { kind: "completed", dagId, stepId, status: "done" });
+      if (after?.value.status !== "done") {
+        // Canceled (or deleted) while it ran: its late value is not the step's result.
+        if (created) await core.store.deleteResult(dagId, stepId);
+        return "superseded";
+      }
+      // A result created now for a step already done repairs a crash between the two writes.
+      if (wrote || created) await publishEvent(core.broker, { kind: "completed", dagId, stepId, status: "done" });
+      return wrote ? "recorded" : "superseded";
     },
 
-    async onStepFailed(task: Task, error: TaskError): Promise<void> {
+    async onStepFailed(task: Task, error: TaskError): Promise<StepSettled | void> {
       const { dagId, stepId } = task;
       if (!dagId || !stepId) return;
+      if (error.kind === ErrKind.Canceled && (await core.store.getMeta(dagId))?.value.status !== "running") {
+        // Aborted because its DAG was canceled (perhaps before the cancel reached this step's
+        // record): the cancel is the step's outcome, not a failure; nothing goes to the DLQ.
+        await cancelStep(core, dagId, stepId, null);
+        return "superseded";
+      }
       const message = truncateErrorMessage(error.detail, core.maxStepErrorBytes);
+      let wrote = false;
       const written = await casStep(
         core.store,
         dagId,
         stepId,
         null,
-        (r) =>
-          isTerminal(r.status)
-            ? "keep"
-            : { ...r, status: "failed", errorKind: error.kind, errorMessage: message || undefined, workerId: task.workerId, finishedAt: new Date() },
+        (r) => {
+          wrote = !isTerminal(r.status);
+          return wrote ? { ...r, status: "failed", errorKind: error.kind, errorMessage: message || undefined, workerId: task.workerId, finishedAt: new Date() } : "keep";
+        },
         { pauseMs: 50 },
       );
-      const after = written?.value;
-      if (after === undefined) {
+      if (written === undefined) {
         core.logger.warn("workflow: failure of a step that does not exist (deleted DAG?); dropped", { dag_id: dagId, step_id: stepId });
-        return;
+        return "superseded";
       }
-      if (after.status !== "failed" || after.errorKind !== error.kind) return;
+      if (!wrote) return "superseded";
       await publishEvent(core.broker, { kind: "completed", dagId, stepId, status: "failed", errorKind: error.kind, errorMessage: message || undefined });
+      return "recorded";
     },
   };
 }

@@ -158,6 +158,11 @@ export class DagStore {
     }
   }
 
+  /** Deletes a step's result (a canceled step's late value); missing is fine. */
+  async deleteResult(dagId: string, stepId: string): Promise<void> {
+    await this.kv.delete(resultKey(dagId, stepId));
+  }
+
   /** The raw result; `null` (the JSON text) for an empty value (Go's error-only handlers); undefined when absent. */
   async getResult(dagId: string, stepId: string): Promise<string | undefined> {
     const e = await this.kv.get(resultKey(dagId, stepId));

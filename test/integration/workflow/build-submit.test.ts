@@ -87,7 +87,10 @@ describeBackends("workflow: build and submit", (backend) => {
     expect(rootA.task.deadline).toBeUndefined();
     expect(rootA.task.retryPolicy?.maximumAttempts).toBe(3);
     expect(rootA.subject).toBe("TASKS.wf.add");
-    expect(rootA.msgId).toBe(`${dag.id}:a:${info.meta.createdAt.getTime()}`);
+    // One message id per DAG incarnation and start of the step (a step started again after a pause gets a new one).
+    const startedA = byId.get("a")!.startedAt ?? (await workflow.dagInfo(dag.id)).steps.find((s) => s.stepId === "a")!.startedAt!;
+    expect(rootA.msgId).toBe(`${dag.id}:a:${info.meta.createdAt.getTime()}:${startedA.getTime()}`);
+    expect(rootA.task.enqueuedAt.getTime()).toBe(startedA.getTime());
   });
 
   it("labels are deduplicated; none means absent; an empty label is refused (§7.57)", async () => {

@@ -87,23 +87,27 @@ describeBackends("workflow: repair, cancel, await, labels, delete", (backend) =>
     expect(record.workerId).not.toBe("late");
     expect(await workflow.awaitById(dag.id, "a")).toBe(3);
     await workflow.deleteDag(dag.id);
-    await expect(workflow.stepHook.onStepDone(task, "1")).resolves.toBeUndefined();
-    await expect(workflow.stepHook.onStepFailed(task, new TaskError(ErrKind.Handler, "x"))).resolves.toBeUndefined();
+    await expect(workflow.stepHook.onStepDone(task, "1")).resolves.toBe("superseded");
+    await expect(workflow.stepHook.onStepFailed(task, new TaskError(ErrKind.Handler, "x"))).resolves.toBe("superseded");
   });
 
-  it("cancel while a root runs: it finishes, its after-dependent is canceled, the DAG stays canceled (§7.85, §7.87)", async () => {
+  it("cancel while a root runs: the root's handler is aborted and canceled, its after-dependent is canceled, the DAG stays canceled (§7.85 changed by issue 11, §7.87)", async () => {
     const { workflow, registry, run } = await env();
     registry.register(slowValue);
     const { worker } = await run();
     const dag = workflow.dag();
-    const long = dag.step("long", slowValue, 300, "long-finished");
+    const long = dag.step("long", slowValue, 3000, "long-finished");
     const after = dag.step("after", slowValue, 1, "never").after(long);
     await workflow.submit(dag);
     await eventually(async () => worker.active === 1, "the root running");
     expect(await workflow.cancel(dag.id)).toBe(true);
-    expect(await workflow.await(long, { timeoutMs: 5000 })).toBe("long-finished");
+    // ebind lets a running step finish and stores its value; ours aborts its signal (slowValue
+    // honours it) and records the step canceled.
+    expect(((await workflow.await(long, { timeoutMs: 5000 }).catch((e: unknown) => e)) as WorkflowError).code).toBe("step_canceled");
+    await eventually(async () => worker.active === 0, "the aborted handler returned");
     const err = await workflow.await(after, { timeoutMs: 5000 }).catch((e: unknown) => e);
     expect((err as WorkflowError).code).toBe("step_canceled");
+    expect((await workflow.dagInfo(dag.id)).steps.find((s) => s.stepId === "long")).toMatchObject({ status: "canceled", errorKind: "canceled" });
     await new Promise((r) => setTimeout(r, 100));
     expect((await workflow.dagInfo(dag.id)).meta.status).toBe("canceled");
   });

@@ -7,6 +7,7 @@ import { defineHandler, TaskError } from "../../../src/task/index.js";
 import { dagContext, WorkflowError } from "../../../src/workflow/index.js";
 import { describeBackends } from "../../support/backends.js";
 import { useWorkflowEnv } from "../../support/workflow-env.js";
+import { eventually } from "../../support/queue.js";
 import { add, concat, double, echoValue, fail, failNumber, fanOut, nothing, slowValue, sum } from "../../support/handlers/workflow.js";
 
 async function rejection(p: Promise<unknown>): Promise<WorkflowError> {
@@ -196,7 +197,9 @@ describeBackends("workflow: scheduling", (backend) => {
     const dag = workflow.dag();
     const s = dag.step("s", late);
     await workflow.submit(dag);
-    await workflow.await(s, { timeoutMs: 10_000 });
+    // The cancel also cancels the running step itself (its signal aborts; issue 11).
+    await expect(workflow.await(s, { timeoutMs: 10_000 })).rejects.toMatchObject({ code: "step_canceled" });
+    await eventually(() => outcome !== "", "the handler tried to add its step");
     expect(outcome).toBe("dag_canceled");
   });
 
@@ -242,6 +245,8 @@ describeBackends("workflow: scheduling", (backend) => {
     const a = dag.step("a", fail, "x".repeat(20));
     await workflow.submit(dag);
     await workflow.await(a, { timeoutMs: 10_000 }).catch(() => undefined);
+    // The await rejects as soon as the record says failed; the event follows the record.
+    await eventually(async () => ((await broker.streamState("EBIND_DAG_EVENTS"))?.messages ?? 0) > 0, "the completed event");
     const state = await broker.streamState("EBIND_DAG_EVENTS");
     const msg = await broker.getMessage("EBIND_DAG_EVENTS", state!.lastSeq);
     expect(msg?.subject).toBe(`DAG.${dag.id}.completed.a`);
