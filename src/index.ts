@@ -89,7 +89,25 @@ export { Worker, recover, log, metrics, chain, claimsFunc, staticClaims, concret
 export type { WorkerOptions, Middleware, TaskHandler, Metrics, ClaimProvider, StepHook, StepStart, StepSettled } from "./worker/index.js";
 
 // Workflows
-export { Workflow, DagBuilder, Step, StepRef, dagContext, Scheduler, KvLeaderElector, alwaysLeader, WorkflowError, WorkflowErrorCode, DagStatus, StepStatus } from "./workflow/index.js";
+export {
+  Workflow,
+  DagBuilder,
+  Step,
+  StepRef,
+  dagContext,
+  defineSignal,
+  signalRef,
+  SignalRef,
+  formatDebug,
+  Scheduler,
+  KvLeaderElector,
+  alwaysLeader,
+  WorkflowError,
+  WorkflowErrorCode,
+  DagStatus,
+  StepStatus,
+  StepErrorKind,
+} from "./workflow/index.js";
 export type {
   WorkflowOptions,
   DagOptions,
@@ -102,8 +120,18 @@ export type {
   LeaderElector,
   AwaitStepOptions,
   DagInfo,
+  StepView,
+  StepWaits,
   DagMeta,
   StepRecord,
+  SubmitOptions,
+  SignalDef,
+  SignalName,
+  SignalOptions,
+  SignalInfo,
+  BreakpointInfo,
+  LabelControlResult,
+  DagDebug,
 } from "./workflow/index.js";
 
 // Dead letters

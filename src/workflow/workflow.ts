@@ -28,13 +28,18 @@ import { KvLeaderElector } from "./run/elector.js";
 import { eventStreamSpec } from "./store/events.js";
 import { createStepHook } from "./steps/hook.js";
 import { DAG_BUCKET } from "./model/keys.js";
-import { dagInfo, listDagsByLabels, type DagInfo } from "./ops/queries.js";
+import { dagInfo, debugReport, listDagsByLabels, type DagInfo } from "./ops/queries.js";
+import { pauseByLabels, pauseDag, resumeByLabels, resumeDag, type LabelControlResult } from "./ops/pause.js";
+import { listBreakpoints, resumeBreakpoint } from "./ops/breakpoints.js";
+import { listSignals, sendSignal, type SignalOptions } from "./ops/signals.js";
+import type { SignalDef, SignalName } from "./build/signals.js";
+import type { BreakpointInfo, DagDebug, SignalInfo } from "./plan/index.js";
 import { awaitDag, awaitStepRaw, type AwaitStepOptions } from "./ops/await.js";
-import type { DagMeta } from "./model/records.js";
+import type { DagMeta, DagStatus } from "./model/records.js";
 import { RecentStarts } from "./store/recent-starts.js";
 import { Scheduler, type SchedulerOptions } from "./run/scheduler.js";
 import { DagStore } from "./store/store.js";
-import { submitDag } from "./ops/submit.js";
+import { submitDag, type SubmitOptions } from "./ops/submit.js";
 
 /** Options of {@link Workflow.create}. */
 export interface WorkflowOptions {
@@ -89,8 +94,8 @@ export class Workflow {
    * @throws WorkflowError `invalid` (empty, already submitted, a bad step or argument), `cycle`,
    *   `stale_revision` when a DAG with this id exists.
    */
-  submit(dag: DagBuilder): Promise<DagMeta> {
-    return submitDag(this.#core, dag);
+  submit(dag: DagBuilder, options?: SubmitOptions): Promise<DagMeta> {
+    return submitDag(this.#core, dag, options);
   }
 
   /**
@@ -140,9 +145,96 @@ export class Workflow {
     this.#hook.close();
   }
 
-  /** The DAG's meta and steps. @throws WorkflowError `dag_not_found`. */
+  /**
+   * The DAG's meta and steps; each pending step says what it waits on (`waitingOn`: dependencies, a
+   * pause hold, breakpoints, signals).
+   * @throws EbindError `invalid_argument` for a malformed id; WorkflowError `dag_not_found`.
+   */
   dagInfo(dagId: string): Promise<DagInfo> {
     return dagInfo(this.#core, dagId);
+  }
+
+  /**
+   * The debug report of a DAG (reference §3.27): counts, per-step times, blockers, breakpoints and
+   * signals. Render it with `formatDebug(report)`.
+   * @throws EbindError `invalid_argument` for a malformed id; WorkflowError `dag_not_found`.
+   */
+  debug(dagId: string): Promise<DagDebug> {
+    return debugReport(this.#core, dagId);
+  }
+
+  /**
+   * Pauses a running DAG (reference §3.18): steps running now finish (keeping their retry chain),
+   * nothing new starts. Once this returns no step of the DAG starts until {@link resume}.
+   * @returns the status afterwards: `pausing` while steps still run, then `paused`; `done`/`failed`
+   *   when every step had finished (nothing was left to hold).
+   * @throws WorkflowError `dag_not_found`; `dag_not_running` naming the DAG and its status;
+   *   EbindError `invalid_argument` for a malformed id.
+   */
+  pause(dagId: string): Promise<DagStatus> {
+    return pauseDag(this.#core, dagId);
+  }
+
+  /**
+   * Resumes a paused (or still pausing) DAG: holds are released and ready steps start. Breakpoints
+   * stay as they are (a separate gate).
+   * @returns `running`, or the final status of a DAG that finished while it was pausing (a no-op).
+   * @throws WorkflowError `dag_not_found`; `dag_not_paused` naming the DAG and its status.
+   */
+  resume(dagId: string): Promise<DagStatus> {
+    return resumeDag(this.#core, dagId);
+  }
+
+  /**
+   * Pauses every running DAG carrying all of `labels`.
+   * @returns one entry per DAG (its status afterwards, or the error it met), sorted by id.
+   * @throws WorkflowError `invalid` for no labels, an empty one, or one that no DAG carries.
+   */
+  pauseByLabels(...labels: string[]): Promise<LabelControlResult[]> {
+    return pauseByLabels(this.#core, labels);
+  }
+
+  /**
+   * Resumes every pausing or paused DAG carrying all of `labels`.
+   * @returns one entry per DAG (its status afterwards, or the error it met), sorted by id.
+   * @throws WorkflowError `invalid` for no labels, an empty one, or one that no DAG carries.
+   */
+  resumeByLabels(...labels: string[]): Promise<LabelControlResult[]> {
+    return resumeByLabels(this.#core, labels);
+  }
+
+  /**
+   * Releases the breakpoint stops of the DAG carrying `label` (reference §3.19). The label stays
+   * armed; a release while the DAG is paused takes effect on resume.
+   * @returns how many stops were released.
+   * @throws WorkflowError `dag_not_found`; `invalid` for a label no step of the DAG declares.
+   */
+  resumeBreakpoint(dagId: string, label: string): Promise<number> {
+    return resumeBreakpoint(this.#core, dagId, label);
+  }
+
+  /** The DAG's breakpoints: armed, blocked or released, since when, and what waits behind them. @throws WorkflowError `dag_not_found`. */
+  listBreakpoints(dagId: string): Promise<BreakpointInfo[]> {
+    return listBreakpoints(this.#core, dagId);
+  }
+
+  /**
+   * Delivers a signal to a DAG (reference §3.21): the first delivery of a name wins; a signal sent
+   * before the step that waits for it exists is kept for it. With a {@link SignalDef} the payload is
+   * typed and checked against its schema.
+   * @returns true when delivered now; false when already delivered, or the DAG has finished.
+   * @throws WorkflowError `invalid` (empty name, a payload JSON cannot carry, one the schema
+   *   refuses — nothing written), `dag_not_found` (unless `early`).
+   */
+  signal<T>(dagId: string, signal: SignalDef<T>, payload: T, options?: SignalOptions): Promise<boolean>;
+  signal(dagId: string, name: string, payload?: unknown, options?: SignalOptions): Promise<boolean>;
+  signal(dagId: string, signal: SignalName, payload?: unknown, options?: SignalOptions): Promise<boolean> {
+    return sendSignal(this.#core, dagId, signal, payload, options);
+  }
+
+  /** The DAG's signals: delivered (with payloads) and awaited (with the steps waiting). @throws WorkflowError `dag_not_found`. */
+  listSignals(dagId: string): Promise<SignalInfo[]> {
+    return listSignals(this.#core, dagId);
   }
 
   /** DAGs carrying all of `labels` (every DAG when none), newest first. */

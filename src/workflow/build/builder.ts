@@ -17,6 +17,10 @@ import type { ArgsOf, HandlerFn, ResultOf, TaskRef } from "../../task/handler.js
 import { RetryPolicy, type RetryPolicyData, type RetryPolicyOptions } from "../../task/retry.js";
 import { EbindError } from "../../task/errors.js";
 import { validateDagId, validateStepId } from "../model/keys.js";
+import { WorkflowError } from "../model/errors.js";
+import type { Placement } from "../model/records.js";
+import type { SignalRef} from "./signals.js";
+import { signalNameOf, type SignalName } from "./signals.js";
 
 /** Something a step can run: a handler or a typed reference to one. */
 export type StepTarget = HandlerFn | TaskRef<any, any>;
@@ -39,8 +43,11 @@ export class StepRef<T> {
   ) {}
 }
 
-/** A step's arguments: each one the parameter's type, or a ref to a step result of that type. */
-export type StepArgs<A extends readonly unknown[]> = { [K in keyof A]: A[K] | StepRef<A[K]> };
+/**
+ * A step's arguments: each one the parameter's type, a ref to a step result of that type, or a
+ * signal's payload of that type (`signalRef<T>(name)`, `def.ref()`).
+ */
+export type StepArgs<A extends readonly unknown[]> = { [K in keyof A]: A[K] | StepRef<A[K]> | SignalRef<A[K]> };
 
 /** {@link StepArgs} of a handler or reference. */
 export type StepArgsOf<T> = ArgsOf<T> extends infer A extends readonly unknown[] ? StepArgs<A> : never;
@@ -60,7 +67,37 @@ export interface StepSpec {
   readonly policy: RetryPolicyData | undefined;
   readonly after: readonly string[];
   readonly afterAny: readonly string[];
-  readonly onTarget: string | undefined;
+  readonly placement: Placement | undefined;
+  readonly breakBefore: readonly string[];
+  readonly breakAfter: readonly string[];
+  readonly waitSignals: readonly string[];
+  readonly signalTimeoutMs: number | undefined;
+}
+
+/** The longest signal timeout, in ms (what a timer can wait; about 24.8 days). */
+export const MAX_SIGNAL_TIMEOUT_MS = 2_147_483_647;
+
+/**
+ * Checks breakpoint labels (reference §3.10: at least one, each non-empty).
+ * @throws WorkflowError `invalid` naming the step and the option.
+ */
+export function checkBreakpointLabels(stepId: string, option: string, labels: readonly unknown[]): string[] {
+  if (labels.length === 0) throw new WorkflowError("invalid", `workflow: step "${stepId}": ${option} requires at least one label`);
+  for (const label of labels) {
+    if (typeof label !== "string" || label.length === 0) throw new WorkflowError("invalid", `workflow: step "${stepId}": ${option} label must be a non-empty string, got ${JSON.stringify(label) ?? String(label)}`);
+  }
+  return labels as string[];
+}
+
+/**
+ * Checks a signal timeout.
+ * @throws WorkflowError `invalid` naming the step.
+ */
+export function checkSignalTimeout(stepId: string, ms: unknown): number {
+  if (typeof ms !== "number" || !Number.isInteger(ms) || ms < 1 || ms > MAX_SIGNAL_TIMEOUT_MS) {
+    throw new WorkflowError("invalid", `workflow: step "${stepId}": signalTimeoutMs must be an integer number of ms from 1 to ${MAX_SIGNAL_TIMEOUT_MS}, got ${String(ms)}`);
+  }
+  return ms;
 }
 
 /** A step being built; its methods set options and return the step, so they chain. */
@@ -69,7 +106,11 @@ export class Step<R> {
   #policy: RetryPolicyData | undefined;
   readonly #after: string[] = [];
   readonly #afterAny: string[] = [];
-  #onTarget: string | undefined;
+  #placement: Placement | undefined;
+  readonly #breakBefore: string[] = [];
+  readonly #breakAfter: string[] = [];
+  readonly #waitSignals: string[] = [];
+  #signalTimeoutMs: number | undefined;
 
   /** @internal Use {@link DagBuilder.step}. */
   constructor(
@@ -136,10 +177,88 @@ export class Step<R> {
     return step.id;
   }
 
+  #place(placement: Placement, option: string): this {
+    if (this.#placement !== undefined) {
+      throw new WorkflowError("invalid", `workflow: step "${this.id}": ${option}: the step already has a placement (${this.#placement.mode}); a step has one`);
+    }
+    this.#placement = placement;
+    return this;
+  }
+
   /** Run on a worker holding this claim (reference §3.23 `OnTarget`). */
   onTarget(target: string): this {
     if (typeof target !== "string" || target.trim() === "") throw new EbindError("invalid_argument", `workflow: step "${this.id}": onTarget needs a non-empty claim`);
-    this.#onTarget = target;
+    return this.#place({ mode: "direct", target }, "onTarget");
+  }
+
+  /**
+   * Run on the very worker that ran `step` (reference §3.23 `ColocateWith`); also runs after it (a
+   * failure of `step` skips this one).
+   * @throws EbindError `invalid_argument` for a step of another DAG; WorkflowError `invalid` when the
+   *   step already has a placement.
+   */
+  colocateWith(step: StepLike): this {
+    const id = this.#sameDag(step, "colocateWith");
+    this.#place({ mode: "colocate_with", stepId: id }, "colocateWith");
+    this.#after.push(id);
+    return this;
+  }
+
+  /**
+   * Run wherever `step`'s placement points when this step starts — its claim resolved again then,
+   * so a claim that moved is followed (reference §3.23 `FollowTargetOf`); also runs after it.
+   * `step` must have a placement of its own.
+   * @throws EbindError `invalid_argument` for a step of another DAG; WorkflowError `invalid` when the
+   *   step already has a placement.
+   */
+  followTargetOf(step: StepLike): this {
+    const id = this.#sameDag(step, "followTargetOf");
+    this.#place({ mode: "follow_target_of", stepId: id }, "followTargetOf");
+    this.#after.push(id);
+    return this;
+  }
+
+  /**
+   * Stop before this step starts while one of `labels` is armed for the run (`submit(dag, {
+   * breakpoints })`), until `resumeBreakpoint(dagId, label)` releases it (reference §3.19).
+   * @throws WorkflowError `invalid` for no label or an empty one.
+   */
+  breakBefore(...labels: string[]): this {
+    for (const l of checkBreakpointLabels(this.id, "breakBefore", labels)) if (!this.#breakBefore.includes(l)) this.#breakBefore.push(l);
+    return this;
+  }
+
+  /**
+   * Once this step is done, hold its dependents while one of `labels` is armed, until released; its
+   * result is readable meanwhile (reference §3.19).
+   * @throws WorkflowError `invalid` for no label or an empty one.
+   */
+  breakAfter(...labels: string[]): this {
+    for (const l of checkBreakpointLabels(this.id, "breakAfter", labels)) if (!this.#breakAfter.includes(l)) this.#breakAfter.push(l);
+    return this;
+  }
+
+  /**
+   * Start only once every one of these signals has been delivered to the DAG (reference §3.21).
+   * @throws WorkflowError `invalid` for no signal or an empty name.
+   */
+  waitForSignal(...signals: SignalName[]): this {
+    if (signals.length === 0) throw new WorkflowError("invalid", `workflow: step "${this.id}": waitForSignal requires at least one name`);
+    for (const signal of signals) {
+      const name = signalNameOf(signal, `step "${this.id}": waitForSignal`);
+      if (!this.#waitSignals.includes(name)) this.#waitSignals.push(name);
+    }
+    return this;
+  }
+
+  /**
+   * Fail this step with kind `signal_timeout` when its signals have not all arrived this many ms
+   * after it began to wait for them with its dependencies satisfied. Durable: the clock is on the
+   * step's record, and a sweep fires it even if no process ran at the time.
+   * @throws WorkflowError `invalid` for anything but an integer from 1 to 2,147,483,647.
+   */
+  signalTimeoutMs(ms: number): this {
+    this.#signalTimeoutMs = checkSignalTimeout(this.id, ms);
     return this;
   }
 
@@ -153,7 +272,11 @@ export class Step<R> {
       policy: this.#policy,
       after: [...this.#after],
       afterAny: [...this.#afterAny],
-      onTarget: this.#onTarget,
+      placement: this.#placement,
+      breakBefore: [...this.#breakBefore],
+      breakAfter: [...this.#breakAfter],
+      waitSignals: [...this.#waitSignals],
+      signalTimeoutMs: this.#signalTimeoutMs,
     };
   }
 }

@@ -11,6 +11,7 @@ import { TaskError } from "../../task/errors.js";
 import { findUnfaithfulJson } from "../../task/json-safe.js";
 import type { RetryPolicyData } from "../../task/retry.js";
 import { StepRef, type StepSpec } from "./builder.js";
+import { checkSignalName, SignalRef } from "./signals.js";
 import { encodeArgs, type ArgSlot } from "../model/codec.js";
 import { WorkflowError } from "../model/errors.js";
 import type { Placement, StepRecord } from "../model/records.js";
@@ -40,7 +41,14 @@ export async function buildStepRecord(spec: StepSpec, ctx: RecordContext, now: D
   if (countProblem !== undefined) throw new WorkflowError("invalid", `${where}: ${dispatcher.name} arguments: ${countProblem}`);
   const slots: ArgSlot[] = [];
   const deps: string[] = [];
+  const signalArgs: string[] = [];
   for (const [i, arg] of spec.args.entries()) {
+    if (arg instanceof SignalRef) {
+      const name = checkSignalName(arg.name, `step "${spec.id}": arg ${i}`);
+      slots.push({ kind: "signal", signal: { name } });
+      if (!signalArgs.includes(name)) signalArgs.push(name);
+      continue;
+    }
     if (arg instanceof StepRef) {
       if (arg.dagId !== undefined && arg.dagId !== ctx.dagId) {
         throw new WorkflowError("invalid", `${where}: arg ${i} refers to step "${arg.stepId}" of DAG ${arg.dagId}, not of ${ctx.dagId}`);
@@ -63,7 +71,11 @@ export async function buildStepRecord(spec: StepSpec, ctx: RecordContext, now: D
   }
   for (const id of [...spec.after, ...(ctx.parent === undefined ? [] : [ctx.parent])]) if (!deps.includes(id)) deps.push(id);
   const optionalDeps = spec.afterAny.filter((id, i, all) => !deps.includes(id) && all.indexOf(id) === i);
-  const placement: Placement | undefined = spec.onTarget === undefined ? undefined : { mode: "direct", target: spec.onTarget };
+  const waitSignals = [...spec.waitSignals, ...signalArgs.filter((n) => !spec.waitSignals.includes(n))];
+  if (spec.signalTimeoutMs !== undefined && waitSignals.length === 0) {
+    throw new WorkflowError("invalid", `${where}: signalTimeoutMs needs a signal to wait for (waitForSignal, or a signalRef argument)`);
+  }
+  const placement: Placement | undefined = spec.placement;
   return {
     dagId: ctx.dagId,
     stepId: spec.id,
@@ -75,9 +87,10 @@ export async function buildStepRecord(spec: StepSpec, ctx: RecordContext, now: D
     attempt: 0,
     optional: spec.optional,
     held: false,
-    breakBefore: [],
-    breakAfter: [],
-    waitSignals: [],
+    breakBefore: [...spec.breakBefore],
+    breakAfter: [...spec.breakAfter],
+    waitSignals,
+    signalTimeoutMs: spec.signalTimeoutMs,
     policy: spec.policy ?? ctx.defaultPolicy,
     placement,
     addedAt: now,

@@ -16,6 +16,8 @@ import { validateStepId } from "../model/keys.js";
 import type { RetryPolicyOptions, RetryPolicy } from "../../task/retry.js";
 import { buildStepRecord } from "../build/step-records.js";
 import type { StepRecord } from "../model/records.js";
+import type { SignalName } from "../build/signals.js";
+import { cancelStep, holdStep } from "../run/fence.js";
 
 /** Options of a dynamic step. */
 export interface DynamicStepOptions {
@@ -25,7 +27,22 @@ export interface DynamicStepOptions {
   readonly after?: readonly string[] | undefined;
   /** Ids of steps of this DAG to run after whatever their outcome. */
   readonly afterAny?: readonly string[] | undefined;
+  /** Run on a worker holding this claim. */
   readonly onTarget?: string | undefined;
+  /** Run on the worker that runs the step adding it (reference §3.22 `ColocateHere`). */
+  readonly colocateHere?: boolean | undefined;
+  /** Run on the worker that ran this step of the DAG (also runs after it). */
+  readonly colocateWith?: string | undefined;
+  /** Run where this step's placement points when it starts (also runs after it). */
+  readonly followTargetOf?: string | undefined;
+  /** Before-breakpoint labels (reference §3.19). */
+  readonly breakBefore?: readonly string[] | undefined;
+  /** After-breakpoint labels (reference §3.19). */
+  readonly breakAfter?: readonly string[] | undefined;
+  /** Signals to wait for (reference §3.21); a signal delivered earlier satisfies it at once. */
+  readonly waitForSignal?: readonly SignalName[] | undefined;
+  /** Fail with kind `signal_timeout` when the signals have not arrived this many ms after the wait began. */
+  readonly signalTimeoutMs?: number | undefined;
 }
 
 /** A step added at run time: refer to its result from later dynamic steps, or await it. */
@@ -97,7 +114,16 @@ class StepContext implements DagContext {
     if (options.optional) step.optional();
     if (options.retry !== undefined) step.retry(options.retry);
     if (options.onTarget !== undefined) step.onTarget(options.onTarget);
-    const spec = { ...step.spec(), after: [...(options.after ?? [])], afterAny: [...(options.afterAny ?? [])] };
+    const handleOf = (stepId: string): { dagId: string; id: string } => ({ dagId: this.dagId, id: stepId });
+    if (options.colocateHere) step.colocateWith(handleOf(this.stepId));
+    if (options.colocateWith !== undefined) step.colocateWith(handleOf(options.colocateWith));
+    if (options.followTargetOf !== undefined) step.followTargetOf(handleOf(options.followTargetOf));
+    if (options.breakBefore !== undefined) step.breakBefore(...options.breakBefore);
+    if (options.breakAfter !== undefined) step.breakAfter(...options.breakAfter);
+    if (options.waitForSignal !== undefined) step.waitForSignal(...options.waitForSignal);
+    if (options.signalTimeoutMs !== undefined) step.signalTimeoutMs(options.signalTimeoutMs);
+    const built = step.spec();
+    const spec = { ...built, after: [...built.after, ...(options.after ?? [])], afterAny: [...(options.afterAny ?? [])] };
     const record = await buildStepRecord(spec, { dagId: this.dagId, defaultPolicy: meta.value.defaultPolicy, parent: this.stepId }, new Date());
     for (const dep of [...record.deps, ...record.optionalDeps]) {
       if (dep === id) throw new WorkflowError("invalid", `workflow: dynamic step "${id}" refers to itself`);
@@ -118,6 +144,7 @@ class StepContext implements DagContext {
     // Schedulers use a cached graph of the DAG only while the meta keeps its revision: move it on
     // now that the step exists (also on the repeat paths above: a first attempt may have died here).
     await this.core.store.touchMeta(this.dagId);
+    await this.#fence(id);
     await publishEvent(this.core.broker, { kind: "step_added", dagId: this.dagId, stepId: id }).catch((err: unknown) =>
       this.core.logger.warn("workflow: step_added event not published; the sweep will pick the step up", { dag_id: this.dagId, step_id: id, error: (err as Error).message }),
     );
@@ -127,7 +154,18 @@ class StepContext implements DagContext {
   /** Touches the meta for a step that already existed (see above), then hands the step back. */
   async #announced<R>(step: DynamicStep<R>): Promise<DynamicStep<R>> {
     await this.core.store.touchMeta(this.dagId);
+    await this.#fence(step.id);
     return step;
+  }
+
+  /**
+   * A step created after a pause's or a cancel's fence passed over the DAG is fenced here: the meta
+   * is read after the step exists, so one of the two always sees the other (`run/fence.ts`).
+   */
+  async #fence(stepId: string): Promise<void> {
+    const status = (await this.core.store.getMeta(this.dagId))?.value.status;
+    if (status === "pausing" || status === "paused") await holdStep(this.core, this.dagId, stepId, null);
+    else if (status === "canceled") await cancelStep(this.core, this.dagId, stepId, null);
   }
 }
 

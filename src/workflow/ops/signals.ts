@@ -1,0 +1,82 @@
+/**
+ * Delivering and listing signals (reference §3.21). A signal is a create-only KV record (the first
+ * delivery wins and keeps its payload), followed always by a `signal` event; it is buffered: a step
+ * that waits for it later — added dynamically, or submitted later under a pinned id — finds it.
+ * @module
+ */
+import { findUnfaithfulJson } from "../../task/json-safe.js";
+import { signalNameOf, type SignalDef, type SignalName } from "../build/signals.js";
+import { WorkflowError } from "../model/errors.js";
+import { validateDagId } from "../model/keys.js";
+import { computeSignals, type SignalInfo } from "../plan/index.js";
+import type { WorkflowCore } from "../store/core.js";
+import { publishEvent } from "../store/events.js";
+
+/** Options of a signal. */
+export interface SignalOptions {
+  /**
+   * Deliver it even though no DAG has this id yet: it waits for a DAG submitted later under this
+   * pinned id. Without it an unknown DAG is `dag_not_found` (a typo would otherwise be kept forever).
+   * @default false
+   */
+  readonly early?: boolean | undefined;
+}
+
+/**
+ * Delivers signal `signal` with `payload` to DAG `dagId`.
+ * @param payload any JSON value (`undefined` is delivered as `null`); checked against the signal's
+ *   schema when `signal` is a definition with one.
+ * @returns true when this call delivered it; false when it had been delivered before (the first
+ *   payload stays) or the DAG has finished (nothing is written).
+ * @throws EbindError `invalid_argument` for a malformed DAG id; WorkflowError `invalid` for an empty
+ *   name, a payload JSON cannot carry (naming the path) or one the schema refuses (listing the
+ *   issues) — nothing is written; `dag_not_found` for an unknown DAG without `early`.
+ */
+export async function sendSignal(core: WorkflowCore, dagId: string, signal: SignalName, payload: unknown, options: SignalOptions = {}): Promise<boolean> {
+  validateDagId(dagId);
+  const name = signalNameOf(signal, `signal to DAG ${dagId}`);
+  const where = `workflow: signal ${JSON.stringify(name)} to DAG ${dagId}`;
+  const value = payload === undefined ? null : payload;
+  const problem = findUnfaithfulJson(value, "payload");
+  if (problem !== undefined) throw new WorkflowError("invalid", `${where}: ${problem}`);
+  const schema = typeof signal === "string" ? undefined : (signal as SignalDef<unknown>).schema;
+  if (schema) {
+    const checked = await schema["~standard"].validate(value);
+    if (checked.issues) {
+      const issues = checked.issues.map((i) => {
+        const path = (i.path ?? []).map((p) => (typeof p === "object" && p !== null ? String(p.key) : String(p))).join(".");
+        return path ? `${path}: ${i.message}` : i.message;
+      });
+      throw new WorkflowError("invalid", `${where}: payload refused by its schema: ${issues.join("; ")}`);
+    }
+  }
+  const meta = await core.store.getMeta(dagId);
+  if (!meta && !options.early) throw new WorkflowError("dag_not_found", `workflow: DAG not found: ${dagId} (to signal a DAG before it is submitted, pass { early: true })`);
+  const status = meta?.value.status;
+  if (status === "done" || status === "failed" || status === "canceled") return false;
+  let delivered = true;
+  try {
+    await core.store.createSignal({ dagId, name, payload: JSON.stringify(value), deliveredAt: new Date() });
+  } catch (err) {
+    if (!(err instanceof WorkflowError && err.code === "stale_revision")) throw err;
+    delivered = false;
+  }
+  if (meta) {
+    await publishEvent(core.broker, { kind: "signal", dagId, stepId: dagId, signalName: name }).catch((err: unknown) =>
+      core.logger.warn("workflow: signal stored but its event not published; the sweep will start what waits for it", { dag_id: dagId, signal: name, error: (err as Error).message }),
+    );
+  }
+  return delivered;
+}
+
+/**
+ * The DAG's signals: every name delivered or awaited, sorted, with payloads and the steps waiting.
+ * @throws EbindError `invalid_argument` for a malformed id; WorkflowError `dag_not_found`.
+ */
+export async function listSignals(core: WorkflowCore, dagId: string): Promise<SignalInfo[]> {
+  validateDagId(dagId);
+  const meta = await core.store.getMeta(dagId);
+  if (!meta) throw new WorkflowError("dag_not_found", `workflow: DAG not found: ${dagId}`);
+  const [steps, signals] = await Promise.all([core.store.listSteps(dagId), core.store.listSignals(dagId)]);
+  return computeSignals({ meta: meta.value, steps: new Map(steps.map((s) => [s.value.stepId, s.value])), signals: new Map(signals.map((s) => [s.name, s])) });
+}
