@@ -12,6 +12,7 @@ import { validateGraph } from "../plan/index.js";
 import { buildStepRecord } from "../build/step-records.js";
 import { DagProgress } from "../run/progress.js";
 import type { WorkflowCore } from "../store/core.js";
+import { publishEvent } from "../store/events.js";
 
 /** Options of a submit. */
 export interface SubmitOptions {
@@ -90,6 +91,10 @@ export async function submitDag(core: WorkflowCore, dag: DagBuilder, options: Su
   });
   await progress.startReady();
   await progress.markBreakpoints();
-  await progress.markSignalWaits();
+  if ((await progress.markSignalWaits()) !== undefined) {
+    // A root waits for a signal with a timeout: have a scheduler look at the DAG, so it arms the
+    // timer (the sweep is the backstop).
+    await publishEvent(core.broker, { kind: "resumed", dagId: meta.id, stepId: meta.id });
+  }
   return meta;
 }
