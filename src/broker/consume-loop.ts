@@ -185,7 +185,9 @@ export class ConsumeLoop {
             entry.remaining--;
             this.#outstanding--;
           }
-          if (signal.aborted) delivery.nak();
+          // Handed back while stopping: delayed past this pull's expiry, or a pull that lingers on the
+          // server (NATS 2.9) would get it again at once, again and again, each time counting a delivery.
+          if (signal.aborted) delivery.nak(this.#expiresMs);
           else onDelivery(delivery);
           // A constant room grows with every delivery; a room function reports through roomChanged.
           if (!this.#options.room) this.#wake();

@@ -34,6 +34,8 @@ export {
   TASK_STREAM,
   RESPONSE_STREAM,
   DLQ_STREAM,
+  PARKED_STREAM,
+  PARKED_PREFIX,
   TASK_PREFIX,
   TARGET_PREFIX,
   RESPONSE_PREFIX,
@@ -47,6 +49,8 @@ export {
   DEFAULT_DUPLICATE_WINDOW_MS,
 } from "./topology.js";
 export type { StreamOptions } from "./topology.js";
+export { TASK_PAUSES_BUCKET, PRIOR_ATTEMPTS_HEADER, RESUMED_REVISION_HEADER, unparkTasks, parkedSubject } from "./parking.js";
+export type { TaskPause, TaskPauseState } from "./parking.js";
 export { ManualClock, systemClock, resolveClock } from "./clock.js";
 export type { Clock, TimerHandle } from "./clock.js";
 export { ConsumeLoop } from "./consume-loop.js";

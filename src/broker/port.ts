@@ -62,6 +62,11 @@ export interface PublishOptions {
   readonly msgId?: string | undefined;
   /** Give up after this long; default: the backend's request timeout. */
   readonly timeoutMs?: number | undefined;
+  /**
+   * Message headers besides the message id (names as NATS spells them, values one string each).
+   * ebind's own extensions go here: ebind for Go ignores headers it does not know.
+   */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
 }
 
 /** The stream's acknowledgement of a publish. */
@@ -93,6 +98,8 @@ export interface Delivery {
   readonly streamSeq: number;
   /** The `Nats-Msg-Id` the message was published with, if any. */
   readonly msgId: string | undefined;
+  /** A header of the message (the first value), or undefined. */
+  header(name: string): string | undefined;
   /** Done: a work-queue stream removes the message. */
   ack(): void;
   /** Redeliver, after `delayMs` (default: at once). */

@@ -13,6 +13,8 @@ export const TASK_STREAM = "EBIND_TASKS";
 export const RESPONSE_STREAM = "EBIND_RESP";
 /** The dead-letter stream. */
 export const DLQ_STREAM = "EBIND_DLQ";
+/** The stream of tasks parked while their name is paused (an extension, `broker/parking.ts`). */
+export const PARKED_STREAM = "EBIND_PARKED";
 
 /** Subject prefix of untargeted tasks: `TASKS.<handler name>`. */
 export const TASK_PREFIX = "TASKS.";
@@ -22,6 +24,8 @@ export const TARGET_PREFIX = "TASKS_TARGET.";
 export const RESPONSE_PREFIX = "RESP.";
 /** Subject prefix of dead letters: `DLQ.<handler name>`. */
 export const DLQ_PREFIX = "DLQ.";
+/** Subject prefix of parked tasks: `PARKED.<the task's own subject>`. */
+export const PARKED_PREFIX = "PARKED.";
 
 /** The durable shared by all workers for untargeted tasks (reference §2.3). */
 export const DEFAULT_WORKER_DURABLE = "ebind-worker";
@@ -131,7 +135,7 @@ function positive(value: number | undefined, fallback: number, path: string, min
   return value;
 }
 
-/** The three task-queue streams as {@link ensureStreams} creates them. */
+/** The task-queue streams as {@link ensureStreams} creates them: ebind's three, and `EBIND_PARKED`. */
 export function taskQueueStreams(options: StreamOptions = {}): StreamSpec[] {
   const replicas = positive(options.replicas, DEFAULT_REPLICAS, "replicas", 1);
   if (!Number.isInteger(replicas)) throw new EbindError("invalid_argument", `streams.replicas must be an integer, got ${replicas}`);
@@ -166,12 +170,15 @@ export function taskQueueStreams(options: StreamOptions = {}): StreamSpec[] {
       maxAgeMs: positive(options.dlqMaxAgeMs, DEFAULT_DLQ_MAX_AGE_MS, "dlqMaxAgeMs"),
       replicas,
     },
+    // Tasks of paused names wait here (broker/parking.ts), as long as tasks are kept.
+    { name: PARKED_STREAM, subjects: [`${PARKED_PREFIX}>`], retention: "workqueue", maxAgeMs: taskMaxAgeMs, replicas },
   ];
 }
 
 /**
- * Creates or updates `EBIND_TASKS`, `EBIND_RESP` and `EBIND_DLQ` (reference §1.4, §2.2); safe to call
- * any number of times. Call it before starting clients and workers.
+ * Creates or updates `EBIND_TASKS`, `EBIND_RESP` and `EBIND_DLQ` (reference §1.4, §2.2), and
+ * `EBIND_PARKED` (tasks of paused names, an extension); safe to call any number of times. Call it
+ * before starting clients and workers.
  * @throws EbindError `invalid_argument` for bad options; otherwise the backend's error code, with the
  *   stream's name in the message and the original as `cause`.
  */

@@ -195,7 +195,7 @@ export class MemoryBroker implements Broker {
     }
     checkSubject(subject, "publish", false);
     for (const s of this.#streams.values()) {
-      if (s.captures(subject)) return s.store(subject, data, options.msgId);
+      if (s.captures(subject)) return s.store(subject, data, options.msgId, options.headers);
     }
     throw new EbindError("not_found", `publish ${subject}: no stream captures this subject (call ensureStreams first)`);
   }

@@ -21,6 +21,7 @@ export class MemoryDelivery implements Delivery {
   readonly deliveryCount: number;
   readonly streamSeq: number;
   readonly msgId: string | undefined;
+  readonly #headers: ReadonlyMap<string, string>;
   #settled = false;
 
   constructor(
@@ -33,6 +34,11 @@ export class MemoryDelivery implements Delivery {
     this.deliveryCount = deliveryCount;
     this.streamSeq = message.seq;
     this.msgId = message.msgId;
+    this.#headers = message.headers;
+  }
+
+  header(name: string): string | undefined {
+    return this.#headers.get(name) || undefined;
   }
 
   ack(): void {

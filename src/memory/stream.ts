@@ -79,7 +79,7 @@ export class MemoryStream {
   }
 
   /** Stores a message, or reports the original when `msgId` was seen inside the duplicate window. */
-  store(subject: string, data: Uint8Array, msgId: string | undefined): PublishAck {
+  store(subject: string, data: Uint8Array, msgId: string | undefined, extra?: Readonly<Record<string, string>>): PublishAck {
     const now = this.clock.now();
     this.sweep(now);
     if (msgId !== undefined) {
@@ -87,13 +87,13 @@ export class MemoryStream {
       if (seen !== undefined) return { stream: this.spec.name, seq: seen.seq, duplicate: true };
     }
     const seq = ++this.lastSeq;
-    const headers = new Map<string, string>();
+    const headers = new Map<string, string>(Object.entries(extra ?? {}));
     if (msgId !== undefined) {
       headers.set(MSG_ID_HEADER, msgId);
       this.#dedupe.set(msgId, { seq, at: now });
     }
     this.messages.set(seq, { seq, subject, data: data.slice(), time: now, headers, msgId });
-    this.bytes += sizeOf(subject, data, msgId);
+    this.bytes += sizeOf(subject, data, headers);
     for (const consumer of this.consumers.values()) consumer.pump();
     return { stream: this.spec.name, seq, duplicate: false };
   }
@@ -117,7 +117,7 @@ export class MemoryStream {
     const msg = this.messages.get(seq);
     if (msg === undefined) return false;
     this.messages.delete(seq);
-    this.bytes -= sizeOf(msg.subject, msg.data, msg.msgId);
+    this.bytes -= sizeOf(msg.subject, msg.data, msg.headers);
     for (const consumer of this.consumers.values()) consumer.forget(seq);
     return true;
   }
@@ -153,6 +153,8 @@ export class MemoryStream {
 }
 
 /** Approximates JetStream's per-message storage size: subject, headers, payload and a fixed overhead. */
-function sizeOf(subject: string, data: Uint8Array, msgId: string | undefined): number {
-  return 30 + subject.length + data.length + (msgId === undefined ? 0 : MSG_ID_HEADER.length + msgId.length + 16);
+function sizeOf(subject: string, data: Uint8Array, headers: ReadonlyMap<string, string>): number {
+  let size = 30 + subject.length + data.length;
+  for (const [name, value] of headers) size += name.length + value.length + 16;
+  return size;
 }

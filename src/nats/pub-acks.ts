@@ -54,7 +54,7 @@ export class PubAckMux {
    * `NoRespondersError` when no stream captured it, `JetStreamApiError` when the stream refused it,
    * or what the client throws for the publish itself (a closed connection, a too large payload).
    */
-  publish(subject: string, data: Uint8Array, msgId: string | undefined, timeoutMs: number): Promise<PublishAck> {
+  publish(subject: string, data: Uint8Array, msgId: string | undefined, timeoutMs: number, extra?: Readonly<Record<string, string>>): Promise<PublishAck> {
     if (this.#nc.isClosed() || this.#sub?.isClosed()) return Promise.reject(new coreErrors.ClosedConnectionError());
     this.#sub ??= this.#subscribe();
     const token = (this.#next++).toString(36);
@@ -62,9 +62,10 @@ export class PubAckMux {
       this.#pending.set(token, { subject, deadline: Date.now() + timeoutMs, resolve, reject });
       try {
         const options: { reply: string; headers?: ReturnType<typeof headers> } = { reply: this.#prefix + token };
-        if (msgId !== undefined) {
+        if (msgId !== undefined || extra !== undefined) {
           const h = headers();
-          h.set(MSG_ID, msgId);
+          if (msgId !== undefined) h.set(MSG_ID, msgId);
+          for (const [name, value] of Object.entries(extra ?? {})) h.set(name, value);
           options.headers = h;
         }
         this.#nc.publish(subject, data, options);

@@ -41,7 +41,7 @@ export async function publish(
   for (;;) {
     const remaining = deadline - Date.now();
     try {
-      return await acks.publish(subject, data, options.msgId, Math.max(250, Math.min(ATTEMPT_TIMEOUT_MS, remaining)));
+      return await acks.publish(subject, data, options.msgId, Math.max(250, Math.min(ATTEMPT_TIMEOUT_MS, remaining)), options.headers);
     } catch (err) {
       if (!isTransient(err) || Date.now() + pause >= deadline) {
         const mapped = mapNatsError(err, `publish ${subject}`);

@@ -40,6 +40,10 @@ class NatsDelivery implements Delivery {
     return this.msg.headers?.get(MSG_ID) || undefined;
   }
 
+  header(name: string): string | undefined {
+    return this.msg.headers?.get(name) || undefined;
+  }
+
   ack(): void {
     if (this.#settle()) this.batch.push(() => this.msg.ack());
   }

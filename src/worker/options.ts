@@ -92,6 +92,13 @@ export interface WorkerOptions {
    * together. @default systemClock
    */
   readonly clock?: Clock | undefined;
+  /**
+   * Honour task-name pauses (`pauseTask`): watch the KV bucket `ebind-task-pauses` and park the
+   * tasks of a paused name in `EBIND_PARKED` instead of running them. Turn it off for a worker whose
+   * NATS user may not use that bucket (it then runs paused names' tasks, as ebind for Go does).
+   * @default true
+   */
+  readonly taskPauses?: boolean | undefined;
 }
 
 /** {@link WorkerOptions} with every default applied. */
@@ -108,6 +115,7 @@ export interface ResolvedWorkerOptions {
   readonly claims: ClaimProvider | undefined;
   readonly claimRefreshIntervalMs: number;
   readonly claimRetryDelayMs: number;
+  readonly taskPauses: boolean;
   readonly durable: string;
   readonly logger: Logger;
   readonly pullExpiresMs: number;
@@ -174,6 +182,7 @@ export function resolveWorkerOptions(options: WorkerOptions = {}): ResolvedWorke
     backoffMs: Object.freeze([...backoffMs]),
     shutdownGraceMs: duration(options.shutdownGraceMs, DEFAULT_SHUTDOWN_GRACE_MS, "shutdownGraceMs"),
     middleware: Object.freeze([...middleware]),
+    taskPauses: options.taskPauses ?? true,
     stepHook: options.stepHook,
     defaultRetryPolicy: options.defaultRetryPolicy === undefined ? undefined : RetryPolicy.from(options.defaultRetryPolicy),
     workerId,

@@ -21,14 +21,16 @@ function policyFor(task: Task, options: ResolvedWorkerOptions): RetryPolicy | un
  * and attempt < maxDeliver); the default policy (5 attempts). Then, whatever the row said, no retry
  * once the consumer will not redeliver (attempt ≥ maxDeliver > 0).
  * @param maxDeliver the max deliver of the consumer the delivery came from, as the server holds it.
+ * @param deliveryCount the delivery's count on that consumer (the attempt may be larger: a parked
+ *   task carries the attempts before it was parked).
  */
-export function shouldRetry(task: Task, err: TaskError, attempt: number, options: ResolvedWorkerOptions, maxDeliver: number): boolean {
+export function shouldRetry(task: Task, err: TaskError, attempt: number, options: ResolvedWorkerOptions, maxDeliver: number, deliveryCount = attempt): boolean {
   const policy = policyFor(task, options);
   let retry: boolean;
   if (policy) retry = policy.shouldRetry(err, attempt);
   else if (maxDeliver > 0) retry = err.retryable && attempt < maxDeliver;
   else retry = fallbackPolicy.shouldRetry(err, attempt);
-  if (maxDeliver > 0 && attempt >= maxDeliver) return false;
+  if (maxDeliver > 0 && deliveryCount >= maxDeliver) return false;
   return retry;
 }
 

@@ -10,7 +10,9 @@
 import type { Broker, ConsumerSpec, Delivery } from "../broker/port.js";
 import { ConsumeLoop } from "../broker/consume-loop.js";
 import type { TimerHandle } from "../broker/clock.js";
-import { claimDurable, RESPONSE_PREFIX, TARGET_PREFIX, TASK_PREFIX, TASK_STREAM, targetedTaskFilter, targetToken } from "../broker/topology.js";
+import { claimDurable, handlerNameFromSubject, RESPONSE_PREFIX, TARGET_PREFIX, TASK_PREFIX, TASK_STREAM, targetedTaskFilter, targetToken } from "../broker/topology.js";
+import { priorAttempts } from "../broker/parking.js";
+import { PauseWatch } from "./pause-watch.js";
 import { decodeTask } from "../task/codec.js";
 import type { Task } from "../task/envelope.js";
 import { EbindError, ErrKind, TaskError, toTaskError } from "../task/errors.js";
@@ -45,6 +47,8 @@ export class Worker {
   #heartbeatEveryMs = Infinity;
   readonly #settler: Settler;
   #closing: Promise<void> | undefined;
+  /** Paused task names, when {@link WorkerOptions.taskPauses} is on. */
+  #pauses: PauseWatch | undefined;
 
   /** Use {@link Worker.start}. */
   constructor(
@@ -107,6 +111,10 @@ export class Worker {
     }
     this.#state = "running";
     try {
+      if (this.options.taskPauses) {
+        this.#pauses = new PauseWatch(this.broker, this.options.logger);
+        await this.#pauses.start();
+      }
       await this.#openConsumer({
         durable: this.options.durable,
         filterSubject: `${TASK_PREFIX}>`,
@@ -151,6 +159,7 @@ export class Worker {
     }
     this.#state = "draining";
     this.#claims.stop();
+    this.#pauses?.stop();
     await Promise.all(this.#loops.map((loop) => loop.stop()));
     const grace = this.options.shutdownGraceMs;
     let timer: NodeJS.Timeout | undefined;
@@ -230,7 +239,12 @@ export class Worker {
   /** Takes ownership of a delivery: heartbeats start now, the handler when a slot is free. */
   #receive(delivery: Delivery, consumer: ConsumerSpec): void {
     if (this.#state !== "running") {
-      delivery.nak();
+      delivery.nak(this.options.pullExpiresMs); // past a lingering pull (see ConsumeLoop)
+      return;
+    }
+    const name = this.#pauses ? handlerNameFromSubject(delivery.subject) : undefined;
+    if (name !== undefined && this.#pauses?.shouldPark(name, delivery)) {
+      this.#park(delivery, name);
       return;
     }
     this.#inFlight.add(delivery);
@@ -238,6 +252,18 @@ export class Worker {
       this.#inFlight.delete(delivery);
       this.#running.delete(job);
     });
+    this.#running.add(job);
+  }
+
+  /** Parks a task of a paused name (broker/parking.ts): no slot, no attempt, nothing run. */
+  #park(delivery: Delivery, name: string): void {
+    const job = this.#pauses!
+      .park(delivery, name)
+      .catch((err: unknown) => {
+        this.options.logger.warn("worker: could not park a task of a paused name; it stays queued", { name, error: (err as Error).message });
+        delivery.nak(this.options.claimRetryDelayMs);
+      })
+      .finally(() => this.#running.delete(job));
     this.#running.add(job);
   }
 
@@ -275,7 +301,9 @@ export class Worker {
       await this.#settler.deadLetterInvalid(delivery, mismatch);
       return done;
     }
-    const attempt = delivery.deliveryCount;
+    // A task parked while its name was paused comes back with a new delivery count: add the
+    // attempts it had before (broker/parking.ts).
+    const attempt = delivery.deliveryCount + priorAttempts(delivery);
     if (decoded.target && !this.#claims.holds(decoded.target)) {
       // A claim this worker dropped: its consumer stays open until shutdown; give the task back.
       delivery.nak(this.options.claimRetryDelayMs);
@@ -322,9 +350,9 @@ export class Worker {
       // Workers sharing the consumer may hold different handlers (a rolling deploy): give the task
       // back soon for another worker, within the policy's attempts, before failing it for good.
       const asRetryable = new TaskError(error.kind, error.detail, { retryable: true });
-      if (shouldRetry(task, asRetryable, attempt, this.options, consumer.maxDeliver)) delivery.nak(this.options.claimRetryDelayMs);
+      if (shouldRetry(task, asRetryable, attempt, this.options, consumer.maxDeliver, delivery.deliveryCount)) delivery.nak(this.options.claimRetryDelayMs);
       else await this.#settler.fail(delivery, task, error);
-    } else if (shouldRetry(task, error, attempt, this.options, consumer.maxDeliver)) {
+    } else if (shouldRetry(task, error, attempt, this.options, consumer.maxDeliver, delivery.deliveryCount)) {
       delivery.nak(retryDelayMs(task, attempt, this.options));
     } else {
       await this.#settler.fail(delivery, task, error);

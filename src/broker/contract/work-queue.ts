@@ -35,6 +35,19 @@ export function describeWorkQueueContract(name: string, make: BackendFactory): v
       expect(await h().take(s, "w", 1)).toEqual([]);
     });
 
+    it("headers published with a message reach its deliveries and its stored copy; a missing one reads undefined", async () => {
+      const { s, root } = await queue();
+      await h().broker.publish(`${root}.h`, new TextEncoder().encode("with headers"), { msgId: "h-1", headers: { "Ebind-Prior-Attempts": "2", "X-Other": "v" } });
+      const [d] = await h().take(s, "w", 1);
+      expect(d!.header("Ebind-Prior-Attempts")).toBe("2");
+      expect(d!.header("X-Other")).toBe("v");
+      expect(d!.header("X-Missing")).toBeUndefined();
+      expect(d!.msgId).toBe("h-1");
+      const stored = await h().broker.getMessage(s, d!.streamSeq);
+      expect(stored?.headers.get("Ebind-Prior-Attempts")).toBe("2");
+      d!.ack();
+    });
+
     it("term removes the message and it is never redelivered (notes item 2: bare term)", async () => {
       const { s, root } = await queue();
       await h().publish(`${root}.t`, "poison");
