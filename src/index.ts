@@ -83,8 +83,9 @@ export { openDevBackend } from "./dev/backend.js";
 export type { DevBackend, DevBackendOptions } from "./dev/backend.js";
 
 // Producer and consumer
-export { Client, Future } from "./client/index.js";
-export type { ClientOptions, EnqueueOptions, AwaitOptions, Enqueueable } from "./client/index.js";
+export { Client, Future, pauseTask, resumeTask, listPausedTasks } from "./client/index.js";
+export type { ClientOptions, EnqueueOptions, AwaitOptions, Enqueueable, TaskNameOf, TaskResume } from "./client/index.js";
+export type { TaskPause } from "./broker/index.js";
 export { Worker, recover, log, metrics, chain, claimsFunc, staticClaims, concreteTarget } from "./worker/index.js";
 export type { WorkerOptions, Middleware, TaskHandler, Metrics, ClaimProvider, StepHook, StepStart, StepSettled } from "./worker/index.js";
 
