@@ -17,7 +17,7 @@ import { Registry } from "../../src/task/index.js";
 import { Worker, type Middleware } from "../../src/worker/index.js";
 import { KvLeaderElector, Workflow } from "../../src/workflow/index.js";
 import type { Logger, LogFields } from "../../src/broker/index.js";
-import { chaosJoin, chaosLeaf, chaosSeed } from "./handlers/chaos.js";
+import { chaosJoin, chaosLeaf, chaosSeed, chaosSlowLeaf } from "./handlers/chaos.js";
 
 interface Options {
   concurrency?: number;
@@ -43,7 +43,7 @@ const logger: Logger = { debug: () => {}, info: () => {}, warn: logLine("warn"),
 const broker = await connectNats({ servers: url });
 const workflow = await Workflow.create(broker, { logger });
 const registry = new Registry();
-for (const h of [chaosSeed, chaosLeaf, chaosJoin]) registry.register(h);
+for (const h of [chaosSeed, chaosLeaf, chaosSlowLeaf, chaosJoin]) registry.register(h);
 
 const announce: Middleware = (next) => async (ctx) => {
   const stepId = ctx.task.stepId;

@@ -28,6 +28,12 @@ export const chaosLeaf = defineHandler("chaos.leaf", async (ctx, seed: number, i
   return leafValue(seed, i);
 });
 
+/** A slow leaf (300–600 ms), for tests that must catch leaves running: same value as {@link chaosLeaf}. */
+export const chaosSlowLeaf = defineHandler("chaos.slowLeaf", async (ctx, seed: number, i: number) => {
+  await sleep(300 + ((i * 37) % 301), undefined, { signal: ctx.signal });
+  return leafValue(seed, i);
+});
+
 /** The join: the sum of every leaf, and the leaf index each argument decodes to (in argument order). */
 export const chaosJoin = defineHandler(
   "chaos.join",

@@ -1,0 +1,140 @@
+/**
+ * Chaos with pause (issue 11): a 200-step fan-out/fan-in DAG run by three workflow worker processes
+ * (worker + scheduler each) is paused mid-run; while it is pausing, one process is SIGKILLed holding
+ * running steps. The DAG must drain (the killed worker's steps come back after the ack wait and
+ * finish elsewhere), become `paused`, start nothing while paused, and on resume finish with every
+ * step done, every result written once, and the right joined result.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { expect, it } from "vitest";
+import { ensureStreams, silentLogger, type Broker } from "../../../src/broker/index.js";
+import { listDeadLetters } from "../../../src/dlq/index.js";
+import { connectNats } from "../../../src/nats/index.js";
+import { DAG_BUCKET, Workflow } from "../../../src/workflow/index.js";
+import { CHAOS_LEAVES, chaosJoin, chaosSeed, chaosSlowLeaf, leafValue } from "../../support/handlers/chaos.js";
+import { describeNats, useNatsNode } from "../../support/nats.js";
+import { eventually } from "../../support/queue.js";
+import { useWorkflowWorkerProcesses, type WorkflowWorkerProcess } from "../../support/workflow-processes.js";
+
+const SEED = 11;
+const PAUSE_AFTER_LEAVES = 40;
+/**
+ * Slow leaves keep tasks waiting in the queue for several seconds (200 × 300–600 ms over 12 slots),
+ * so a step is republished as stranded only after 30 s — never here unless a task was truly lost.
+ */
+const WORKER_OPTIONS = { concurrency: 4, ackWaitMs: 2000, leaseMs: 1500, sweepCheckIntervalMs: 250, sweepIntervalMs: 1000, strandedAfterMs: 30_000 };
+
+/** Step ids of the `ran` (or `end`) lines of one process. */
+function stepLines(proc: WorkflowWorkerProcess, verb: "ran" | "end"): string[] {
+  return proc.lines.flatMap((line) => {
+    const [v, stepId] = line.split(" ");
+    return v === verb && stepId !== undefined ? [stepId] : [];
+  });
+}
+
+function inFlightLeaves(proc: WorkflowWorkerProcess): string[] {
+  const open = new Set<string>();
+  for (const line of proc.lines) {
+    const [v, stepId] = line.split(" ");
+    if (!stepId?.startsWith("leaf-")) continue;
+    if (v === "ran") open.add(stepId);
+    else if (v === "end") open.delete(stepId);
+  }
+  return [...open];
+}
+
+describeNats("workflow chaos with pause", () => {
+  const node = useNatsNode();
+  const startWorker = useWorkflowWorkerProcesses();
+
+  it(`a ${CHAOS_LEAVES}-step DAG over three worker processes, paused mid-run with one worker killed while pausing, resumes and finishes every step once`, async () => {
+    const broker: Broker = await connectNats({ servers: node().url });
+    const watchStop = new AbortController();
+    try {
+      await ensureStreams(broker);
+      const workflow = await Workflow.create(broker, { logger: silentLogger });
+      const procs = await Promise.all(["p1", "p2", "p3"].map((id) => startWorker(node().url, id, WORKER_OPTIONS)));
+      const dag = workflow.dag({ id: `chaos-pause-${Date.now()}` });
+      const root = dag.step("root", chaosSeed, SEED);
+      const leaves = Array.from({ length: CHAOS_LEAVES }, (_, i) => dag.step(`leaf-${i}`, chaosSlowLeaf, root.ref(), i));
+      const join = dag.step("join", chaosJoin, root.ref(), ...leaves.map((l) => l.ref()));
+
+      const kv = await broker.kv(DAG_BUCKET);
+      const resultPuts = new Map<string, number>();
+      const watching = (async () => {
+        for await (const e of kv.watch({ key: `${dag.id}.result.>`, include: "all", signal: watchStop.signal })) {
+          if (e.operation === "PUT") resultPuts.set(e.key, (resultPuts.get(e.key) ?? 0) + 1);
+        }
+      })();
+      const leafRuns = (): number => procs.reduce((n, p) => n + stepLines(p, "ran").filter((s) => s.startsWith("leaf-")).length, 0);
+
+      await workflow.submit(dag);
+      await eventually(() => leafRuns() >= PAUSE_AFTER_LEAVES, `${PAUSE_AFTER_LEAVES} leaves started`, 30_000);
+      const pausedAs = await workflow.pause(dag.id);
+      expect(pausedAs).toBe("pausing"); // leaves were running
+
+      // Kill a process holding running leaves while the DAG drains.
+      let victim: WorkflowWorkerProcess | undefined;
+      await eventually(() => (victim = procs.find((p) => inFlightLeaves(p).length > 0)) !== undefined, "a process holding running leaves", 10_000);
+      const interrupted = inFlightLeaves(victim!);
+      victim!.child.kill("SIGKILL");
+      expect(await victim!.exited).toEqual({ code: null, signal: "SIGKILL" });
+      const survivors = procs.filter((p) => p !== victim);
+
+      // The killed worker's leaves come back after the ack wait, finish elsewhere, and the DAG is paused.
+      await eventually(async () => (await workflow.dagInfo(dag.id)).meta.status === "paused", "the DAG paused", 30_000);
+      const atPause = await workflow.dagInfo(dag.id);
+      const runsAtPause = procs.map((p) => stepLines(p, "ran").length);
+      expect(atPause.steps.filter((s) => s.status === "running")).toEqual([]);
+      const waiting = atPause.steps.filter((s) => s.status === "pending");
+      expect(waiting.length).toBeGreaterThan(0);
+      for (const s of waiting.filter((w) => w.stepId !== "join")) expect(s.held, `${s.stepId} held`).toBe(true);
+      for (const id of interrupted) expect(atPause.steps.find((s) => s.stepId === id)?.status, id).toBe("done");
+
+      // Nothing starts while paused (past two ack waits and several sweeps).
+      await sleep(2500);
+      expect(procs.map((p) => stepLines(p, "ran").length)).toEqual(runsAtPause);
+      expect((await workflow.dagInfo(dag.id)).meta.status).toBe("paused");
+
+      expect(await workflow.resume(dag.id)).toBe("running");
+      const joined = await workflow.await(join, { timeoutMs: 45_000 });
+      const expectedSum = Array.from({ length: CHAOS_LEAVES }, (_, i) => leafValue(SEED, i)).reduce((a, b) => a + b, 0);
+      expect(joined.sum).toBe(expectedSum);
+      expect(joined.indices).toEqual(Array.from({ length: CHAOS_LEAVES }, (_, i) => i));
+      expect((await workflow.awaitDag(dag.id, { timeoutMs: 10_000 })).status).toBe("done");
+
+      const info = await workflow.dagInfo(dag.id);
+      expect(info.steps.filter((s) => s.status !== "done").map((s) => s.stepId)).toEqual([]);
+      expect(await listDeadLetters(broker)).toEqual([]);
+      const expectedKeys = [`${dag.id}.result.root`, `${dag.id}.result.join`, ...leaves.map((l) => `${dag.id}.result.${l.id}`)].sort();
+      expect([...resultPuts.keys()].sort()).toEqual(expectedKeys);
+      expect([...resultPuts.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+
+      for (const p of survivors) p.child.kill("SIGTERM");
+      for (const p of survivors) expect(await p.exited).toEqual({ code: 0, signal: null });
+      // Each step's outcome was recorded once (above: one result write each). A step ran twice only
+      // when the killed worker had run it without its outcome being recorded: the second run was a
+      // survivor's, and that is the one the record names.
+      const runners = new Map<string, string[]>();
+      for (const p of procs) for (const s of stepLines(p, "ran")) runners.set(s, [...(runners.get(s) ?? []), p.id]);
+      expect(runners.size).toBe(CHAOS_LEAVES + 2);
+      const twice = [...runners.entries()].filter(([, who]) => who.length > 1);
+      for (const [stepId, who] of twice) {
+        expect(who, stepId).toHaveLength(2);
+        expect(who, stepId).toContain(victim!.id);
+        expect(info.steps.find((s) => s.stepId === stepId)?.workerId, stepId).not.toBe(victim!.id);
+      }
+      expect(twice.map(([s]) => s)).toEqual(expect.arrayContaining(interrupted));
+      const warnings = procs.flatMap((p) => p.lines.filter((l) => l.startsWith("log ")).map((l) => `${p.id}: ${l}`));
+      expect(warnings.filter((w) => /republishing/.test(w))).toEqual([]);
+      process.stdout.write(
+        `chaos-pause: paused at ${runsAtPause.reduce((a, b) => a + b, 0)} step runs; victim ${victim!.id} killed holding ${interrupted.join(",")}; ${waiting.length} steps held while paused\n`,
+      );
+      watchStop.abort();
+      await watching;
+    } finally {
+      watchStop.abort();
+      await broker.close();
+    }
+  }, 90_000);
+});
