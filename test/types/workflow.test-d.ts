@@ -4,7 +4,8 @@
  */
 import { describe, expectTypeOf, it } from "vitest";
 import { defineHandler } from "../../src/task/index.js";
-import type { Workflow } from "../../src/workflow/index.js";
+import { z } from "zod";
+import { defineSignal, signalRef, type Workflow } from "../../src/workflow/index.js";
 
 interface User {
   readonly name: string;
@@ -43,5 +44,32 @@ describe("DAG builder typing", () => {
     dag.step("bad4", greetUser, user.refOrDefault("not a user"), true);
     // @ts-expect-error: refOrDefault() without a fallback may be null, which a User parameter refuses
     dag.step("bad5", greetUser, user.refOrDefault(), true);
+  });
+
+  it("types signal payloads: a signal feeds only a parameter of its payload type, and signal() checks the payload", async () => {
+    const dag = workflow.dag();
+    const user = dag.step("user", fetchUser, "u1");
+    const approval = defineSignal<User>("approval");
+    const checked = defineSignal("checked", { schema: z.object({ name: z.string() }) });
+    dag.step("greet", greetUser, approval.ref(), true).waitForSignal("extra", checked);
+    dag.step("greet2", greetUser, checked.ref(), false);
+    dag.step("shout", shout, signalRef<string>("text")).signalTimeoutMs(1000).after(user);
+    // @ts-expect-error: a User signal cannot feed a string parameter
+    dag.step("bad", shout, approval.ref());
+    // Without a type argument, signalRef's payload type is inferred from the parameter it feeds.
+    dag.step("inferred", shout, signalRef("text"));
+    await workflow.signal(dag.id, approval, { name: "eugene" });
+    await workflow.signal(dag.id, "any-name", { whatever: 1 });
+    // @ts-expect-error: a typed signal's payload must have its type
+    await workflow.signal(dag.id, approval, { nom: "eugene" });
+  });
+
+  it("types placement options on steps of the same DAG", () => {
+    const dag = workflow.dag();
+    const user = dag.step("user", fetchUser, "u1").onTarget("primary");
+    dag.step("near", shout, "x").colocateWith(user);
+    dag.step("follow", shout, "y").followTargetOf(user);
+    // @ts-expect-error: placement takes a step, not an id
+    dag.step("bad", shout, "z").colocateWith("user");
   });
 });

@@ -244,10 +244,8 @@ export class Step<R> {
    */
   waitForSignal(...signals: SignalName[]): this {
     if (signals.length === 0) throw new WorkflowError("invalid", `workflow: step "${this.id}": waitForSignal requires at least one name`);
-    for (const signal of signals) {
-      const name = signalNameOf(signal, `step "${this.id}": waitForSignal`);
-      if (!this.#waitSignals.includes(name)) this.#waitSignals.push(name);
-    }
+    const names = signals.map((signal) => signalNameOf(signal, `step "${this.id}": waitForSignal`)); // all checked before any is added
+    for (const name of names) if (!this.#waitSignals.includes(name)) this.#waitSignals.push(name);
     return this;
   }
 

@@ -235,7 +235,7 @@ export function encodeStepRecord(r: StepRecord): string {
   s += `,"added_at":${encodeTime(d, "added_at", r.addedAt)}`;
   s += `,"started_at":${encodeTime(d, "started_at", r.startedAt)},"finished_at":${encodeTime(d, "finished_at", r.finishedAt)}`;
   // Extensions of ebind for TypeScript, last and omitted when unset (Go ignores unknown fields).
-  if (r.signalTimeoutMs !== undefined && r.signalTimeoutMs > 0) s += `,"signal_timeout":${msToNanos(checkedDuration(d, "signal_timeout", r.signalTimeoutMs))}`;
+  if (r.signalTimeoutMs !== undefined && r.signalTimeoutMs !== 0) s += `,"signal_timeout":${msToNanos(checkedDuration(d, "signal_timeout", r.signalTimeoutMs))}`;
   if (r.signalWaitSince !== undefined) s += `,"signal_wait_since":${encodeTime(d, "signal_wait_since", r.signalWaitSince)}`;
   return `${s}}`;
 }
@@ -350,7 +350,7 @@ export function decodeSignalRecord(data: Data): SignalRecord {
 /**
  * Encodes a workflow event (reference §2.6.9): `kind`, `dag_id`, `step_id` always; then `status`?,
  * `error_kind`?, `error_message`?, `bp_position`?, `bp_labels`?, `signal_name`?, each omitted when
- * empty.
+ * empty; and the extension `step_added_at`? (when the step's record was created).
  * @throws {EbindError} `invalid_argument` naming the field: an unknown kind, status or position, empty
  *   ids.
  */
@@ -364,6 +364,8 @@ export function encodeDagEvent(e: DagEvent): string {
   s += optionalOneOf(d, "bp_position", e.bpPosition, BP_POSITIONS);
   s += optionalList(d, "bp_labels", e.bpLabels);
   s += encodeOptionalString(d, "signal_name", e.signalName);
+  // An extension, omitted when unset (ebind for Go ignores it): which incarnation of the step it is.
+  if (e.stepAddedAt !== undefined) s += `,"step_added_at":${encodeTime(d, "step_added_at", e.stepAddedAt)}`;
   return `${s}}`;
 }
 
@@ -384,6 +386,7 @@ export function decodeDagEvent(data: Data): DagEvent {
     bpPosition: readOptionalOneOf<"before" | "after">(f, "bp_position", BP_POSITIONS),
     bpLabels: f.stringArray("bp_labels"),
     signalName: f.string("signal_name", false),
+    stepAddedAt: f.optionalTime("step_added_at"),
   });
 }
 

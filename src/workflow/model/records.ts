@@ -141,6 +141,12 @@ export interface DagEvent {
   readonly bpPosition?: "before" | "after" | undefined;
   readonly bpLabels?: readonly string[] | undefined;
   readonly signalName?: string | undefined;
+  /**
+   * For a step's `completed` event: when the step's record was created (an extension, wire
+   * `step_added_at`). A DAG deleted and re-created under its id has new records: an event of the
+   * old run carries another time and is ignored. Absent in events of ebind for Go.
+   */
+  readonly stepAddedAt?: Date | undefined;
 }
 
 /** How a ref argument treats a failed, skipped or canceled upstream (reference §3.13). */

@@ -25,7 +25,7 @@ import type { WorkflowCore } from "../store/core.js";
 import { startSteps, type ArgContext } from "./enqueue.js";
 import type { DagGraph, GraphCache } from "./graph-cache.js";
 import { readyToRun } from "../plan/index.js";
-import { isTerminal, type DagMeta, type StepRecord } from "../model/records.js";
+import { isTerminal, type DagEvent, type DagMeta, type StepRecord } from "../model/records.js";
 import type { Versioned } from "../store/store.js";
 
 /** What became of a done event: handled here, or to be handled from the full DAG state. */
@@ -41,7 +41,8 @@ const SETTLED_READ_BATCH = 64;
  *   handle them from the full DAG state (which also refreshes the graph).
  * @throws store and publish errors (the events are retried).
  */
-export async function handleDoneEvents(core: WorkflowCore, graphs: GraphCache, dagId: string, stepIds: readonly string[]): Promise<DoneHandling> {
+export async function handleDoneEvents(core: WorkflowCore, graphs: GraphCache, dagId: string, events: readonly DagEvent[]): Promise<DoneHandling> {
+  const stepIds = events.map((e) => e.stepId);
   const meta = await core.store.getMeta(dagId);
   if (!meta) {
     graphs.drop(dagId);
@@ -53,6 +54,8 @@ export async function handleDoneEvents(core: WorkflowCore, graphs: GraphCache, d
   const graph = graphs.get(dagId, meta.revision);
   const completed = new Set(stepIds);
   if (!graph || [...completed].some((id) => !graph.has(id) || gatesDependents(graph.shape(id)!, meta.value))) return "full";
+  // An event of another incarnation of a step (the DAG re-created under its id) is the full path's to drop.
+  if (events.some((e) => e.stepAddedAt !== undefined && e.stepAddedAt.getTime() !== graph.shape(e.stepId)!.addedAt.getTime())) return "full";
 
   const dependents = new Set<string>();
   for (const id of completed) for (const d of graph.dependentsOf(id)) dependents.add(d);

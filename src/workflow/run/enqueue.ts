@@ -191,7 +191,15 @@ export async function settlePending(
     r.status !== "pending" || r.held ? undefined : { ...r, ...change, finishedAt: new Date() },
   );
   if (!written) return false;
-  const event: DagEvent = { kind: "completed", dagId: record.dagId, stepId: record.stepId, status: change.status, errorKind: change.errorKind, errorMessage: change.errorMessage };
+  const event: DagEvent = {
+    kind: "completed",
+    dagId: record.dagId,
+    stepId: record.stepId,
+    status: change.status,
+    errorKind: change.errorKind,
+    errorMessage: change.errorMessage,
+    stepAddedAt: record.addedAt,
+  };
   await publishEvent(core.broker, event);
   return true;
 }

@@ -24,7 +24,7 @@ import { GraphCache } from "./graph-cache.js";
 import { DagProgress } from "./progress.js";
 import type { LoadedDag } from "../store/store.js";
 import { applyCompletion, type StepOutcome } from "../plan/index.js";
-import type { DagEvent } from "../model/records.js";
+import type { DagEvent, StepRecord } from "../model/records.js";
 
 /** Options of a scheduler. */
 export interface SchedulerOptions {
@@ -64,6 +64,16 @@ function outcomeOf(event: DagEvent): StepOutcome | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * Whether a `completed` event cannot be about this step as it is now: it names another incarnation
+ * of the step (a DAG deleted and re-created under its id: the record was created at another time),
+ * or the step has never started (nothing could have completed it).
+ */
+export function staleCompletion(event: DagEvent, record: StepRecord): boolean {
+  if (event.stepAddedAt !== undefined && event.stepAddedAt.getTime() !== record.addedAt.getTime()) return true;
+  return record.status === "pending";
 }
 
 /** Whether an event reports a step's success. */
@@ -224,8 +234,7 @@ export class Scheduler {
 
   /** Handles `completed: done` events of one DAG, from the cached graph if it can. */
   async #handleDone(dagId: string, events: DagEvent[]): Promise<void> {
-    const stepIds = events.map((e) => e.stepId);
-    if ((await handleDoneEvents(this.#core, this.#graphs, dagId, stepIds)) === "handled") return;
+    if ((await handleDoneEvents(this.#core, this.#graphs, dagId, events)) === "handled") return;
     await this.#handleFromState(dagId, events);
   }
 
@@ -248,7 +257,8 @@ export class Scheduler {
       if (event.kind === "bp_hit" || event.kind === "bp_resumed") continue; // informational
       if (event.kind === "completed") {
         const outcome = outcomeOf(event);
-        if (outcome === undefined || !progress.state.steps.has(event.stepId)) continue;
+        const record = progress.state.steps.get(event.stepId);
+        if (outcome === undefined || record === undefined || staleCompletion(event, record)) continue;
         acted = true;
         // The hook persisted this step's own status before publishing; apply it in memory (a replica
         // may lag), and persist only the steps it cascades to.

@@ -109,7 +109,7 @@ export function createStepHook(core: WorkflowCore): StepHook & { close(): void }
         return "superseded";
       }
       // A result created now for a step already done repairs a crash between the two writes.
-      if (wrote || created) await publishEvent(core.broker, { kind: "completed", dagId, stepId, status: "done" });
+      if (wrote || created) await publishEvent(core.broker, { kind: "completed", dagId, stepId, status: "done", stepAddedAt: after.value.addedAt });
       return wrote ? "recorded" : "superseded";
     },
 
@@ -140,7 +140,7 @@ export function createStepHook(core: WorkflowCore): StepHook & { close(): void }
         return "superseded";
       }
       if (!wrote) return "superseded";
-      await publishEvent(core.broker, { kind: "completed", dagId, stepId, status: "failed", errorKind: error.kind, errorMessage: message || undefined });
+      await publishEvent(core.broker, { kind: "completed", dagId, stepId, status: "failed", errorKind: error.kind, errorMessage: message || undefined, stepAddedAt: written.value.addedAt });
       return "recorded";
     },
   };

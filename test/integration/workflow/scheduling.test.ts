@@ -257,6 +257,7 @@ describeBackends("workflow: scheduling", (backend) => {
       status: "failed",
       error_kind: "boom",
       error_message: "x".repeat(20),
+      step_added_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), // an extension: which incarnation of the step
     });
   });
 

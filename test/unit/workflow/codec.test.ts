@@ -181,6 +181,25 @@ describe("golden fixtures: step record (reference §2.6.7)", () => {
   });
 });
 
+describe("extensions of ebind for TypeScript (fields ebind for Go ignores)", () => {
+  it("a step's signal timeout and wait start are written last, in ns and RFC 3339, and omitted when unset", () => {
+    const r = decodeStepRecord(fixture("step-pending"));
+    expect(encodeStepRecord(r)).not.toMatch(/signal_timeout|signal_wait_since/);
+    const text = encodeStepRecord({ ...r, signalTimeoutMs: 1500, signalWaitSince: new Date("2026-05-01T10:00:00.250Z") });
+    expect(text.endsWith(',"signal_timeout":1500000000,"signal_wait_since":"2026-05-01T10:00:00.25Z"}')).toBe(true);
+    expect(decodeStepRecord(text)).toMatchObject({ signalTimeoutMs: 1500, signalWaitSince: new Date("2026-05-01T10:00:00.250Z") });
+    expect(() => encodeStepRecord({ ...r, signalTimeoutMs: Number.NaN })).toThrow(/field "signal_timeout"/);
+  });
+
+  it("an event's step_added_at is written last and omitted when unset", () => {
+    const base = { kind: "completed" as const, dagId: "d", stepId: "s", status: "done" as const };
+    expect(encodeDagEvent(base)).toBe('{"kind":"completed","dag_id":"d","step_id":"s","status":"done"}');
+    const text = encodeDagEvent({ ...base, stepAddedAt: new Date("2026-05-01T10:00:00Z") });
+    expect(text).toBe('{"kind":"completed","dag_id":"d","step_id":"s","status":"done","step_added_at":"2026-05-01T10:00:00Z"}');
+    expect(decodeDagEvent(text).stepAddedAt).toEqual(new Date("2026-05-01T10:00:00Z"));
+  });
+});
+
 describe("golden fixtures: placement", () => {
   it("round-trips and omits empty members", () => {
     expect(encodePlacement({ mode: "direct", target: "w1" })).toBe('{"mode":"direct","target":"w1"}');
@@ -373,6 +392,8 @@ const stepRecord: fc.Arbitrary<StepRecord> = fc
     addedAt: date,
     startedAt: optDate,
     finishedAt: optDate,
+    signalTimeoutMs: fc.option(fc.integer({ min: 1, max: 2_147_483_647 }), { nil: undefined }),
+    signalWaitSince: optDate,
   })
   .map((r) => r as StepRecord);
 
@@ -386,6 +407,7 @@ const event: fc.Arbitrary<DagEvent> = fc.record({
   bpPosition: fc.constantFrom(undefined, "before" as const, "after" as const),
   bpLabels: fc.option(fc.array(label, { minLength: 1, maxLength: 3 }), { nil: undefined }),
   signalName: optText,
+  stepAddedAt: optDate,
 });
 
 describe("properties", () => {

@@ -1,0 +1,79 @@
+/**
+ * 13 — cancel: stop a DAG for good, its running step included.
+ *
+ *   npx tsx examples/13-workflow-cancel.ts
+ *
+ * long (runs until told otherwise) → after (`after(long)`). `cancel()` while `long` runs: the DAG is
+ * canceled, the pending `after` step is canceled, and `long`'s handler sees `ctx.signal` abort (reason
+ * kind `canceled`), so its step is recorded canceled too. Logs the handler's abort,
+ * `long step was canceled`, `after step was canceled`, `DAG status: canceled`.
+ *
+ * Unlike ebind for Go, whose cancel lets a running step finish (`long step result: long-finished`),
+ * cancel here aborts the running handler's signal and records the step canceled.
+ * @module
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { openDevBackend } from "../src/dev/backend.js";
+import { defineHandler, Registry, TaskError } from "../src/task/index.js";
+import { Worker } from "../src/worker/index.js";
+import { Workflow, WorkflowError } from "../src/workflow/index.js";
+import { runIfMain } from "./run-main.js";
+
+/** Runs the example; every line goes to `out` and is returned. */
+export async function main(out: (line: string) => void = console.log): Promise<string[]> {
+  const lines: string[] = [];
+  const say = (line: string): void => {
+    lines.push(line);
+    out(line);
+  };
+
+  let longStarted = (): void => {};
+  const running = new Promise<void>((resolve) => (longStarted = resolve));
+  let longEnded = (_abortReason: unknown): void => {};
+  const ended = new Promise<unknown>((resolve) => (longEnded = resolve));
+  const long = defineHandler("main.Long", async (ctx) => {
+    longStarted();
+    try {
+      await sleep(60_000, undefined, { signal: ctx.signal }); // a long job that honours its signal
+      return "long-finished";
+    } finally {
+      longEnded(ctx.signal.reason);
+    }
+  });
+  const after = defineHandler("main.After", async () => "after-finished");
+
+  const backend = await openDevBackend({ report: say });
+  const registry = new Registry();
+  registry.register(long);
+  registry.register(after);
+  const workflow = await Workflow.create(backend.broker);
+  const worker = await Worker.start(backend.broker, registry, { stepHook: workflow.stepHook, middleware: [workflow.middleware], pullExpiresMs: 1_000 });
+  const scheduler = await workflow.startScheduler({ pullExpiresMs: 1_000 });
+  try {
+    const dag = workflow.dag();
+    const first = dag.step("long", long);
+    const second = dag.step("after", after).after(first);
+    await workflow.submit(dag);
+
+    await running;
+    say(`cancel while long runs: ${await workflow.cancel(dag.id)}`);
+    const reason = await ended;
+    say(`long step's handler saw its signal abort: ${reason instanceof TaskError ? `kind ${reason.kind}` : String(reason)}`);
+    for (const step of [first, second]) {
+      try {
+        say(`${step.id} step result: ${await workflow.await(step, { timeoutMs: 10_000 })}`);
+      } catch (err) {
+        if (!(err instanceof WorkflowError && err.code === "step_canceled")) throw err;
+        say(`${step.id} step was canceled`);
+      }
+    }
+    say(`DAG status: ${(await workflow.dagInfo(dag.id)).meta.status}`);
+  } finally {
+    await Promise.all([worker.close(), scheduler.stop()]);
+    workflow.close();
+    await backend.close();
+  }
+  return lines;
+}
+
+runIfMain(import.meta.url, () => main());
