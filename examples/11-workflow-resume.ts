@@ -67,7 +67,7 @@ export async function main(out: (line: string) => void = console.log, args: stri
       const fetched = await workflow.await(orders, { timeoutMs: 10_000 });
       say(`fetch ran in this process: ${fetched.amounts.length} orders of ${fetched.name}; stopping before final`);
       if (backend.kind === "memory") say("(the memory backend keeps nothing after this process: install nats-server to resume)");
-      else say(`resume with: npx tsx examples/11-workflow-resume.ts --resume ${dag.id} --store-dir ${storeDir}`);
+      else say(`resume with: npx tsx examples/11-workflow-resume.ts --resume ${dag.id}${backend.kind === "embedded" ? ` --store-dir ${storeDir}` : ""}`);
     } else {
       const dagId = values.resume;
       const before = await workflow.dagInfo(dagId).catch((err: unknown) => {

@@ -73,7 +73,10 @@ export async function main(out: (line: string) => void = console.log): Promise<s
   /** Gives `primary` to `workerId` and waits until both workers have re-read their claims. */
   const movePrimaryTo = async (workerId: string): Promise<void> => {
     primaryOn = workerId;
-    while (!workers.every((w) => w.claims().includes(w.id === workerId ? "primary" : "secondary") && w.claims().length === 2)) await sleep(10);
+    const moved = (w: Worker): boolean => w.claims().includes(w.id === workerId ? "primary" : "secondary") && w.claims().length === 2; // + worker:<id>
+    for (const deadline = Date.now() + 5_000; !workers.every(moved); await sleep(10)) {
+      if (Date.now() > deadline) throw new Error(`claims did not move within 5 s: ${workers.map((w) => `${w.id} [${w.claims().join(" ")}]`).join(", ")}`);
+    }
   };
   const check = (scenario: string, first: string, firstOn: string, second: string, secondOn: string, same: boolean): void => {
     say(`${scenario}: ${first} ran on ${firstOn}, ${second} on ${secondOn}`);

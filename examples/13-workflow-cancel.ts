@@ -56,6 +56,7 @@ export async function main(out: (line: string) => void = console.log): Promise<s
     await workflow.submit(dag);
 
     await running;
+    // ebind for Go lets a running step finish; here cancel aborts its handler's signal and records it canceled.
     say(`cancel while long runs: ${await workflow.cancel(dag.id)}`);
     const reason = await ended;
     say(`long step's handler saw its signal abort: ${reason instanceof TaskError ? `kind ${reason.kind}` : String(reason)}`);

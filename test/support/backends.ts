@@ -4,7 +4,7 @@
  * @module
  */
 import { afterEach, describe } from "vitest";
-import { DEFAULT_WORKER_DURABLE, DLQ_STREAM, ensureStreams, RESPONSE_STREAM, TASK_STREAM, type Broker } from "../../src/broker/index.js";
+import { DEFAULT_WORKER_DURABLE, DLQ_STREAM, ensureStreams, PARKED_STREAM, RESPONSE_STREAM, TASK_STREAM, type Broker } from "../../src/broker/index.js";
 import { memoryBroker } from "../../src/memory/index.js";
 import { connectNats } from "../../src/nats/index.js";
 import { describeNats, useNatsNode } from "./nats.js";
@@ -44,7 +44,7 @@ export async function openFreshBroker(backend: BackendUnderTest, cleanups: Array
   const broker = await backend.open();
   cleanups.push(() => broker.close());
   await ensureStreams(broker);
-  for (const s of [TASK_STREAM, RESPONSE_STREAM, DLQ_STREAM]) await broker.purgeStream(s);
+  for (const s of [TASK_STREAM, RESPONSE_STREAM, DLQ_STREAM, PARKED_STREAM]) await broker.purgeStream(s);
   await broker.deleteConsumer(TASK_STREAM, DEFAULT_WORKER_DURABLE);
   return broker;
 }
