@@ -138,6 +138,7 @@ async function run(options: Options): Promise<Summary> {
   const stop = new AbortController();
   let lock: StoreLock | undefined;
   let backend: DevBackend | undefined;
+  let closeWorkflow = (): void => {};
   let scheduler: Scheduler | undefined;
   let watch: DagWatch | undefined;
   const workers: Worker[] = [];
@@ -148,6 +149,7 @@ async function run(options: Options): Promise<Summary> {
     if (storeDir !== undefined && backend.kind === "memory") say("demo: --store-dir ignored: nats-server not found");
     if (broker instanceof NatsBroker && backend.kind === "embedded") await lock?.setServer(broker.connection.getServer());
     const workflow = await Workflow.create(broker);
+    closeWorkflow = () => workflow.close();
 
     const dagId = options.dagId ?? newDagId();
     const existing = await findDag(workflow, dagId);
@@ -240,6 +242,7 @@ async function run(options: Options): Promise<Summary> {
     await watch?.stop();
     // Both wait for a pull to expire; anything left half-done is picked up by a resumed run.
     await Promise.allSettled([...workers.map((w) => w.close()), scheduler?.stop()]);
+    closeWorkflow();
     await backend?.close();
     await lock?.release();
   }

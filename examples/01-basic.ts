@@ -11,7 +11,7 @@ import { Client } from "../src/client/index.js";
 import { openDevBackend } from "../src/dev/backend.js";
 import { defineHandler, Registry } from "../src/task/index.js";
 import { Worker } from "../src/worker/index.js";
-import { runIfMain } from "./run-main.js";
+import { recorder, runIfMain } from "./run-main.js";
 
 /** The handler: plain async function, context first. Producers enqueue it by reference. */
 export const greet = defineHandler("main.Greet", async (_ctx, name: string, excited: boolean) => {
@@ -20,11 +20,7 @@ export const greet = defineHandler("main.Greet", async (_ctx, name: string, exci
 
 /** Runs the example; every line goes to `out` and is returned. */
 export async function main(out: (line: string) => void = console.log): Promise<string[]> {
-  const lines: string[] = [];
-  const say = (line: string): void => {
-    lines.push(line);
-    out(line);
-  };
+  const { lines, say } = recorder(out);
 
   const backend = await openDevBackend({ report: say });
   const registry = new Registry();

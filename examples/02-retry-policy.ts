@@ -12,15 +12,11 @@ import { Client } from "../src/client/index.js";
 import { openDevBackend } from "../src/dev/backend.js";
 import { defineHandler, Registry } from "../src/task/index.js";
 import { Worker } from "../src/worker/index.js";
-import { runIfMain } from "./run-main.js";
+import { recorder, runIfMain } from "./run-main.js";
 
 /** Runs the example; every line goes to `out` and is returned. */
 export async function main(out: (line: string) => void = console.log): Promise<string[]> {
-  const lines: string[] = [];
-  const say = (line: string): void => {
-    lines.push(line);
-    out(line);
-  };
+  const { lines, say } = recorder(out);
 
   // ctx.attempt is the delivery count: 1 on the first run, 2 on the first retry…
   const flaky = defineHandler("main.Flaky", async (ctx, name: string) => {

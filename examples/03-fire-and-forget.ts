@@ -12,17 +12,13 @@ import { Client } from "../src/client/index.js";
 import { openDevBackend } from "../src/dev/backend.js";
 import { defineHandler, Registry } from "../src/task/index.js";
 import { Worker } from "../src/worker/index.js";
-import { runIfMain } from "./run-main.js";
+import { recorder, runIfMain } from "./run-main.js";
 
 const TASKS = 10;
 
 /** Runs the example; every line goes to `out` and is returned. */
 export async function main(out: (line: string) => void = console.log): Promise<string[]> {
-  const lines: string[] = [];
-  const say = (line: string): void => {
-    lines.push(line);
-    out(line);
-  };
+  const { lines, say } = recorder(out);
 
   let processed = 0;
   const audit = defineHandler("main.Audit", async (_ctx, event: string, user: string): Promise<void> => {

@@ -17,7 +17,7 @@ import { findNatsServer, startCluster } from "../src/embed/index.js";
 import { connectNats } from "../src/nats/index.js";
 import { defineHandler, Registry } from "../src/task/index.js";
 import { Worker } from "../src/worker/index.js";
-import { runIfMain } from "./run-main.js";
+import { recorder, runIfMain } from "./run-main.js";
 
 const echo = defineHandler("main.Echo", async (_ctx, msg: string) => `echo:${msg}`);
 
@@ -30,11 +30,7 @@ async function metaLeader(monitorUrl: string): Promise<string | undefined> {
 
 /** Runs the example; every line goes to `out` and is returned. */
 export async function main(out: (line: string) => void = console.log): Promise<string[]> {
-  const lines: string[] = [];
-  const say = (line: string): void => {
-    lines.push(line);
-    out(line);
-  };
+  const { lines, say } = recorder(out);
   if (findNatsServer() === undefined) {
     say("04-cluster-ha needs nats-server (on PATH, or NATS_SERVER_BIN): install it to run this example");
     return lines;

@@ -14,7 +14,7 @@ import { Client } from "../src/client/index.js";
 import { openDevBackend } from "../src/dev/backend.js";
 import { defineHandler, Registry, toTaskError } from "../src/task/index.js";
 import { log, Worker, type Middleware } from "../src/worker/index.js";
-import { runIfMain } from "./run-main.js";
+import { recorder, runIfMain } from "./run-main.js";
 
 /** The handler: honours its signal, so a deadline or shutdown interrupts the wait. */
 export const slowProcess = defineHandler("main.SlowProcess", async (ctx, item: string) => {
@@ -54,11 +54,7 @@ function lineLogger(write: (line: string) => void): Logger {
 
 /** Runs the example; every line goes to `out` and is returned. */
 export async function main(out: (line: string) => void = console.log): Promise<string[]> {
-  const lines: string[] = [];
-  const say = (line: string): void => {
-    lines.push(line);
-    out(line);
-  };
+  const { lines, say } = recorder(out);
 
   const backend = await openDevBackend({ report: say });
   const registry = new Registry();

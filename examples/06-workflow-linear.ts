@@ -7,11 +7,10 @@
  * for the DAG to end, then prints its debug report (`formatDebug(await workflow.debug(id))`).
  * @module
  */
-import { openDevBackend } from "../src/dev/backend.js";
-import { defineHandler, Registry } from "../src/task/index.js";
-import { Worker } from "../src/worker/index.js";
-import { formatDebug, Workflow } from "../src/workflow/index.js";
-import { runIfMain } from "./run-main.js";
+import { defineHandler } from "../src/task/index.js";
+import { formatDebug } from "../src/workflow/index.js";
+import { recorder, runIfMain } from "./run-main.js";
+import { openWorkflowApp } from "./workflow-app.js";
 
 interface User {
   id: string;
@@ -25,23 +24,11 @@ const format = defineHandler("main.Format", async (_ctx, profile: string) => `PR
 
 /** Runs the example; every line goes to `out` and is returned. */
 export async function main(out: (line: string) => void = console.log): Promise<string[]> {
-  const lines: string[] = [];
-  const say = (line: string): void => {
-    lines.push(line);
-    out(line);
-  };
-
-  const backend = await openDevBackend({ report: say });
-  const registry = new Registry();
-  for (const handler of [fetchUser, buildProfile, format]) registry.register(handler);
-  const workflow = await Workflow.create(backend.broker);
-  const worker = await Worker.start(backend.broker, registry, {
-    workerId: "worker-1",
-    stepHook: workflow.stepHook, // records each step's outcome (and gates its start)
-    middleware: [workflow.middleware], // gives step handlers their DAG context
-    pullExpiresMs: 1_000, // close() waits for the last pull to expire
-  });
-  const scheduler = await workflow.startScheduler({ pullExpiresMs: 1_000 }); // starts steps whose inputs are ready
+  const { lines, say } = recorder(out);
+  // A backend, a worker running these handlers for the workflow, the scheduler starting steps whose
+  // inputs are ready: see workflow-app.ts. The worker's id shows in the debug report.
+  const app = await openWorkflowApp({ handlers: [fetchUser, buildProfile, format], say, worker: { workerId: "worker-1" } });
+  const { workflow } = app;
   try {
     const dag = workflow.dag();
     const user = dag.step("fetch", fetchUser, "user-42");
@@ -53,9 +40,7 @@ export async function main(out: (line: string) => void = console.log): Promise<s
     await workflow.awaitDag(dag.id, { timeoutMs: 10_000 });
     for (const line of formatDebug(await workflow.debug(dag.id)).trimEnd().split("\n")) say(line);
   } finally {
-    await Promise.all([worker.close(), scheduler.stop()]);
-    workflow.close();
-    await backend.close();
+    await app.close();
   }
   return lines;
 }

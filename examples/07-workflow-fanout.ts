@@ -11,19 +11,13 @@
  */
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { openDevBackend } from "../src/dev/backend.js";
-import { defineHandler, Registry } from "../src/task/index.js";
-import { Worker } from "../src/worker/index.js";
-import { Workflow } from "../src/workflow/index.js";
-import { runIfMain } from "./run-main.js";
+import { defineHandler } from "../src/task/index.js";
+import { recorder, runIfMain } from "./run-main.js";
+import { openWorkflowApp } from "./workflow-app.js";
 
 /** Runs the example; every line goes to `out` and is returned. */
 export async function main(out: (line: string) => void = console.log): Promise<string[]> {
-  const lines: string[] = [];
-  const say = (line: string): void => {
-    lines.push(line);
-    out(line);
-  };
+  const { lines, say } = recorder(out);
 
   // Each handler notes when it ran, relative to the submit (t0), to show the two roots overlap.
   let t0 = 0;
@@ -48,17 +42,12 @@ export async function main(out: (line: string) => void = console.log): Promise<s
   );
   const combine = defineHandler("main.Combine", async (_ctx, profile: string, entries: number) => `${profile} has ${entries} history entries`);
 
-  const backend = await openDevBackend({ report: say });
-  const registry = new Registry();
-  for (const handler of [fetchProfile, fetchHistory, combine]) registry.register(handler);
-  const workflow = await Workflow.create(backend.broker);
-  const worker = await Worker.start(backend.broker, registry, {
-    concurrency: 4, // room for both roots at once
-    stepHook: workflow.stepHook,
-    middleware: [workflow.middleware],
-    pullExpiresMs: 1_000,
+  const app = await openWorkflowApp({
+    handlers: [fetchProfile, fetchHistory, combine],
+    say,
+    worker: { concurrency: 4 }, // room for both roots at once
   });
-  const scheduler = await workflow.startScheduler({ pullExpiresMs: 1_000 });
+  const { workflow } = app;
   try {
     const dag = workflow.dag();
     const profile = dag.step("profile", fetchProfile, "user-42");
@@ -73,9 +62,7 @@ export async function main(out: (line: string) => void = console.log): Promise<s
     for (const name of ["profile", "history"]) say(ran.get(name) ?? `${name} did not run`);
     say(`result: ${result} (took ${took}ms)`);
   } finally {
-    await Promise.all([worker.close(), scheduler.stop()]);
-    workflow.close();
-    await backend.close();
+    await app.close();
   }
   return lines;
 }

@@ -8,11 +8,9 @@
  * `result: rendered(core:user-7 + [no enrichment])` and `DAG status: done (…)`.
  * @module
  */
-import { openDevBackend } from "../src/dev/backend.js";
-import { defineHandler, noRetryPolicy, Registry, TaskError } from "../src/task/index.js";
-import { Worker } from "../src/worker/index.js";
-import { Workflow } from "../src/workflow/index.js";
-import { runIfMain } from "./run-main.js";
+import { defineHandler, noRetryPolicy, TaskError } from "../src/task/index.js";
+import { recorder, runIfMain } from "./run-main.js";
+import { openWorkflowApp } from "./workflow-app.js";
 
 const loadCore = defineHandler("main.LoadCore", async (_ctx, userId: string) => `core:${userId}`);
 const enrich = defineHandler("main.Enrich", async (_ctx, _core: string): Promise<string> => {
@@ -22,18 +20,9 @@ const render = defineHandler("main.Render", async (_ctx, core: string, extra: st
 
 /** Runs the example; every line goes to `out` and is returned. */
 export async function main(out: (line: string) => void = console.log): Promise<string[]> {
-  const lines: string[] = [];
-  const say = (line: string): void => {
-    lines.push(line);
-    out(line);
-  };
-
-  const backend = await openDevBackend({ report: say });
-  const registry = new Registry();
-  for (const handler of [loadCore, enrich, render]) registry.register(handler);
-  const workflow = await Workflow.create(backend.broker);
-  const worker = await Worker.start(backend.broker, registry, { stepHook: workflow.stepHook, middleware: [workflow.middleware], pullExpiresMs: 1_000 });
-  const scheduler = await workflow.startScheduler({ pullExpiresMs: 1_000 });
+  const { lines, say } = recorder(out);
+  const app = await openWorkflowApp({ handlers: [loadCore, enrich, render], say });
+  const { workflow } = app;
   try {
     const dag = workflow.dag({ retry: noRetryPolicy() }); // every step: one attempt
     const core = dag.step("core", loadCore, "user-7");
@@ -46,9 +35,7 @@ export async function main(out: (line: string) => void = console.log): Promise<s
     const failed = (await workflow.dagInfo(dag.id)).steps.find((s) => s.stepId === "enrich");
     say(`DAG status: ${meta.status} (optional step enrich ${failed?.status}: ${failed?.errorMessage})`);
   } finally {
-    await Promise.all([worker.close(), scheduler.stop()]);
-    workflow.close();
-    await backend.close();
+    await app.close();
   }
   return lines;
 }

@@ -8,11 +8,10 @@
  * all run. Logs `DAG done with 4 total steps:` and each step's status.
  * @module
  */
-import { openDevBackend } from "../src/dev/backend.js";
-import { defineHandler, Registry } from "../src/task/index.js";
-import { Worker } from "../src/worker/index.js";
-import { dagContext, Workflow } from "../src/workflow/index.js";
-import { runIfMain } from "./run-main.js";
+import { defineHandler } from "../src/task/index.js";
+import { dagContext } from "../src/workflow/index.js";
+import { recorder, runIfMain } from "./run-main.js";
+import { openWorkflowApp } from "./workflow-app.js";
 
 const processPage = defineHandler("main.ProcessPage", async (_ctx, page: number) => `page ${page} processed`);
 const scan = defineHandler("main.Scan", async (ctx, pages: number) => {
@@ -23,19 +22,9 @@ const scan = defineHandler("main.Scan", async (ctx, pages: number) => {
 
 /** Runs the example; every line goes to `out` and is returned. */
 export async function main(out: (line: string) => void = console.log): Promise<string[]> {
-  const lines: string[] = [];
-  const say = (line: string): void => {
-    lines.push(line);
-    out(line);
-  };
-
-  const backend = await openDevBackend({ report: say });
-  const registry = new Registry();
-  registry.register(scan);
-  registry.register(processPage);
-  const workflow = await Workflow.create(backend.broker);
-  const worker = await Worker.start(backend.broker, registry, { stepHook: workflow.stepHook, middleware: [workflow.middleware], pullExpiresMs: 1_000 });
-  const scheduler = await workflow.startScheduler({ pullExpiresMs: 1_000 });
+  const { lines, say } = recorder(out);
+  const app = await openWorkflowApp({ handlers: [scan, processPage], say }); // the worker runs workflow.middleware: dagContext(ctx)
+  const { workflow } = app;
   try {
     const dag = workflow.dag();
     dag.step("scan", scan, 3);
@@ -46,9 +35,7 @@ export async function main(out: (line: string) => void = console.log): Promise<s
     say(`DAG ${meta.status} with ${steps.length} total steps:`);
     for (const s of steps) say(`  ${s.stepId}: ${s.status}`);
   } finally {
-    await Promise.all([worker.close(), scheduler.stop()]);
-    workflow.close();
-    await backend.close();
+    await app.close();
   }
   return lines;
 }

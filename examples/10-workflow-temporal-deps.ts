@@ -9,11 +9,10 @@
  * Scenario 2, `bad://missing`: download failed, process skipped, metrics still done, DAG failed.
  * @module
  */
-import { openDevBackend } from "../src/dev/backend.js";
-import { defineHandler, noRetryPolicy, Registry } from "../src/task/index.js";
-import { Worker } from "../src/worker/index.js";
-import { Workflow, WorkflowError } from "../src/workflow/index.js";
-import { runIfMain } from "./run-main.js";
+import { defineHandler, noRetryPolicy } from "../src/task/index.js";
+import { WorkflowError } from "../src/workflow/index.js";
+import { recorder, runIfMain } from "./run-main.js";
+import { openWorkflowApp } from "./workflow-app.js";
 
 const download = defineHandler("main.Download", async (_ctx, url: string) => {
   if (url.startsWith("bad://")) throw new Error(`cannot fetch ${url}`);
@@ -24,18 +23,9 @@ const metrics = defineHandler("main.Metrics", async () => "metrics-ok");
 
 /** Runs the example; every line goes to `out` and is returned. */
 export async function main(out: (line: string) => void = console.log): Promise<string[]> {
-  const lines: string[] = [];
-  const say = (line: string): void => {
-    lines.push(line);
-    out(line);
-  };
-
-  const backend = await openDevBackend({ report: say });
-  const registry = new Registry();
-  for (const handler of [download, processFile, metrics]) registry.register(handler);
-  const workflow = await Workflow.create(backend.broker);
-  const worker = await Worker.start(backend.broker, registry, { stepHook: workflow.stepHook, middleware: [workflow.middleware], pullExpiresMs: 1_000 });
-  const scheduler = await workflow.startScheduler({ pullExpiresMs: 1_000 });
+  const { lines, say } = recorder(out);
+  const app = await openWorkflowApp({ handlers: [download, processFile, metrics], say });
+  const { workflow } = app;
 
   const scenario = async (title: string, url: string): Promise<void> => {
     say(`${title}: ${url}`);
@@ -69,9 +59,7 @@ export async function main(out: (line: string) => void = console.log): Promise<s
     await scenario("scenario 1", "https://example.com/data.csv");
     await scenario("scenario 2", "bad://missing");
   } finally {
-    await Promise.all([worker.close(), scheduler.stop()]);
-    workflow.close();
-    await backend.close();
+    await app.close();
   }
   return lines;
 }

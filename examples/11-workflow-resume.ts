@@ -18,11 +18,10 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { openDevBackend } from "../src/dev/backend.js";
-import { defineHandler, Registry } from "../src/task/index.js";
-import { Worker } from "../src/worker/index.js";
-import { Workflow, WorkflowError, type Scheduler } from "../src/workflow/index.js";
-import { runIfMain } from "./run-main.js";
+import { defineHandler } from "../src/task/index.js";
+import { WorkflowError } from "../src/workflow/index.js";
+import { recorder, runIfMain } from "./run-main.js";
+import { openWorkflowApp } from "./workflow-app.js";
 
 interface Orders {
   name: string;
@@ -41,21 +40,14 @@ export const DEFAULT_STORE_DIR = join(tmpdir(), "ebind-resume-demo");
 
 /** Runs the example with command-line `args`; every line goes to `out` and is returned. */
 export async function main(out: (line: string) => void = console.log, args: string[] = []): Promise<string[]> {
-  const lines: string[] = [];
-  const say = (line: string): void => {
-    lines.push(line);
-    out(line);
-  };
+  const { lines, say } = recorder(out);
   const { values } = parseArgs({ args, options: { resume: { type: "string" }, "store-dir": { type: "string" } } });
   const storeDir = values["store-dir"] ?? DEFAULT_STORE_DIR;
 
-  const backend = await openDevBackend({ report: say, storeDir });
-  const registry = new Registry();
-  registry.register(fetchOrders);
-  registry.register(final);
-  const workflow = await Workflow.create(backend.broker);
-  const worker = await Worker.start(backend.broker, registry, { stepHook: workflow.stepHook, middleware: [workflow.middleware], pullExpiresMs: 1_000 });
-  let scheduler: Scheduler | undefined;
+  // A worker in both runs, on the kept store; no scheduler yet (`scheduler: false`): the first run
+  // never starts one, the second once it has read where the DAG stands.
+  const app = await openWorkflowApp({ handlers: [fetchOrders, final], say, backend: { storeDir }, scheduler: false });
+  const { backend, workflow } = app;
   try {
     if (values.resume === undefined) {
       // First run: submit, let fetch run, stop. No scheduler here.
@@ -79,14 +71,12 @@ export async function main(out: (line: string) => void = console.log, args: stri
         return lines;
       }
       say(`resuming DAG ${dagId}: ${before.steps.map((s) => `${s.stepId} ${s.status}`).join(", ")}`);
-      scheduler = await workflow.startScheduler({ pullExpiresMs: 1_000 });
+      await app.startScheduler(); // picks up fetch's recorded outcome and starts final
       const profile = await workflow.awaitById<Profile>(dagId, "final", { timeoutMs: 30_000 });
       say(`got profile: ${JSON.stringify(profile)}`);
     }
   } finally {
-    await Promise.all([worker.close(), scheduler?.stop()]);
-    workflow.close();
-    await backend.close();
+    await app.close();
   }
   return lines;
 }

@@ -15,11 +15,11 @@
  * @module
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { openDevBackend } from "../src/dev/backend.js";
-import { defineHandler, Registry } from "../src/task/index.js";
-import { claimsFunc, Worker } from "../src/worker/index.js";
-import { dagContext, Workflow } from "../src/workflow/index.js";
-import { runIfMain } from "./run-main.js";
+import { defineHandler } from "../src/task/index.js";
+import { claimsFunc, type Worker, type WorkerOptions } from "../src/worker/index.js";
+import { dagContext } from "../src/workflow/index.js";
+import { recorder, runIfMain } from "./run-main.js";
+import { openWorkflowApp } from "./workflow-app.js";
 
 /** A promise and the function that resolves it. */
 function latch(): { promise: Promise<void>; resolve: () => void } {
@@ -33,11 +33,7 @@ const whereAmI = defineHandler("main.WhereAmI", async (ctx) => ctx.workerId);
 
 /** Runs the example; every line goes to `out` and is returned. */
 export async function main(out: (line: string) => void = console.log): Promise<string[]> {
-  const lines: string[] = [];
-  const say = (line: string): void => {
-    lines.push(line);
-    out(line);
-  };
+  const { lines, say } = recorder(out);
 
   // `hold` runs until the example releases it, so the claims can move while it runs.
   let started = latch();
@@ -52,23 +48,17 @@ export async function main(out: (line: string) => void = console.log): Promise<s
     return ctx.workerId;
   });
 
-  const backend = await openDevBackend({ report: say });
-  const registry = new Registry();
-  for (const handler of [whereAmI, hold, spawnHere]) registry.register(handler);
-  const workflow = await Workflow.create(backend.broker);
   let primaryOn = "worker-a"; // who claims "primary"; the other worker claims "secondary"
-  const startWorker = (workerId: string): Promise<Worker> =>
-    Worker.start(backend.broker, registry, {
-      workerId,
-      claims: claimsFunc(() => [workerId === primaryOn ? "primary" : "secondary"]),
-      claimRefreshIntervalMs: 50,
-      claimRetryDelayMs: 25,
-      stepHook: workflow.stepHook,
-      middleware: [workflow.middleware],
-      pullExpiresMs: 1_000,
-    });
-  const workers = [await startWorker("worker-a"), await startWorker("worker-b")];
-  const scheduler = await workflow.startScheduler({ pullExpiresMs: 1_000 });
+  /** A worker's own options: its id, its claim (re-read every 50 ms), a moved claim's task handed back after 25 ms. */
+  const claiming = (workerId: string): WorkerOptions => ({
+    workerId,
+    claims: claimsFunc(() => [workerId === primaryOn ? "primary" : "secondary"]),
+    claimRefreshIntervalMs: 50,
+    claimRetryDelayMs: 25,
+  });
+  const app = await openWorkflowApp({ handlers: [whereAmI, hold, spawnHere], say, worker: claiming("worker-a") });
+  const { workflow } = app;
+  const workers = [app.worker, await app.startWorker(claiming("worker-b"))]; // the same handlers, the same wiring
 
   /** Gives `primary` to `workerId` and waits until both workers have re-read their claims. */
   const movePrimaryTo = async (workerId: string): Promise<void> => {
@@ -110,9 +100,7 @@ export async function main(out: (line: string) => void = console.log): Promise<s
     check("(c) colocateHere", parent.id, parentOn, "child-here", childOn, true);
   } finally {
     release.resolve();
-    await Promise.all([...workers.map((w) => w.close()), scheduler.stop()]);
-    workflow.close();
-    await backend.close();
+    await app.close(); // both workers
   }
   return lines;
 }

@@ -13,19 +13,14 @@
  * @module
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { openDevBackend } from "../src/dev/backend.js";
-import { defineHandler, Registry, TaskError } from "../src/task/index.js";
-import { Worker } from "../src/worker/index.js";
-import { Workflow, WorkflowError } from "../src/workflow/index.js";
-import { runIfMain } from "./run-main.js";
+import { defineHandler, TaskError } from "../src/task/index.js";
+import { WorkflowError } from "../src/workflow/index.js";
+import { recorder, runIfMain } from "./run-main.js";
+import { openWorkflowApp } from "./workflow-app.js";
 
 /** Runs the example; every line goes to `out` and is returned. */
 export async function main(out: (line: string) => void = console.log): Promise<string[]> {
-  const lines: string[] = [];
-  const say = (line: string): void => {
-    lines.push(line);
-    out(line);
-  };
+  const { lines, say } = recorder(out);
 
   let longStarted = (): void => {};
   const running = new Promise<void>((resolve) => (longStarted = resolve));
@@ -42,13 +37,8 @@ export async function main(out: (line: string) => void = console.log): Promise<s
   });
   const after = defineHandler("main.After", async () => "after-finished");
 
-  const backend = await openDevBackend({ report: say });
-  const registry = new Registry();
-  registry.register(long);
-  registry.register(after);
-  const workflow = await Workflow.create(backend.broker);
-  const worker = await Worker.start(backend.broker, registry, { stepHook: workflow.stepHook, middleware: [workflow.middleware], pullExpiresMs: 1_000 });
-  const scheduler = await workflow.startScheduler({ pullExpiresMs: 1_000 });
+  const app = await openWorkflowApp({ handlers: [long, after], say });
+  const { workflow } = app;
   try {
     const dag = workflow.dag();
     const first = dag.step("long", long);
@@ -70,9 +60,7 @@ export async function main(out: (line: string) => void = console.log): Promise<s
     }
     say(`DAG status: ${(await workflow.dagInfo(dag.id)).meta.status}`);
   } finally {
-    await Promise.all([worker.close(), scheduler.stop()]);
-    workflow.close();
-    await backend.close();
+    await app.close();
   }
   return lines;
 }

@@ -9,22 +9,17 @@
  * @module
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { openDevBackend } from "../src/dev/backend.js";
-import { defineHandler, Registry } from "../src/task/index.js";
-import { Worker } from "../src/worker/index.js";
-import { Workflow, type DagStatus } from "../src/workflow/index.js";
-import { runIfMain } from "./run-main.js";
+import { defineHandler } from "../src/task/index.js";
+import type { DagStatus, Workflow } from "../src/workflow/index.js";
+import { recorder, runIfMain } from "./run-main.js";
+import { openWorkflowApp } from "./workflow-app.js";
 
 const extract = defineHandler("main.Extract", async (_ctx, rows: number) => rows);
 const load = defineHandler("main.Load", async (_ctx, rows: number) => `loaded ${rows} rows`);
 
 /** Runs the example; every line goes to `out` and is returned. */
 export async function main(out: (line: string) => void = console.log): Promise<string[]> {
-  const lines: string[] = [];
-  const say = (line: string): void => {
-    lines.push(line);
-    out(line);
-  };
+  const { lines, say } = recorder(out);
 
   let transformStarted = (): void => {};
   const running = new Promise<void>((resolve) => (transformStarted = resolve));
@@ -36,12 +31,8 @@ export async function main(out: (line: string) => void = console.log): Promise<s
     return rows * 2;
   });
 
-  const backend = await openDevBackend({ report: say });
-  const registry = new Registry();
-  for (const handler of [extract, transform, load]) registry.register(handler);
-  const workflow = await Workflow.create(backend.broker);
-  const worker = await Worker.start(backend.broker, registry, { stepHook: workflow.stepHook, middleware: [workflow.middleware], pullExpiresMs: 1_000 });
-  const scheduler = await workflow.startScheduler({ pullExpiresMs: 1_000 });
+  const app = await openWorkflowApp({ handlers: [extract, transform, load], say });
+  const { workflow } = app;
   try {
     const dag = workflow.dag();
     const extracted = dag.step("extract", extract, 42);
@@ -62,9 +53,7 @@ export async function main(out: (line: string) => void = console.log): Promise<s
     say(`DAG status: ${(await workflow.awaitDag(dag.id, { timeoutMs: 10_000 })).status}`);
   } finally {
     finishTransform();
-    await Promise.all([worker.close(), scheduler.stop()]);
-    workflow.close();
-    await backend.close();
+    await app.close();
   }
   return lines;
 }

@@ -10,11 +10,10 @@
  * stops before it starts (1 blocked); release BeforeUpload (released 1); `uploaded 12 rows`; DAG done.
  * @module
  */
-import { openDevBackend } from "../src/dev/backend.js";
-import { defineHandler, Registry } from "../src/task/index.js";
-import { Worker } from "../src/worker/index.js";
-import { Workflow, type BreakpointInfo } from "../src/workflow/index.js";
-import { runIfMain } from "./run-main.js";
+import { defineHandler } from "../src/task/index.js";
+import type { BreakpointInfo } from "../src/workflow/index.js";
+import { recorder, runIfMain } from "./run-main.js";
+import { openWorkflowApp } from "./workflow-app.js";
 
 const download = defineHandler("main.Download", async () => "raw,csv,data");
 const parse = defineHandler("main.Parse", async (_ctx, raw: string) => raw.length); // 12 "rows"
@@ -30,18 +29,9 @@ function table(breakpoints: readonly BreakpointInfo[]): string[] {
 
 /** Runs the example; every line goes to `out` and is returned. */
 export async function main(out: (line: string) => void = console.log): Promise<string[]> {
-  const lines: string[] = [];
-  const say = (line: string): void => {
-    lines.push(line);
-    out(line);
-  };
-
-  const backend = await openDevBackend({ report: say });
-  const registry = new Registry();
-  for (const handler of [download, parse, upload, audit]) registry.register(handler);
-  const workflow = await Workflow.create(backend.broker);
-  const worker = await Worker.start(backend.broker, registry, { stepHook: workflow.stepHook, middleware: [workflow.middleware], pullExpiresMs: 1_000 });
-  const scheduler = await workflow.startScheduler({ pullExpiresMs: 1_000 });
+  const { lines, say } = recorder(out);
+  const app = await openWorkflowApp({ handlers: [download, parse, upload, audit], say });
+  const { workflow } = app;
   try {
     const dag = workflow.dag();
     const raw = dag.step("download", download).breakAfter("AfterDownload");
@@ -62,9 +52,7 @@ export async function main(out: (line: string) => void = console.log): Promise<s
     say(`upload: ${await workflow.await(sent, { timeoutMs: 10_000 })}`);
     say(`DAG status: ${(await workflow.awaitDag(dag.id, { timeoutMs: 10_000 })).status}`);
   } finally {
-    await Promise.all([worker.close(), scheduler.stop()]);
-    workflow.close();
-    await backend.close();
+    await app.close();
   }
   return lines;
 }

@@ -9,28 +9,17 @@
  * on a fresh backend, as it does by default, or the count includes the other DAGs there).
  * @module
  */
-import { openDevBackend } from "../src/dev/backend.js";
-import { defineHandler, Registry } from "../src/task/index.js";
-import { Worker } from "../src/worker/index.js";
-import { Workflow } from "../src/workflow/index.js";
-import { runIfMain } from "./run-main.js";
+import { defineHandler } from "../src/task/index.js";
+import { recorder, runIfMain } from "./run-main.js";
+import { openWorkflowApp } from "./workflow-app.js";
 
 const report = defineHandler("main.Report", async (_ctx, rows: number) => `report over ${rows} rows`);
 
 /** Runs the example; every line goes to `out` and is returned. */
 export async function main(out: (line: string) => void = console.log): Promise<string[]> {
-  const lines: string[] = [];
-  const say = (line: string): void => {
-    lines.push(line);
-    out(line);
-  };
-
-  const backend = await openDevBackend({ report: say });
-  const registry = new Registry();
-  registry.register(report);
-  const workflow = await Workflow.create(backend.broker);
-  const worker = await Worker.start(backend.broker, registry, { stepHook: workflow.stepHook, middleware: [workflow.middleware], pullExpiresMs: 1_000 });
-  const scheduler = await workflow.startScheduler({ pullExpiresMs: 1_000 });
+  const { lines, say } = recorder(out);
+  const app = await openWorkflowApp({ handlers: [report], say });
+  const { workflow } = app;
   try {
     const names = new Map<string, string>(); // DAG id → what it is, for the listing
     for (const [name, labels, rows] of [
@@ -50,9 +39,7 @@ export async function main(out: (line: string) => void = console.log): Promise<s
       say(`${labels.length ? labels.join(" + ") : "(no labels)"} ⇒ ${found.length}: ${found.map((m) => names.get(m.id) ?? m.id).join(", ")}`);
     }
   } finally {
-    await Promise.all([worker.close(), scheduler.stop()]);
-    workflow.close();
-    await backend.close();
+    await app.close();
   }
   return lines;
 }

@@ -11,11 +11,10 @@
  * `app-v1.2.3.tar.gz deployed by eugene (ship it)`, the signal once delivered, and the DAG done.
  * @module
  */
-import { openDevBackend } from "../src/dev/backend.js";
-import { defineHandler, Registry } from "../src/task/index.js";
-import { Worker } from "../src/worker/index.js";
-import { defineSignal, Workflow, type SignalInfo } from "../src/workflow/index.js";
-import { runIfMain } from "./run-main.js";
+import { defineHandler } from "../src/task/index.js";
+import { defineSignal, type SignalInfo } from "../src/workflow/index.js";
+import { recorder, runIfMain } from "./run-main.js";
+import { openWorkflowApp } from "./workflow-app.js";
 
 interface Approval {
   by: string;
@@ -34,18 +33,9 @@ function describeSignal(s: SignalInfo): string {
 
 /** Runs the example; every line goes to `out` and is returned. */
 export async function main(out: (line: string) => void = console.log): Promise<string[]> {
-  const lines: string[] = [];
-  const say = (line: string): void => {
-    lines.push(line);
-    out(line);
-  };
-
-  const backend = await openDevBackend({ report: say });
-  const registry = new Registry();
-  for (const handler of [build, deploy, audit]) registry.register(handler);
-  const workflow = await Workflow.create(backend.broker);
-  const worker = await Worker.start(backend.broker, registry, { stepHook: workflow.stepHook, middleware: [workflow.middleware], pullExpiresMs: 1_000 });
-  const scheduler = await workflow.startScheduler({ pullExpiresMs: 1_000 });
+  const { lines, say } = recorder(out);
+  const app = await openWorkflowApp({ handlers: [build, deploy, audit], say });
+  const { workflow } = app;
   try {
     const dag = workflow.dag();
     const artifact = dag.step("build", build, "1.2.3");
@@ -64,9 +54,7 @@ export async function main(out: (line: string) => void = console.log): Promise<s
     for (const s of await workflow.listSignals(dag.id)) say(`signal info: ${describeSignal(s)}`);
     say(`DAG status: ${(await workflow.awaitDag(dag.id, { timeoutMs: 10_000 })).status}`);
   } finally {
-    await Promise.all([worker.close(), scheduler.stop()]);
-    workflow.close();
-    await backend.close();
+    await app.close();
   }
   return lines;
 }

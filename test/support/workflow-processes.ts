@@ -1,11 +1,12 @@
 /**
  * Starting workflow worker child processes (test/support/workflow-worker-process.ts) for tests that
- * kill processes, and reading what they print.
+ * kill processes, reading what they print, and watching the results their DAG writes.
  * @module
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { afterEach } from "vitest";
+import { afterEach, expect } from "vitest";
+import type { KvBucket } from "../../src/broker/index.js";
 
 const script = fileURLToPath(new URL("./workflow-worker-process.ts", import.meta.url));
 
@@ -99,4 +100,58 @@ export function useWorkflowWorkerProcesses(): (url: string, workerId: string, op
     ]);
     return proc;
   };
+}
+
+/**
+ * Step ids of the `ran` (or `end`) lines of one process, in order; expects each such line to name
+ * the process's own worker id.
+ */
+export function stepLines(proc: WorkflowWorkerProcess, verb: "ran" | "end"): string[] {
+  const out: string[] = [];
+  for (const line of proc.lines) {
+    const [v, stepId, worker] = line.split(" ");
+    if (v === verb && stepId !== undefined) {
+      expect(worker).toBe(proc.id); // the process prints its own worker id
+      out.push(stepId);
+    }
+  }
+  return out;
+}
+
+/** The `leaf-*` steps the process printed `ran` for and not (yet) `end`: the leaves it holds running. */
+export function inFlightLeaves(proc: WorkflowWorkerProcess): string[] {
+  const open = new Set<string>();
+  for (const line of proc.lines) {
+    const [v, stepId] = line.split(" ");
+    if (!stepId?.startsWith("leaf-")) continue;
+    if (v === "ran") open.add(stepId);
+    else if (v === "end") open.delete(stepId);
+  }
+  return [...open];
+}
+
+/** How many `leaf-*` step runs the processes printed, all together. */
+export function leafRuns(procs: readonly WorkflowWorkerProcess[]): number {
+  return procs.reduce((n, p) => n + stepLines(p, "ran").filter((s) => s.startsWith("leaf-")).length, 0);
+}
+
+/**
+ * Counts every write (PUT) of a result key of `dagId` in the DAG bucket `kv`, seen live, until
+ * `signal` aborts; `done` settles when the watch has ended.
+ */
+export function watchResultPuts(kv: KvBucket, dagId: string, signal: AbortSignal): { puts: Map<string, number>; done: Promise<void> } {
+  const puts = new Map<string, number>();
+  const done = (async () => {
+    for await (const e of kv.watch({ key: `${dagId}.result.>`, include: "all", signal })) {
+      if (e.operation === "PUT") puts.set(e.key, (puts.get(e.key) ?? 0) + 1);
+    }
+  })();
+  return { puts, done };
+}
+
+/** Expects one result write (see {@link watchResultPuts}) for each of `stepIds`, and none for any other step. */
+export function expectOneResultPutEach(puts: ReadonlyMap<string, number>, dagId: string, stepIds: readonly string[]): void {
+  const expectedKeys = stepIds.map((id) => `${dagId}.result.${id}`).sort();
+  expect([...puts.keys()].sort()).toEqual(expectedKeys);
+  expect([...puts.entries()].filter(([, n]) => n !== 1)).toEqual([]);
 }

@@ -11,73 +11,20 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { expect, it } from "vitest";
 import { silentLogger, TASK_STREAM, type Broker } from "../../../src/broker/index.js";
 import { defineHandler } from "../../../src/task/index.js";
-import { Worker } from "../../../src/worker/index.js";
 import { decodeDagEvent } from "../../../src/workflow/model/codec.js";
-import { alwaysLeader, dagContext, Workflow, WorkflowError, type Scheduler, type StepView } from "../../../src/workflow/index.js";
-import { describeBackends, useCleanups, type BackendUnderTest } from "../../support/backends.js";
+import { alwaysLeader, dagContext, Workflow, type Scheduler } from "../../../src/workflow/index.js";
+import { describeBackends, useCleanups } from "../../support/backends.js";
 import { eventually } from "../../support/queue.js";
+import { rejection, stepOf, thrown } from "../../support/workflow-assert.js";
 import { useWorkflowEnv } from "../../support/workflow-env.js";
-import { add, concat, double, echoValue, failNumber, slowValue } from "../../support/handlers/workflow.js";
-
-const EVENTS = "EBIND_DAG_EVENTS";
-
-interface StreamEvent {
-  readonly seq: number;
-  readonly subject: string;
-  readonly body: Record<string, unknown>;
-}
-
-/** Every event of `dagId` the stream holds now, in order. */
-async function streamEvents(broker: Broker, dagId: string): Promise<StreamEvent[]> {
-  const state = await broker.streamState(EVENTS);
-  const out: StreamEvent[] = [];
-  if (!state || state.messages === 0) return out;
-  for (let seq = state.firstSeq; seq <= state.lastSeq; seq++) {
-    const msg = await broker.getMessage(EVENTS, seq);
-    if (!msg || !msg.subject.startsWith(`DAG.${dagId}.`)) continue;
-    out.push({ seq, subject: msg.subject, body: JSON.parse(new TextDecoder().decode(msg.data)) as Record<string, unknown> });
-  }
-  return out;
-}
-
-async function rejection(p: Promise<unknown>): Promise<WorkflowError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkflowError);
-  return err as WorkflowError;
-}
-
-function thrown(fn: () => unknown): WorkflowError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(WorkflowError);
-    return err as WorkflowError;
-  }
-  throw new Error("expected a WorkflowError, nothing was thrown");
-}
-
-async function stepOf(workflow: Workflow, dagId: string, stepId: string): Promise<StepView> {
-  const s = (await workflow.dagInfo(dagId)).steps.find((r) => r.stepId === stepId);
-  if (!s) throw new Error(`no step ${dagId}/${stepId}`);
-  return s;
-}
+import { EVENTS_STREAM, streamEvents } from "../../support/workflow-events.js";
+import { add, concat, countedHandler, double, echoValue, failNumber, slowValue } from "../../support/handlers/workflow.js";
 
 async function untilBlocked(workflow: Workflow, dagId: string, stepId: string, position: "before" | "after"): Promise<void> {
   await eventually(
     async () => (await workflow.listBreakpoints(dagId)).some((b) => b.stepId === stepId && b.position === position && b.state === "blocked"),
     `${stepId}/${position} blocked`,
   );
-}
-
-/** A broker for "another process": a second connection on NATS; the same in-process broker on memory. */
-async function otherBroker(backend: BackendUnderTest, broker: Broker, cleanups: Array<() => Promise<unknown>>): Promise<Broker> {
-  if (backend.name === "memory") return broker;
-  const other = await backend.open();
-  cleanups.push(() => other.close());
-  return other;
 }
 
 /**
@@ -88,10 +35,10 @@ async function pump(broker: Broker, schedulers: readonly Scheduler[], cursor: { 
   const deadline = Date.now() + 10_000;
   while (!(await until())) {
     if (Date.now() > deadline) throw new Error(`timed out pumping events until: ${what}`);
-    const state = await broker.streamState(EVENTS);
+    const state = await broker.streamState(EVENTS_STREAM);
     for (let seq = cursor.seq + 1; state && seq <= state.lastSeq; seq++) {
       cursor.seq = seq;
-      const msg = await broker.getMessage(EVENTS, seq);
+      const msg = await broker.getMessage(EVENTS_STREAM, seq);
       if (!msg) continue;
       const event = decodeDagEvent(msg.data);
       const settled = await Promise.allSettled(schedulers.map((s) => s.handleEvent(event)));
@@ -106,13 +53,8 @@ describeBackends("workflow: breakpoints", (backend) => {
   const env = useWorkflowEnv(backend);
   const cleanups = useCleanups();
 
-  const runs = new Map<string, number>();
-  /** Counts its runs per `<dag>/<step>`, returns n. */
-  const counted = defineHandler("bp.counted", async (ctx, n: number) => {
-    const key = `${ctx.task.dagId}/${ctx.task.stepId}`;
-    runs.set(key, (runs.get(key) ?? 0) + 1);
-    return n;
-  });
+  /** Counts its runs per `<dag>/<step>` in `runs`, returns n. */
+  const { counted, runs } = countedHandler<number>("bp.counted");
 
   it("an armed before-breakpoint stops its step after its deps: pending, marked blocked, the DAG running; resumeBreakpoint releases it (§7.99, §7.109, §7.113, E2E_Before)", async () => {
     const { workflow, registry, run, untilStatus } = await env();
@@ -355,7 +297,7 @@ describeBackends("workflow: breakpoints", (backend) => {
     cleanups.push(async () => other.close());
     const s2 = await other.startScheduler({ elector: alwaysLeader, pullExpiresMs: 1000 });
     await s2.stop();
-    const cursor = { seq: (await broker.streamState(EVENTS))?.lastSeq ?? 0 };
+    const cursor = { seq: (await broker.streamState(EVENTS_STREAM))?.lastSeq ?? 0 };
 
     const dag = workflow.dag();
     const a = dag.step("a", add, 1, 2).breakAfter("X");
@@ -384,7 +326,7 @@ describeBackends("workflow: breakpoints", (backend) => {
   });
 
   it("a blocked breakpoint survives a restart of worker and scheduler and is resumed from a new process (§7.115, E2E_DurableAcrossRestart)", async () => {
-    const { broker, workflow, registry, run } = await env();
+    const { workflow, registry, run, otherProcess } = await env();
     for (const h of [add, double]) registry.register(h);
     const first = await run();
     const dag = workflow.dag();
@@ -396,14 +338,11 @@ describeBackends("workflow: breakpoints", (backend) => {
     await first.scheduler.stop();
     workflow.close();
 
-    const broker2 = await otherBroker(backend, broker, cleanups);
-    const fresh = await Workflow.create(broker2, { logger: silentLogger });
-    cleanups.push(async () => fresh.close());
+    const other = await otherProcess();
+    const fresh = other.workflow;
     expect(await fresh.listBreakpoints(dag.id)).toMatchObject([{ stepId: "b", position: "before", armed: true, state: "blocked" }]);
-    const worker = await Worker.start(broker2, registry, { logger: silentLogger, pullExpiresMs: 1000, stepHook: fresh.stepHook, middleware: [fresh.middleware] });
-    cleanups.push(() => worker.close());
-    const scheduler = await fresh.startScheduler({ elector: alwaysLeader, pullExpiresMs: 1000 });
-    cleanups.push(() => scheduler.stop());
+    await other.startWorker();
+    await other.startScheduler();
     await sleep(300);
     expect((await stepOf(fresh, dag.id, "b")).status).toBe("pending"); // the restart released nothing
     expect(await fresh.resumeBreakpoint(dag.id, "X")).toBe(1);

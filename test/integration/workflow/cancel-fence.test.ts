@@ -10,20 +10,11 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { expect, it } from "vitest";
 import { defineHandler, TaskError } from "../../../src/task/index.js";
-import { WorkflowError } from "../../../src/workflow/index.js";
 import { describeBackends } from "../../support/backends.js";
 import { eventually } from "../../support/queue.js";
+import { rejection } from "../../support/workflow-assert.js";
 import { useWorkflowEnv } from "../../support/workflow-env.js";
 import { fail, double } from "../../support/handlers/workflow.js";
-
-async function rejection(p: Promise<unknown>): Promise<WorkflowError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkflowError);
-  return err as WorkflowError;
-}
 
 describeBackends("workflow: cancel is a fence", (backend) => {
   const env = useWorkflowEnv(backend);

@@ -11,10 +11,10 @@ import { ensureStreams, silentLogger, type Broker } from "../../../src/broker/in
 import { listDeadLetters } from "../../../src/dlq/index.js";
 import { connectNats } from "../../../src/nats/index.js";
 import { DAG_BUCKET, Workflow } from "../../../src/workflow/index.js";
-import { CHAOS_LEAVES, chaosJoin, chaosSeed, chaosSlowLeaf, leafValue } from "../../support/handlers/chaos.js";
+import { CHAOS_LEAVES, chaosDag, chaosSlowLeaf, leafValue } from "../../support/handlers/chaos.js";
 import { describeNats, useNatsNode } from "../../support/nats.js";
 import { eventually } from "../../support/queue.js";
-import { useWorkflowWorkerProcesses, type WorkflowWorkerProcess } from "../../support/workflow-processes.js";
+import { expectOneResultPutEach, inFlightLeaves, leafRuns, stepLines, useWorkflowWorkerProcesses, watchResultPuts, type WorkflowWorkerProcess } from "../../support/workflow-processes.js";
 
 const SEED = 11;
 const PAUSE_AFTER_LEAVES = 40;
@@ -23,25 +23,6 @@ const PAUSE_AFTER_LEAVES = 40;
  * so a step is republished as stranded only after 30 s — never here unless a task was truly lost.
  */
 const WORKER_OPTIONS = { concurrency: 4, ackWaitMs: 2000, leaseMs: 1500, sweepCheckIntervalMs: 250, sweepIntervalMs: 1000, strandedAfterMs: 30_000 };
-
-/** Step ids of the `ran` (or `end`) lines of one process. */
-function stepLines(proc: WorkflowWorkerProcess, verb: "ran" | "end"): string[] {
-  return proc.lines.flatMap((line) => {
-    const [v, stepId] = line.split(" ");
-    return v === verb && stepId !== undefined ? [stepId] : [];
-  });
-}
-
-function inFlightLeaves(proc: WorkflowWorkerProcess): string[] {
-  const open = new Set<string>();
-  for (const line of proc.lines) {
-    const [v, stepId] = line.split(" ");
-    if (!stepId?.startsWith("leaf-")) continue;
-    if (v === "ran") open.add(stepId);
-    else if (v === "end") open.delete(stepId);
-  }
-  return [...open];
-}
 
 describeNats("workflow chaos with pause", () => {
   const node = useNatsNode();
@@ -54,22 +35,12 @@ describeNats("workflow chaos with pause", () => {
       await ensureStreams(broker);
       const workflow = await Workflow.create(broker, { logger: silentLogger });
       const procs = await Promise.all(["p1", "p2", "p3"].map((id) => startWorker(node().url, id, WORKER_OPTIONS)));
-      const dag = workflow.dag({ id: `chaos-pause-${Date.now()}` });
-      const root = dag.step("root", chaosSeed, SEED);
-      const leaves = Array.from({ length: CHAOS_LEAVES }, (_, i) => dag.step(`leaf-${i}`, chaosSlowLeaf, root.ref(), i));
-      const join = dag.step("join", chaosJoin, root.ref(), ...leaves.map((l) => l.ref()));
+      const { dag, leaves, join } = chaosDag(workflow, `chaos-pause-${Date.now()}`, SEED, chaosSlowLeaf);
 
-      const kv = await broker.kv(DAG_BUCKET);
-      const resultPuts = new Map<string, number>();
-      const watching = (async () => {
-        for await (const e of kv.watch({ key: `${dag.id}.result.>`, include: "all", signal: watchStop.signal })) {
-          if (e.operation === "PUT") resultPuts.set(e.key, (resultPuts.get(e.key) ?? 0) + 1);
-        }
-      })();
-      const leafRuns = (): number => procs.reduce((n, p) => n + stepLines(p, "ran").filter((s) => s.startsWith("leaf-")).length, 0);
+      const results = watchResultPuts(await broker.kv(DAG_BUCKET), dag.id, watchStop.signal);
 
       await workflow.submit(dag);
-      await eventually(() => leafRuns() >= PAUSE_AFTER_LEAVES, `${PAUSE_AFTER_LEAVES} leaves started`, 30_000);
+      await eventually(() => leafRuns(procs) >= PAUSE_AFTER_LEAVES, `${PAUSE_AFTER_LEAVES} leaves started`, 30_000);
       const pausedAs = await workflow.pause(dag.id);
       expect(pausedAs).toBe("pausing"); // leaves were running
 
@@ -106,9 +77,7 @@ describeNats("workflow chaos with pause", () => {
       const info = await workflow.dagInfo(dag.id);
       expect(info.steps.filter((s) => s.status !== "done").map((s) => s.stepId)).toEqual([]);
       expect(await listDeadLetters(broker)).toEqual([]);
-      const expectedKeys = [`${dag.id}.result.root`, `${dag.id}.result.join`, ...leaves.map((l) => `${dag.id}.result.${l.id}`)].sort();
-      expect([...resultPuts.keys()].sort()).toEqual(expectedKeys);
-      expect([...resultPuts.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+      expectOneResultPutEach(results.puts, dag.id, ["root", "join", ...leaves.map((l) => l.id)]);
 
       for (const p of survivors) p.child.kill("SIGTERM");
       for (const p of survivors) expect(await p.exited).toEqual({ code: 0, signal: null });
@@ -131,7 +100,7 @@ describeNats("workflow chaos with pause", () => {
         `chaos-pause: paused at ${runsAtPause.reduce((a, b) => a + b, 0)} step runs; victim ${victim!.id} killed holding ${interrupted.join(",")}; ${waiting.length} steps held while paused\n`,
       );
       watchStop.abort();
-      await watching;
+      await results.done;
     } finally {
       watchStop.abort();
       await broker.close();

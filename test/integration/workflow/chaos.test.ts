@@ -9,9 +9,9 @@ import { ensureStreams, silentLogger, type Broker } from "../../../src/broker/in
 import { listDeadLetters } from "../../../src/dlq/index.js";
 import { connectNats } from "../../../src/nats/index.js";
 import { DAG_BUCKET, Workflow } from "../../../src/workflow/index.js";
-import { CHAOS_LEAVES, chaosJoin, chaosLeaf, chaosSeed, leafValue } from "../../support/handlers/chaos.js";
+import { CHAOS_LEAVES, chaosDag, chaosLeaf, leafValue } from "../../support/handlers/chaos.js";
 import { describeNats, useNatsNode } from "../../support/nats.js";
-import { useWorkflowWorkerProcesses, type WorkflowWorkerProcess } from "../../support/workflow-processes.js";
+import { expectOneResultPutEach, inFlightLeaves, leafRuns, stepLines, useWorkflowWorkerProcesses, watchResultPuts, type WorkflowWorkerProcess } from "../../support/workflow-processes.js";
 
 const SEED = 7;
 const CONCURRENCY = 4;
@@ -24,34 +24,6 @@ const KILL_AFTER_LEAVES = 40;
  * republished (which would run it twice), yet a lost one is repaired well inside the test's time.
  */
 const WORKER_OPTIONS = { concurrency: CONCURRENCY, ackWaitMs: 2000, leaseMs: 1500, sweepCheckIntervalMs: 250, sweepIntervalMs: 1000, strandedAfterMs: 8000 };
-
-/** `ran`/`end` lines of one process, by step id. */
-function stepLines(proc: WorkflowWorkerProcess, verb: "ran" | "end"): string[] {
-  const out: string[] = [];
-  for (const line of proc.lines) {
-    const [v, stepId, worker] = line.split(" ");
-    if (v === verb && stepId !== undefined) {
-      expect(worker).toBe(proc.id); // the process prints its own worker id
-      out.push(stepId);
-    }
-  }
-  return out;
-}
-
-function inFlightLeaves(proc: WorkflowWorkerProcess): Set<string> {
-  const open = new Set<string>();
-  for (const line of proc.lines) {
-    const [v, stepId] = line.split(" ");
-    if (!stepId?.startsWith("leaf-")) continue;
-    if (v === "ran") open.add(stepId);
-    else if (v === "end") open.delete(stepId);
-  }
-  return open;
-}
-
-function leafRuns(procs: readonly WorkflowWorkerProcess[]): number {
-  return procs.reduce((n, p) => n + stepLines(p, "ran").filter((s) => s.startsWith("leaf-")).length, 0);
-}
 
 describeNats("workflow chaos", () => {
   const node = useNatsNode();
@@ -68,23 +40,15 @@ describeNats("workflow chaos", () => {
       const consumer = await broker.consumerSpec("EBIND_TASKS", "ebind-worker");
       expect(consumer?.ackWaitMs).toBe(2000); // a killed worker's tasks come back after 2 s
 
-      const dag = workflow.dag({ id: `chaos-${Date.now()}` });
-      const root = dag.step("root", chaosSeed, SEED);
-      const leaves = Array.from({ length: CHAOS_LEAVES }, (_, i) => dag.step(`leaf-${i}`, chaosLeaf, root.ref(), i));
-      const join = dag.step("join", chaosJoin, root.ref(), ...leaves.map((l) => l.ref()));
+      const { dag, leaves, join } = chaosDag(workflow, `chaos-${Date.now()}`, SEED, chaosLeaf);
 
       // Every write of a result key, seen live (results are create-only: one PUT per step).
       const kv = await broker.kv(DAG_BUCKET);
-      const resultPuts = new Map<string, number>();
-      const watching = (async () => {
-        for await (const e of kv.watch({ key: `${dag.id}.result.>`, include: "all", signal: watchStop.signal })) {
-          if (e.operation === "PUT") resultPuts.set(e.key, (resultPuts.get(e.key) ?? 0) + 1);
-        }
-      })();
+      const results = watchResultPuts(kv, dag.id, watchStop.signal);
 
       // Once KILL_AFTER_LEAVES leaves have started, kill the next process seen starting a leaf, right
       // away: that leaf sleeps ≥ 20 ms, so the process surely dies holding it (and maybe others).
-      const killed = new Promise<{ victim: WorkflowWorkerProcess; runsAtKill: number; openAtKill: Set<string>; at: number }>((resolve) => {
+      const killed = new Promise<{ victim: WorkflowWorkerProcess; runsAtKill: number; openAtKill: string[]; at: number }>((resolve) => {
         const offs: Array<() => void> = [];
         let done = false;
         const check = (proc: WorkflowWorkerProcess): void => {
@@ -130,9 +94,7 @@ describeNats("workflow chaos", () => {
       expect(await listDeadLetters(broker)).toEqual([]);
 
       // Every result written once, with the deterministic value.
-      const expectedKeys = [`${dag.id}.result.root`, `${dag.id}.result.join`, ...leaves.map((l) => `${dag.id}.result.${l.id}`)].sort();
-      expect([...resultPuts.keys()].sort()).toEqual(expectedKeys);
-      expect([...resultPuts.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+      expectOneResultPutEach(results.puts, dag.id, ["root", "join", ...leaves.map((l) => l.id)]);
       for (let i = 0; i < CHAOS_LEAVES; i++) {
         const entry = await kv.get(`${dag.id}.result.leaf-${i}`);
         expect(JSON.parse(new TextDecoder().decode(entry!.value))).toBe(leafValue(SEED, i));
@@ -161,7 +123,7 @@ describeNats("workflow chaos", () => {
       expect(twice.length).toBeLessThanOrEqual(CONCURRENCY);
       // The leaves the victim started and never finished were redelivered and finished elsewhere:
       // the kill hit running steps, and they were not lost.
-      const interrupted = [...inFlightLeaves(victim)];
+      const interrupted = inFlightLeaves(victim);
       expect(interrupted.length).toBeGreaterThanOrEqual(1);
       expect(twice).toEqual(expect.arrayContaining(interrupted));
       for (const id of interrupted) expect(info.steps.find((s) => s.stepId === id)!.workerId).not.toBe(victim.id);
@@ -171,7 +133,7 @@ describeNats("workflow chaos", () => {
       const leaders = procs.flatMap((p) => p.lines.filter((l) => l.startsWith("leader ") || l.startsWith("follower ")));
       process.stdout.write(
         [
-          `chaos: victim ${victim.id} SIGKILLed ${kill.at - submittedAt} ms after submit, at ${kill.runsAtKill} leaf runs, holding ${kill.openAtKill.size} running leaves (${[...kill.openAtKill].join(",")}); ${pendingAtKill} leaves still pending`,
+          `chaos: victim ${victim.id} SIGKILLed ${kill.at - submittedAt} ms after submit, at ${kill.runsAtKill} leaf runs, holding ${kill.openAtKill.length} running leaves (${kill.openAtKill.join(",")}); ${pendingAtKill} leaves still pending`,
           `chaos: interrupted leaves (started, never finished on the victim): ${interrupted.join(",") || "none"}`,
           `chaos: leaves run twice: ${twice.length} (${twice.join(",") || "none"}); runs per worker: ${procs.map((p) => `${p.id}=${stepLines(p, "ran").length}`).join(" ")}`,
           `chaos: join done ${finishedAt - kill.at} ms after the kill, ${finishedAt - t0} ms after the test started; leadership: ${leaders.join(", ")}`,
@@ -179,7 +141,7 @@ describeNats("workflow chaos", () => {
         ].join("\n") + "\n",
       );
       watchStop.abort();
-      await watching;
+      await results.done;
     } finally {
       watchStop.abort();
       await broker.close();

@@ -20,20 +20,12 @@ import { stepKey } from "../../../src/workflow/model/keys.js";
 import { dagContext, DAG_BUCKET, signalRef, WorkflowError, type StepView, type Workflow } from "../../../src/workflow/index.js";
 import { describeBackends } from "../../support/backends.js";
 import { eventually } from "../../support/queue.js";
-import { useWorkflowEnv } from "../../support/workflow-env.js";
+import { rejection, stepOf } from "../../support/workflow-assert.js";
+import { useWorkflowEnv, type WorkflowEnv } from "../../support/workflow-env.js";
 import { add, fail } from "../../support/handlers/workflow.js";
 
 /** A sweep check interval no test reaches: whatever happens, happens without a sweep. */
 const NO_SWEEP = 3_600_000;
-
-async function rejection(p: Promise<unknown>): Promise<WorkflowError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkflowError);
-  return err as WorkflowError;
-}
 
 /** Runs `p`; a WorkflowError with one of `codes` becomes its code, anything else is rethrown. */
 async function orCode<T>(p: Promise<T>, ...codes: string[]): Promise<T | string> {
@@ -153,16 +145,6 @@ function newHarness() {
 
 type Harness = ReturnType<typeof newHarness>;
 
-function register(registry: Registry, h: Harness): void {
-  for (const handler of h.handlers) registry.register(handler);
-}
-
-async function stepOf(workflow: Workflow, dagId: string, stepId: string): Promise<StepView> {
-  const s = (await workflow.dagInfo(dagId)).steps.find((r) => r.stepId === stepId);
-  expect(s, `${dagId}/${stepId} exists`).toBeDefined();
-  return s!;
-}
-
 async function statusOf(workflow: Workflow, dagId: string): Promise<string> {
   return (await workflow.dagInfo(dagId)).meta.status;
 }
@@ -173,6 +155,65 @@ function expectHeld(s: StepView): void {
   expect(s.held, s.stepId).toBe(true);
   expect(s.heldAt, s.stepId).toBeInstanceOf(Date);
   expect(s.waitingOn?.held, s.stepId).toBe(true);
+}
+
+/**
+ * Waits 400 ms (time for a wrongly started step to run), then expects that the step has not run,
+ * the DAG is still paused and the step is held; returns the step.
+ */
+async function expectHeldWhilePaused(workflow: Workflow, h: Harness, dagId: string, stepId: string): Promise<StepView> {
+  await sleep(400);
+  expect(h.runs(dagId, stepId), `${stepId} runs`).toBe(0);
+  expect(await statusOf(workflow, dagId)).toBe("paused");
+  const s = await stepOf(workflow, dagId, stepId);
+  expectHeld(s);
+  return s;
+}
+
+/** Expects `pause()` or `resume()` of the DAG to reject with `code` naming the DAG and its `status`, leaving its dagInfo as it was. */
+async function expectRefused(workflow: Workflow, call: "pause" | "resume", dagId: string, status: string, code: string): Promise<void> {
+  const before = JSON.stringify(await workflow.dagInfo(dagId));
+  const err = await rejection(call === "pause" ? workflow.pause(dagId) : workflow.resume(dagId));
+  expect(err.code).toBe(code);
+  expect(err.message).toContain(dagId);
+  expect(err.message).toContain(status);
+  expect(JSON.stringify(await workflow.dagInfo(dagId))).toBe(before);
+}
+
+/**
+ * Brings three DAGs to an end and returns `[dagId, status]` of each: one done (`add`), one failed
+ * (`fail`, one attempt), one canceled (a step waiting for a signal that never comes).
+ */
+async function endedDags(workflow: Workflow, h: Harness, untilStatus: WorkflowEnv["untilStatus"]): Promise<Array<[string, string]>> {
+  const ok = workflow.dag();
+  ok.step("a", add, 1, 2);
+  await workflow.submit(ok);
+  await untilStatus(ok.id, "done");
+
+  const bad = workflow.dag({ retry: { maximumAttempts: 1 } });
+  bad.step("a", fail, "x");
+  await workflow.submit(bad);
+  await untilStatus(bad.id, "failed");
+
+  const gone = workflow.dag();
+  gone.step("a", h.counted, 1).waitForSignal("never");
+  await workflow.submit(gone);
+  expect(await workflow.cancel(gone.id)).toBe(true);
+  return [
+    [ok.id, "done"],
+    [bad.id, "failed"],
+    [gone.id, "canceled"],
+  ];
+}
+
+/** Submits a → b (a `gated` returning 1, b `counted` of a) and waits until a's handler has started. */
+async function submitGatedChain(workflow: Workflow, h: Harness) {
+  const dag = workflow.dag();
+  const a = dag.step("a", h.gated, 1);
+  const b = dag.step("b", h.counted, a.ref());
+  await workflow.submit(dag);
+  await h.started(dag.id, "a");
+  return { dag, a, b };
 }
 
 /** Writes `held: true` with `heldAt` on a pending step, as a pause that died half-way leaves it. */
@@ -192,16 +233,17 @@ describeBackends("workflow: pause and resume", (backend) => {
   afterEach(() => {
     for (const h of harnesses.splice(0)) h.releaseAll();
   });
-  const harness = (): Harness => {
+  /** A new harness, its handlers registered in `registry`; its gates are all opened after the test. */
+  const harness = (registry: Registry): Harness => {
     const h = newHarness();
+    for (const handler of h.handlers) registry.register(handler);
     harnesses.push(h);
     return h;
   };
 
   it("pause with nothing running → paused with pausedAt; every pending step held with heldAt and waitingOn.held; resume runs the rest (§7.88, §7.90, §7.92)", async () => {
     const { workflow, registry, run, untilStatus } = await env();
-    const h = harness();
-    register(registry, h);
+    const h = harness(registry);
     await run();
     const dag = workflow.dag();
     const a = dag.step("a", h.counted, 1).waitForSignal("go");
@@ -232,8 +274,7 @@ describeBackends("workflow: pause and resume", (backend) => {
 
   it("a root marked running whose task no worker has started yet is held back by pause: no worker runs it until resume", async () => {
     const { workflow, registry, startWorker, startScheduler, untilStatus } = await env();
-    const h = harness();
-    register(registry, h);
+    const h = harness(registry);
     await startScheduler();
     const dag = workflow.dag();
     const a = dag.step("a", h.counted, 1);
@@ -244,10 +285,7 @@ describeBackends("workflow: pause and resume", (backend) => {
     expectHeld(await stepOf(workflow, dag.id, "a"));
     expectHeld(await stepOf(workflow, dag.id, "b"));
     await startWorker(); // the task already published reaches it
-    await sleep(400);
-    expect(h.runs(dag.id, "a")).toBe(0);
-    expect(await statusOf(workflow, dag.id)).toBe("paused");
-    expectHeld(await stepOf(workflow, dag.id, "a"));
+    await expectHeldWhilePaused(workflow, h, dag.id, "a");
 
     expect(await workflow.resume(dag.id)).toBe("running");
     expect(await workflow.await(b, { timeoutMs: 10_000 })).toBe(3);
@@ -257,8 +295,7 @@ describeBackends("workflow: pause and resume", (backend) => {
 
   it("pause with a step running → pausing; the step finishes (result persisted and awaitable), nothing new starts, then paused; resume runs the rest (§7.88, §7.91, §7.92)", async () => {
     const { workflow, registry, run, untilStatus } = await env();
-    const h = harness();
-    register(registry, h);
+    const h = harness(registry);
     await run({ concurrency: 4 });
     const dag = workflow.dag();
     const a = dag.step("a", h.gated, 5);
@@ -301,14 +338,9 @@ describeBackends("workflow: pause and resume", (backend) => {
 
   it("resume while still pausing → running; the in-flight step's dependents then run and the DAG is done", async () => {
     const { workflow, registry, run, untilStatus } = await env();
-    const h = harness();
-    register(registry, h);
+    const h = harness(registry);
     await run();
-    const dag = workflow.dag();
-    const a = dag.step("a", h.gated, 1);
-    const b = dag.step("b", h.counted, a.ref());
-    await workflow.submit(dag);
-    await h.started(dag.id, "a");
+    const { dag, b } = await submitGatedChain(workflow, h);
     expect(await workflow.pause(dag.id)).toBe("pausing");
     expect(await workflow.resume(dag.id)).toBe("running");
     const info = await workflow.dagInfo(dag.id);
@@ -323,49 +355,19 @@ describeBackends("workflow: pause and resume", (backend) => {
 
   it("pause of a pausing, paused, done, failed or canceled DAG → dag_not_running naming the DAG and its status, nothing changed; unknown DAG → dag_not_found (§7.89)", async () => {
     const { workflow, registry, run, untilStatus } = await env();
-    const h = harness();
-    register(registry, h);
+    const h = harness(registry);
     registry.register(add);
     registry.register(fail);
     await run({ concurrency: 4 });
 
-    const expectRefused = async (dagId: string, status: string): Promise<void> => {
-      const before = JSON.stringify(await workflow.dagInfo(dagId));
-      const err = await rejection(workflow.pause(dagId));
-      expect(err.code).toBe("dag_not_running");
-      expect(err.message).toContain(dagId);
-      expect(err.message).toContain(status);
-      expect(JSON.stringify(await workflow.dagInfo(dagId))).toBe(before);
-    };
-
-    const slow = workflow.dag();
-    const slowA = slow.step("a", h.gated, 1);
-    slow.step("b", h.counted, slowA.ref());
-    await workflow.submit(slow);
-    await h.started(slow.id, "a");
+    const { dag: slow } = await submitGatedChain(workflow, h);
     expect(await workflow.pause(slow.id)).toBe("pausing");
-    await expectRefused(slow.id, "pausing");
+    await expectRefused(workflow, "pause", slow.id, "pausing", "dag_not_running");
     h.release(slow.id, "a");
     await untilStatus(slow.id, "paused");
-    await expectRefused(slow.id, "paused");
+    await expectRefused(workflow, "pause", slow.id, "paused", "dag_not_running");
 
-    const ok = workflow.dag();
-    ok.step("a", add, 1, 2);
-    await workflow.submit(ok);
-    await untilStatus(ok.id, "done");
-    await expectRefused(ok.id, "done");
-
-    const bad = workflow.dag({ retry: { maximumAttempts: 1 } });
-    bad.step("a", fail, "x");
-    await workflow.submit(bad);
-    await untilStatus(bad.id, "failed");
-    await expectRefused(bad.id, "failed");
-
-    const gone = workflow.dag();
-    gone.step("a", h.counted, 1).waitForSignal("never");
-    await workflow.submit(gone);
-    expect(await workflow.cancel(gone.id)).toBe(true);
-    await expectRefused(gone.id, "canceled");
+    for (const [dagId, status] of await endedDags(workflow, h, untilStatus)) await expectRefused(workflow, "pause", dagId, status, "dag_not_running");
 
     const missing = `missing-${randomUUID()}`;
     expect((await rejection(workflow.pause(missing))).code).toBe("dag_not_found");
@@ -374,36 +376,11 @@ describeBackends("workflow: pause and resume", (backend) => {
 
   it("resume of a done, failed or canceled DAG that was never paused → dag_not_paused naming the DAG and its status, nothing changed (§7.93)", async () => {
     const { workflow, registry, run, untilStatus } = await env();
-    const h = harness();
-    register(registry, h);
+    const h = harness(registry);
     registry.register(add);
     registry.register(fail);
     await run();
-    const expectRefused = async (dagId: string, status: string): Promise<void> => {
-      const before = JSON.stringify(await workflow.dagInfo(dagId));
-      const err = await rejection(workflow.resume(dagId));
-      expect(err.code).toBe("dag_not_paused");
-      expect(err.message).toContain(dagId);
-      expect(err.message).toContain(status);
-      expect(JSON.stringify(await workflow.dagInfo(dagId))).toBe(before);
-    };
-    const ok = workflow.dag();
-    ok.step("a", add, 1, 2);
-    await workflow.submit(ok);
-    await untilStatus(ok.id, "done");
-    await expectRefused(ok.id, "done");
-
-    const bad = workflow.dag({ retry: { maximumAttempts: 1 } });
-    bad.step("a", fail, "x");
-    await workflow.submit(bad);
-    await untilStatus(bad.id, "failed");
-    await expectRefused(bad.id, "failed");
-
-    const gone = workflow.dag();
-    gone.step("a", h.counted, 1).waitForSignal("never");
-    await workflow.submit(gone);
-    expect(await workflow.cancel(gone.id)).toBe(true);
-    await expectRefused(gone.id, "canceled");
+    for (const [dagId, status] of await endedDags(workflow, h, untilStatus)) await expectRefused(workflow, "resume", dagId, status, "dag_not_paused");
 
     // Canceled while paused: still not resumable.
     const pausedThenCanceled = workflow.dag();
@@ -411,20 +388,15 @@ describeBackends("workflow: pause and resume", (backend) => {
     await workflow.submit(pausedThenCanceled);
     expect(await workflow.pause(pausedThenCanceled.id)).toBe("paused");
     expect(await workflow.cancel(pausedThenCanceled.id)).toBe(true);
-    await expectRefused(pausedThenCanceled.id, "canceled");
+    await expectRefused(workflow, "resume", pausedThenCanceled.id, "canceled", "dag_not_paused");
   });
 
   it("resume of a running DAG releases a leftover hold (repair) and the held step then runs (§7.93)", async () => {
     const { broker, workflow, registry, startWorker, startScheduler, untilStatus } = await env();
-    const h = harness();
-    register(registry, h);
+    const h = harness(registry);
     await startWorker();
     await startScheduler({ sweepCheckIntervalMs: NO_SWEEP });
-    const dag = workflow.dag();
-    const a = dag.step("a", h.gated, 1);
-    const b = dag.step("b", h.counted, a.ref());
-    await workflow.submit(dag);
-    await h.started(dag.id, "a");
+    const { dag, b } = await submitGatedChain(workflow, h);
     await writeHold(broker, dag.id, "b", new Date());
     expect(await statusOf(workflow, dag.id)).toBe("running");
     expectHeld(await stepOf(workflow, dag.id, "b"));
@@ -441,8 +413,7 @@ describeBackends("workflow: pause and resume", (backend) => {
 
   it("a step added by a running handler after pause() returned is held and runs only after resume (§7.97)", async () => {
     const { workflow, registry, run, untilStatus } = await env();
-    const h = harness();
-    register(registry, h);
+    const h = harness(registry);
     await run();
     const dag = workflow.dag();
     dag.step("p", h.parent);
@@ -452,12 +423,8 @@ describeBackends("workflow: pause and resume", (backend) => {
     h.release(dag.id, "p"); // the handler now adds `child`
     expect(await workflow.awaitById(dag.id, "p", { timeoutMs: 10_000 })).toBe("parent");
     await untilStatus(dag.id, "paused");
-    await sleep(300);
-    const child = await stepOf(workflow, dag.id, "child");
-    expectHeld(child);
+    const child = await expectHeldWhilePaused(workflow, h, dag.id, "child");
     expect(child.deps).toEqual(["p"]);
-    expect(h.runs(dag.id, "child")).toBe(0);
-    expect(await statusOf(workflow, dag.id)).toBe("paused");
 
     expect(await workflow.resume(dag.id)).toBe("running");
     expect(await workflow.awaitById(dag.id, "child", { timeoutMs: 10_000 })).toBe(42);
@@ -467,8 +434,7 @@ describeBackends("workflow: pause and resume", (backend) => {
 
   it("a DAG whose every step finished while pausing is done at once without a sweep; a later resume() returns done", async () => {
     const { workflow, registry, startWorker, startScheduler, untilStatus } = await env();
-    const h = harness();
-    register(registry, h);
+    const h = harness(registry);
     await startWorker({ concurrency: 4 });
     await startScheduler({ sweepCheckIntervalMs: NO_SWEEP });
     const dag = workflow.dag();
@@ -491,8 +457,7 @@ describeBackends("workflow: pause and resume", (backend) => {
 
   it("a DAG whose last step failed while pausing is failed at once without a sweep; a later resume() returns failed", async () => {
     const { workflow, registry, startWorker, startScheduler, untilStatus } = await env();
-    const h = harness();
-    register(registry, h);
+    const h = harness(registry);
     await startWorker();
     await startScheduler({ sweepCheckIntervalMs: NO_SWEEP });
     const dag = workflow.dag({ retry: { maximumAttempts: 1 } });
@@ -511,8 +476,7 @@ describeBackends("workflow: pause and resume", (backend) => {
 
   it("a step that failed while the DAG was paused skips its after-dependents on resume; an afterAny dependent runs (§7.95)", async () => {
     const { workflow, registry, run, untilStatus } = await env();
-    const h = harness();
-    register(registry, h);
+    const h = harness(registry);
     await run();
     const dag = workflow.dag({ retry: { maximumAttempts: 1 } });
     const a = dag.step("a", h.gatedFail, "no");
@@ -540,8 +504,7 @@ describeBackends("workflow: pause and resume", (backend) => {
 
   it("cancel of a pausing DAG: canceled, the running handler is aborted, nothing else runs, awaits reject step_canceled", async () => {
     const { workflow, registry, run } = await env();
-    const h = harness();
-    register(registry, h);
+    const h = harness(registry);
     await run();
     const dag = workflow.dag();
     const a = dag.step("a", h.gated, 1);
@@ -564,8 +527,7 @@ describeBackends("workflow: pause and resume", (backend) => {
 
   it("a breakpoint released while paused takes effect only after resume", async () => {
     const { workflow, registry, run, untilStatus } = await env();
-    const h = harness();
-    register(registry, h);
+    const h = harness(registry);
     await run();
     const dag = workflow.dag();
     const a = dag.step("a", h.counted, 1);
@@ -575,11 +537,7 @@ describeBackends("workflow: pause and resume", (backend) => {
     await eventually(async () => (await stepOf(workflow, dag.id, "b")).waitingOn?.breakpoint === true, "b stops at its breakpoint");
     expect(await workflow.pause(dag.id)).toBe("paused");
     expect(await workflow.resumeBreakpoint(dag.id, "X")).toBe(1);
-    await sleep(400);
-    expect(h.runs(dag.id, "b")).toBe(0);
-    expect(await statusOf(workflow, dag.id)).toBe("paused");
-    const held = await stepOf(workflow, dag.id, "b");
-    expectHeld(held);
+    const held = await expectHeldWhilePaused(workflow, h, dag.id, "b");
     expect(held.bpBefore).toBe("released");
     expect(held.waitingOn?.breakpoint).toBe(false);
 
@@ -591,19 +549,14 @@ describeBackends("workflow: pause and resume", (backend) => {
 
   it("a signal delivered while paused takes effect only after resume", async () => {
     const { workflow, registry, run, untilStatus } = await env();
-    const h = harness();
-    register(registry, h);
+    const h = harness(registry);
     await run();
     const dag = workflow.dag();
     const s = dag.step("s", h.echo, signalRef<string>("go"));
     await workflow.submit(dag);
     expect(await workflow.pause(dag.id)).toBe("paused");
     expect(await workflow.signal(dag.id, "go", "hi")).toBe(true);
-    await sleep(400);
-    expect(h.runs(dag.id, "s")).toBe(0);
-    expect(await statusOf(workflow, dag.id)).toBe("paused");
-    const held = await stepOf(workflow, dag.id, "s");
-    expectHeld(held);
+    const held = await expectHeldWhilePaused(workflow, h, dag.id, "s");
     expect(held.waitingOn?.signals).toEqual([]);
 
     expect(await workflow.resume(dag.id)).toBe("running");
@@ -614,8 +567,7 @@ describeBackends("workflow: pause and resume", (backend) => {
 
   it("pauseByLabels/resumeByLabels act only on the DAGs carrying all labels in the right status; an unknown or empty label is invalid", async () => {
     const { workflow, registry, run, untilStatus } = await env();
-    const h = harness();
-    register(registry, h);
+    const h = harness(registry);
     registry.register(add);
     await run();
     const u = randomUUID().slice(0, 8);
@@ -664,20 +616,11 @@ describeBackends("workflow: pause and resume", (backend) => {
 
   it("the sweep releases a hold orphaned under a running DAG once older than orphanedHoldMs and starts the step; a fresh hold is kept", async () => {
     const { broker, workflow, registry, startWorker, startScheduler, untilStatus } = await env();
-    const h = harness();
-    register(registry, h);
+    const h = harness(registry);
     await startWorker({ concurrency: 4 });
     const first = await startScheduler({ sweepCheckIntervalMs: NO_SWEEP }); // default orphanedHoldMs: 2 min
-    const submitChain = async () => {
-      const dag = workflow.dag();
-      const a = dag.step("a", h.gated, 1);
-      const b = dag.step("b", h.counted, a.ref());
-      await workflow.submit(dag);
-      await h.started(dag.id, "a");
-      return { dag, b };
-    };
-    const old = await submitChain();
-    const fresh = await submitChain();
+    const old = await submitGatedChain(workflow, h);
+    const fresh = await submitGatedChain(workflow, h);
     await writeHold(broker, old.dag.id, "b", new Date(Date.now() - 10 * 60_000));
     await writeHold(broker, fresh.dag.id, "b", new Date());
     for (const { dag } of [old, fresh]) {
@@ -708,8 +651,7 @@ describeBackends("workflow: pause and resume", (backend) => {
 
   it("race: pause around A's completion — B never starts after pause() returned until resume, then runs exactly once (50 trials)", async () => {
     const { workflow, registry, run } = await env();
-    const h = harness();
-    register(registry, h);
+    const h = harness(registry);
     await run({ concurrency: 8 });
     const late: string[] = [];
     const outcomes = new Map<string, number>();
@@ -748,8 +690,7 @@ describeBackends("workflow: pause and resume", (backend) => {
 
   it("race: pause while the last running step completes — the DAG ends done without a sweep, each step once; resume() then returns done (50 trials)", async () => {
     const { workflow, registry, startWorker, startScheduler } = await env();
-    const h = harness();
-    register(registry, h);
+    const h = harness(registry);
     await startWorker({ concurrency: 8 });
     await startScheduler({ sweepCheckIntervalMs: NO_SWEEP });
     for (let trial = 0; trial < 50; trial++) {
@@ -772,8 +713,7 @@ describeBackends("workflow: pause and resume", (backend) => {
 
   it("race: pause and resume in quick succession, in order or concurrently, never lose or duplicate a step (50 trials)", async () => {
     const { workflow, registry, run } = await env();
-    const h = harness();
-    register(registry, h);
+    const h = harness(registry);
     await run({ concurrency: 8 });
     const ids = ["s0", "s1", "s2", "s3", "p"];
     for (let trial = 0; trial < 50; trial++) {
@@ -807,8 +747,7 @@ describeBackends("workflow: pause and resume", (backend) => {
 
   it("race: cancel during pausing — canceled, no step starts after pause() returned, awaits of unfinished steps reject step_canceled (50 trials)", async () => {
     const { workflow, registry, run } = await env();
-    const h = harness();
-    register(registry, h);
+    const h = harness(registry);
     await run({ concurrency: 8 });
     const late: string[] = [];
     let canceledTrials = 0;

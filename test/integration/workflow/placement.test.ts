@@ -9,20 +9,12 @@ import { Client } from "../../../src/client/index.js";
 import { defineHandler, EbindError, TaskError } from "../../../src/task/index.js";
 import { claimsFunc, type Worker } from "../../../src/worker/index.js";
 import { DagStore } from "../../../src/workflow/store/store.js";
-import { DAG_BUCKET, dagContext, WorkflowError, type StepView, type Workflow } from "../../../src/workflow/index.js";
+import { DAG_BUCKET, dagContext, WorkflowError } from "../../../src/workflow/index.js";
 import { describeBackends, useCleanups } from "../../support/backends.js";
 import { eventually } from "../../support/queue.js";
+import { rejection, stepOf } from "../../support/workflow-assert.js";
 import { useWorkflowEnv } from "../../support/workflow-env.js";
 import { echoValue, whereAmI } from "../../support/handlers/workflow.js";
-
-async function rejection(p: Promise<unknown>): Promise<WorkflowError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkflowError);
-  return err as WorkflowError;
-}
 
 function thrown(fn: () => unknown): unknown {
   try {
@@ -31,12 +23,6 @@ function thrown(fn: () => unknown): unknown {
     return err;
   }
   throw new Error("expected an error, nothing was thrown");
-}
-
-async function stepOf(workflow: Workflow, dagId: string, stepId: string): Promise<StepView> {
-  const s = (await workflow.dagInfo(dagId)).steps.find((r) => r.stepId === stepId);
-  if (!s) throw new Error(`no step ${dagId}/${stepId}`);
-  return s;
 }
 
 /** Closes workers together (each close waits out a pull); their cleanups then find them closed. */

@@ -4,20 +4,12 @@
  */
 import { expect, it } from "vitest";
 import { defineHandler, TaskError } from "../../../src/task/index.js";
-import { dagContext, WorkflowError } from "../../../src/workflow/index.js";
+import { dagContext, type WorkflowError } from "../../../src/workflow/index.js";
 import { describeBackends } from "../../support/backends.js";
+import { rejection } from "../../support/workflow-assert.js";
 import { useWorkflowEnv } from "../../support/workflow-env.js";
 import { eventually } from "../../support/queue.js";
 import { add, concat, double, echoValue, fail, failNumber, fanOut, nothing, slowValue, sum } from "../../support/handlers/workflow.js";
-
-async function rejection(p: Promise<unknown>): Promise<WorkflowError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkflowError);
-  return err as WorkflowError;
-}
 
 describeBackends("workflow: scheduling", (backend) => {
   const env = useWorkflowEnv(backend);

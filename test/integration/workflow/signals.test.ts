@@ -9,51 +9,14 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { expect, it } from "vitest";
 import { z } from "zod";
-import { silentLogger, type Broker } from "../../../src/broker/index.js";
 import { defineHandler } from "../../../src/task/index.js";
-import { Worker } from "../../../src/worker/index.js";
-import { alwaysLeader, dagContext, defineSignal, signalRef, Workflow, WorkflowError, type StepView } from "../../../src/workflow/index.js";
-import { describeBackends, useCleanups, type BackendUnderTest } from "../../support/backends.js";
+import { dagContext, defineSignal, signalRef, WorkflowError } from "../../../src/workflow/index.js";
+import { describeBackends } from "../../support/backends.js";
 import { eventually } from "../../support/queue.js";
+import { rejection, stepOf, thrown } from "../../support/workflow-assert.js";
 import { useWorkflowEnv } from "../../support/workflow-env.js";
-import { add, echoValue, fail, failNumber, slowValue } from "../../support/handlers/workflow.js";
-
-const EVENTS = "EBIND_DAG_EVENTS";
-
-async function rejection(p: Promise<unknown>): Promise<WorkflowError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkflowError);
-  return err as WorkflowError;
-}
-
-async function stepOf(workflow: Workflow, dagId: string, stepId: string): Promise<StepView> {
-  const s = (await workflow.dagInfo(dagId)).steps.find((r) => r.stepId === stepId);
-  if (!s) throw new Error(`no step ${dagId}/${stepId}`);
-  return s;
-}
-
-/** Every event of `dagId` the stream holds now: subject and body. */
-async function streamEvents(broker: Broker, dagId: string): Promise<Array<{ subject: string; body: Record<string, unknown> }>> {
-  const state = await broker.streamState(EVENTS);
-  const out: Array<{ subject: string; body: Record<string, unknown> }> = [];
-  if (!state || state.messages === 0) return out;
-  for (let seq = state.firstSeq; seq <= state.lastSeq; seq++) {
-    const msg = await broker.getMessage(EVENTS, seq);
-    if (msg?.subject.startsWith(`DAG.${dagId}.`)) out.push({ subject: msg.subject, body: JSON.parse(new TextDecoder().decode(msg.data)) as Record<string, unknown> });
-  }
-  return out;
-}
-
-/** A broker for "another process": a second connection on NATS; the same in-process broker on memory. */
-async function otherBroker(backend: BackendUnderTest, broker: Broker, cleanups: Array<() => Promise<unknown>>): Promise<Broker> {
-  if (backend.name === "memory") return broker;
-  const other = await backend.open();
-  cleanups.push(() => other.close());
-  return other;
-}
+import { streamEvents } from "../../support/workflow-events.js";
+import { add, countedHandler, echoValue, fail, failNumber, slowValue } from "../../support/handlers/workflow.js";
 
 const b64url = (s: string): string => Buffer.from(s, "utf8").toString("base64url");
 
@@ -67,15 +30,9 @@ const triple = defineHandler("sig.triple", async (_ctx, a: unknown, b: unknown, 
 
 describeBackends("workflow: signals", (backend) => {
   const env = useWorkflowEnv(backend);
-  const cleanups = useCleanups();
 
-  const runs = new Map<string, number>();
-  /** Counts its runs per `<dag>/<step>`, returns its argument. */
-  const counted = defineHandler("sig.counted", async (ctx, v: unknown) => {
-    const key = `${ctx.task.dagId}/${ctx.task.stepId}`;
-    runs.set(key, (runs.get(key) ?? 0) + 1);
-    return v;
-  });
+  /** Counts its runs per `<dag>/<step>` in `runs`, returns its argument. */
+  const { counted, runs } = countedHandler<unknown>("sig.counted");
 
   it("a signalRef step waits after its deps; the signal's payload reaches the handler as its typed argument; listSignals shows awaited then delivered (§7.116, §7.126, E2E_ApprovalFlow)", async () => {
     const { workflow, registry, run, untilStatus } = await env();
@@ -398,10 +355,9 @@ describeBackends("workflow: signals", (backend) => {
   });
 
   it("the same signal sent at once from two processes (two Workflow instances, two connections) is delivered exactly once", async () => {
-    const { broker, workflow, registry, run, untilStatus } = await env();
+    const { workflow, registry, run, untilStatus, otherProcess } = await env();
     registry.register(counted);
-    const other = await Workflow.create(await otherBroker(backend, broker, cleanups), { logger: silentLogger });
-    cleanups.push(async () => other.close());
+    const other = (await otherProcess()).workflow;
     const names = ["n0", "n1", "n2", "n3", "n4", "n5"];
     const dag = workflow.dag();
     const s = dag.step("s", counted, "once").waitForSignal(...names);
@@ -472,14 +428,9 @@ describeBackends("workflow: signals", (backend) => {
     const { workflow, registry } = await env();
     registry.register(echoValue);
     const invalid = (fn: () => unknown): string => {
-      try {
-        fn();
-      } catch (err) {
-        expect(err).toBeInstanceOf(WorkflowError);
-        expect((err as WorkflowError).code).toBe("invalid");
-        return (err as WorkflowError).message;
-      }
-      throw new Error("expected a WorkflowError, nothing was thrown");
+      const err = thrown(fn);
+      expect(err.code).toBe("invalid");
+      return err.message;
     };
     const dag = workflow.dag();
     const s = dag.step("s", echoValue, 1);
@@ -527,7 +478,7 @@ describeBackends("workflow: signals", (backend) => {
   });
 
   it("a signal timeout fires across a restart of every process: due while nothing ran, a fresh scheduler's sweep fails the step", async () => {
-    const { broker, workflow, registry, run } = await env();
+    const { workflow, registry, run, otherProcess } = await env();
     registry.register(echoValue);
     const first = await run();
     const dag = workflow.dag();
@@ -542,10 +493,9 @@ describeBackends("workflow: signals", (backend) => {
     await sleep(due - Date.now() + 500); // past the due time, with no process running
     expect(await stepOf(workflow, dag.id, "s")).toMatchObject({ status: "pending" });
 
-    const fresh = await Workflow.create(await otherBroker(backend, broker, cleanups), { logger: silentLogger });
-    cleanups.push(async () => fresh.close());
-    const scheduler = await fresh.startScheduler({ elector: alwaysLeader, pullExpiresMs: 1000, sweepCheckIntervalMs: 100 });
-    cleanups.push(() => scheduler.stop());
+    const other = await otherProcess();
+    const fresh = other.workflow;
+    await other.startScheduler({ sweepCheckIntervalMs: 100 });
     const err = await rejection(fresh.awaitById(dag.id, "s", { timeoutMs: 5000 }));
     expect(err.code).toBe("step_failed");
     expect(await stepOf(fresh, dag.id, "s")).toMatchObject({ status: "failed", errorKind: "signal_timeout" });
@@ -554,7 +504,7 @@ describeBackends("workflow: signals", (backend) => {
   });
 
   it("a waiting step survives a restart and is signalled from another process (§7.128, E2E_DurableAcrossRestart_CrossProcessSignal)", async () => {
-    const { broker, workflow, registry, run } = await env();
+    const { workflow, registry, run, otherProcess } = await env();
     for (const h of [add, deploy]) registry.register(h);
     const first = await run();
     const dag = workflow.dag();
@@ -566,14 +516,11 @@ describeBackends("workflow: signals", (backend) => {
     await first.scheduler.stop();
     workflow.close();
 
-    const broker2 = await otherBroker(backend, broker, cleanups);
-    const fresh = await Workflow.create(broker2, { logger: silentLogger });
-    cleanups.push(async () => fresh.close());
+    const other = await otherProcess();
+    const fresh = other.workflow;
     expect(await fresh.listSignals(dag.id)).toEqual([{ name: "approval", delivered: false, waiting: ["deploy"] }]);
-    const worker = await Worker.start(broker2, registry, { logger: silentLogger, pullExpiresMs: 1000, stepHook: fresh.stepHook, middleware: [fresh.middleware] });
-    cleanups.push(() => worker.close());
-    const scheduler = await fresh.startScheduler({ elector: alwaysLeader, pullExpiresMs: 1000 });
-    cleanups.push(() => scheduler.stop());
+    await other.startWorker();
+    await other.startScheduler();
     expect(await fresh.signal(dag.id, "approval", { approver: "ops" })).toBe(true);
     expect(await fresh.awaitById(dag.id, "deploy", { timeoutMs: 10_000 })).toBe("ops deployed 3");
     await fresh.awaitDag(dag.id, { timeoutMs: 10_000 });

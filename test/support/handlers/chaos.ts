@@ -1,10 +1,11 @@
 /**
- * Handlers of the workflow chaos test (test/integration/workflow/chaos.test.ts), shared by the test
+ * Handlers of the workflow chaos tests (test/integration/workflow/chaos*.test.ts), shared by the test
  * process (to build the DAG) and the worker child processes (to run it).
  * @module
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { defineHandler } from "../../../src/task/index.js";
+import type { Workflow } from "../../../src/workflow/index.js";
 
 /** Leaves of the fan-out. */
 export const CHAOS_LEAVES = 200;
@@ -43,3 +44,15 @@ export const chaosJoin = defineHandler(
   }),
   { arity: 1 + CHAOS_LEAVES },
 );
+
+/**
+ * The chaos DAG `id` (not submitted): `root` (chaosSeed of `seed`) → {@link CHAOS_LEAVES} leaves
+ * `leaf-<i>` (`leaf` of root, i) → `join` (chaosJoin of root and every leaf, in order).
+ */
+export function chaosDag(workflow: Workflow, id: string, seed: number, leaf: typeof chaosLeaf) {
+  const dag = workflow.dag({ id });
+  const root = dag.step("root", chaosSeed, seed);
+  const leaves = Array.from({ length: CHAOS_LEAVES }, (_, i) => dag.step(`leaf-${i}`, leaf, root.ref(), i));
+  const join = dag.step("join", chaosJoin, root.ref(), ...leaves.map((l) => l.ref()));
+  return { dag, leaves, join };
+}

@@ -3,7 +3,7 @@
  * @module
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { defineHandler, TaskError } from "../../../src/task/index.js";
+import { defineHandler, TaskError, type DefinedHandler, type HandlerContext } from "../../../src/task/index.js";
 import { dagContext } from "../../../src/workflow/index.js";
 
 export const add = defineHandler("wf.add", async (_ctx, a: number, b: number) => a + b);
@@ -30,3 +30,17 @@ export const fanOut = defineHandler("wf.fanOut", async (ctx, n: number) => {
   for (let i = 0; i < n; i++) await dag.addStep(`page-${i}`, double, i);
   return n;
 });
+
+/**
+ * A handler `name` returning its argument, with `runs`: how many times it ran per `<dag>/<step>`
+ * (no entry for a step it never ran).
+ */
+export function countedHandler<T>(name: string): { counted: DefinedHandler<(ctx: HandlerContext, v: T) => Promise<T>>; runs: Map<string, number> } {
+  const runs = new Map<string, number>();
+  const counted = defineHandler(name, async (ctx, v: T) => {
+    const key = `${ctx.task.dagId}/${ctx.task.stepId}`;
+    runs.set(key, (runs.get(key) ?? 0) + 1);
+    return v;
+  });
+  return { counted, runs };
+}

@@ -1,18 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { WorkflowError } from "../../../src/workflow/model/errors.js";
 import { validateGraph, type GraphNode } from "../../../src/workflow/plan/index.js";
+import { thrown } from "../../support/workflow-assert.js";
 
 const node = (id: string, deps: string[] = [], optionalDeps: string[] = []): GraphNode => ({ id, deps, optionalDeps });
-
-function failure(fn: () => unknown): WorkflowError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(WorkflowError);
-    return e as WorkflowError;
-  }
-  throw new Error("expected a WorkflowError");
-}
 
 describe("validateGraph", () => {
   it("accepts a DAG (diamond, fan-in, optional deps)", () => {
@@ -20,36 +10,36 @@ describe("validateGraph", () => {
   });
 
   it("unknown dependency ⇒ invalid naming both steps", () => {
-    const e = failure(() => validateGraph([node("a"), node("b", ["a", "zz"])]));
+    const e = thrown(() => validateGraph([node("a"), node("b", ["a", "zz"])]));
     expect(e.code).toBe("invalid");
     expect(e.message).toBe('workflow: step "b" references unknown step "zz"');
-    expect(failure(() => validateGraph([node("b", [], ["zz"])])).code).toBe("invalid");
+    expect(thrown(() => validateGraph([node("b", [], ["zz"])])).code).toBe("invalid");
   });
 
   it("known steps may be referenced (dynamic steps)", () => {
     expect(() => validateGraph([node("dyn", ["a"], ["b"])], new Set(["a", "b"]))).not.toThrow();
-    expect(failure(() => validateGraph([node("a")], new Set(["a"]))).code).toBe("duplicate_step");
+    expect(thrown(() => validateGraph([node("a")], new Set(["a"]))).code).toBe("duplicate_step");
   });
 
   it("duplicate id ⇒ duplicate_step", () => {
-    expect(failure(() => validateGraph([node("a"), node("a")])).message).toBe('workflow: duplicate step id "a"');
+    expect(thrown(() => validateGraph([node("a"), node("a")])).message).toBe('workflow: duplicate step id "a"');
   });
 
   it("two-step cycle through After-only deps ⇒ cycle a ↔ b", () => {
-    const e = failure(() => validateGraph([node("a", ["b"]), node("b", ["a"])]));
+    const e = thrown(() => validateGraph([node("a", ["b"]), node("b", ["a"])]));
     expect(e.code).toBe("cycle");
     expect(e.message).toBe("workflow: cycle detected: a ↔ b");
   });
 
   it("self-dependency and longer cycles name the path", () => {
-    expect(failure(() => validateGraph([node("a", ["a"])])).message).toBe("workflow: cycle detected: a → a");
-    const e = failure(() => validateGraph([node("root"), node("a", ["root", "c"]), node("b", ["a"]), node("c", ["b"])]));
+    expect(thrown(() => validateGraph([node("a", ["a"])])).message).toBe("workflow: cycle detected: a → a");
+    const e = thrown(() => validateGraph([node("root"), node("a", ["root", "c"]), node("b", ["a"]), node("c", ["b"])]));
     expect(e.code).toBe("cycle");
     expect(e.message).toBe("workflow: cycle detected: a → c → b → a");
   });
 
   it("a cycle through an AfterAny (optional) dep is a cycle too", () => {
-    expect(failure(() => validateGraph([node("a", [], ["b"]), node("b", ["a"])])).code).toBe("cycle");
+    expect(thrown(() => validateGraph([node("a", [], ["b"]), node("b", ["a"])])).code).toBe("cycle");
   });
 
   it("a 50,000-step chain validates quickly (iterative DFS)", () => {
@@ -59,6 +49,6 @@ describe("validateGraph", () => {
     validateGraph([...steps].reverse());
     // Closing the chain into a cycle is found as well.
     const closed = [node("s0", [`s${n - 1}`]), ...steps.slice(1)];
-    expect(failure(() => validateGraph(closed)).code).toBe("cycle");
+    expect(thrown(() => validateGraph(closed)).code).toBe("cycle");
   });
 });
