@@ -14,7 +14,7 @@ import { DAG_BUCKET, Workflow } from "../../../src/workflow/index.js";
 import { CHAOS_LEAVES, chaosDag, chaosSlowLeaf, leafValue } from "../../support/handlers/chaos.js";
 import { describeNats, useNatsNode } from "../../support/nats.js";
 import { eventually } from "../../support/queue.js";
-import { expectOneResultPutEach, inFlightLeaves, leafRuns, stepLines, useWorkflowWorkerProcesses, watchResultPuts, type WorkflowWorkerProcess } from "../../support/workflow-processes.js";
+import { expectOneResultPutEach, inFlightLeaves, leafRuns, stepLines, useWorkflowWorkerProcesses, watchResultPuts } from "../../support/workflow-processes.js";
 
 const SEED = 11;
 const PAUSE_AFTER_LEAVES = 40;
@@ -41,15 +41,18 @@ describeNats("workflow chaos with pause", () => {
 
       await workflow.submit(dag);
       await eventually(() => leafRuns(procs) >= PAUSE_AFTER_LEAVES, `${PAUSE_AFTER_LEAVES} leaves started`, 30_000);
-      const pausedAs = await workflow.pause(dag.id);
-      expect(pausedAs).toBe("pausing"); // leaves were running
-
-      // Kill a process holding running leaves while the DAG drains.
-      let victim: WorkflowWorkerProcess | undefined;
-      await eventually(() => (victim = procs.find((p) => inFlightLeaves(p).length > 0)) !== undefined, "a process holding running leaves", 10_000);
-      const interrupted = inFlightLeaves(victim!);
-      victim!.child.kill("SIGKILL");
-      expect(await victim!.exited).toEqual({ code: null, signal: "SIGKILL" });
+      // Pause, and as soon as the DAG is pausing (the meta is written before the fence runs), kill the
+      // process holding the most running leaves: it dies while the DAG drains.
+      const kv = await broker.kv(DAG_BUCKET);
+      const pausing = workflow.pause(dag.id);
+      await eventually(async () => /"status":"pausing"/.test(new TextDecoder().decode((await kv.get(`${dag.id}.meta`))?.value)), "the DAG pausing", 10_000);
+      const victim = [...procs].sort((a, b) => inFlightLeaves(b).length - inFlightLeaves(a).length)[0]!;
+      expect(inFlightLeaves(victim).length).toBeGreaterThan(0);
+      victim.child.kill("SIGKILL");
+      expect(await victim.exited).toEqual({ code: null, signal: "SIGKILL" });
+      // Read once its output is complete: the leaves it had started and not finished.
+      const interrupted = inFlightLeaves(victim);
+      expect(["pausing", "paused"]).toContain(await pausing);
       const survivors = procs.filter((p) => p !== victim);
 
       // The killed worker's leaves come back after the ack wait, finish elsewhere, and the DAG is paused.
@@ -90,14 +93,14 @@ describeNats("workflow chaos with pause", () => {
       const twice = [...runners.entries()].filter(([, who]) => who.length > 1);
       for (const [stepId, who] of twice) {
         expect(who, stepId).toHaveLength(2);
-        expect(who, stepId).toContain(victim!.id);
-        expect(info.steps.find((s) => s.stepId === stepId)?.workerId, stepId).not.toBe(victim!.id);
+        expect(who, stepId).toContain(victim.id);
+        expect(info.steps.find((s) => s.stepId === stepId)?.workerId, stepId).not.toBe(victim.id);
       }
       expect(twice.map(([s]) => s)).toEqual(expect.arrayContaining(interrupted));
       const warnings = procs.flatMap((p) => p.lines.filter((l) => l.startsWith("log ")).map((l) => `${p.id}: ${l}`));
       expect(warnings.filter((w) => /republishing/.test(w))).toEqual([]);
       process.stdout.write(
-        `chaos-pause: paused at ${runsAtPause.reduce((a, b) => a + b, 0)} step runs; victim ${victim!.id} killed holding ${interrupted.join(",")}; ${waiting.length} steps held while paused\n`,
+        `chaos-pause: paused at ${runsAtPause.reduce((a, b) => a + b, 0)} step runs; victim ${victim.id} killed holding ${interrupted.join(",")}; ${waiting.length} steps held while paused\n`,
       );
       watchStop.abort();
       await results.done;
