@@ -123,6 +123,7 @@ export type {
   DagInfo,
   StepView,
   StepWaits,
+  QueuedInfo,
   DagMeta,
   StepRecord,
   SubmitOptions,

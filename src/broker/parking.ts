@@ -55,6 +55,8 @@ export interface TaskPause {
 
 /** Header of a task moved back from parking: the revision of the resume that moved it. */
 export const RESUMED_REVISION_HEADER = "Ebind-Resumed-Revision";
+/** Header of a parked task: the revision of the pause it was parked under. */
+export const PAUSED_REVISION_HEADER = "Ebind-Paused-Revision";
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
@@ -86,7 +88,11 @@ export function decodeTaskPauseState(value: Uint8Array): TaskPauseState {
 
 /** The resume revision a moved-back task carries (0 when it carries none). */
 export function resumedRevision(delivery: Delivery): number {
-  const raw = delivery.header(RESUMED_REVISION_HEADER);
+  return headerRevision(delivery, RESUMED_REVISION_HEADER);
+}
+
+function headerRevision(delivery: Delivery, header: string): number {
+  const raw = delivery.header(header);
   const n = raw === undefined ? 0 : Number(raw);
   return Number.isSafeInteger(n) && n > 0 ? n : 0;
 }
@@ -106,12 +112,15 @@ export function priorAttempts(delivery: Delivery): number {
 
 /**
  * Parks a delivered task: publishes its bytes under `PARKED.<subject>` (message id from its stream
- * sequence, so a retry after a crash stores it once), then acks it. The parked stream is created
- * (one replica) when missing.
+ * sequence, so a retry after a crash stores it once) with the revision of the pause it is parked
+ * under, then acks it. The parked stream is created (one replica) when missing.
  * @throws the backend's error when it cannot be parked; the delivery is then left unsettled.
  */
-export async function parkDelivery(broker: Broker, delivery: Delivery): Promise<void> {
-  const headers: Record<string, string> = { [PRIOR_ATTEMPTS_HEADER]: String(priorAttempts(delivery) + delivery.deliveryCount - 1) };
+export async function parkDelivery(broker: Broker, delivery: Delivery, pausedRevision: number): Promise<void> {
+  const headers: Record<string, string> = {
+    [PRIOR_ATTEMPTS_HEADER]: String(priorAttempts(delivery) + delivery.deliveryCount - 1),
+    [PAUSED_REVISION_HEADER]: String(pausedRevision),
+  };
   const publish = (): Promise<unknown> =>
     broker.publish(parkedSubject(delivery.subject), delivery.data, { msgId: `park:${delivery.streamSeq}`, headers });
   try {
@@ -126,6 +135,8 @@ export async function parkDelivery(broker: Broker, delivery: Delivery): Promise<
 
 /** Pull expiry while moving parked tasks back. */
 const UNPARK_PULL_MS = 1000;
+/** How long a mover leaves a task parked under a newer pause before the durable may hand it out again. */
+const UNPARK_LEAVE_MS = 5000;
 /** Deliveries per pull while moving parked tasks back. */
 const UNPARK_BATCH = 256;
 
@@ -134,7 +145,7 @@ const UNPARK_BATCH = 256;
  * under message id `unpark:<parked seq>` so a move repeated after a crash stores it once, and with
  * the revision of the resume that lifted the pause (`resumedAt`), so a worker that has not seen that
  * resume yet runs it instead of parking it again. Safe to run in several processes at once.
- * @returns how many tasks were moved.
+ * @returns how many tasks this call moved (workers that parked tasks after the resume move theirs too).
  * @throws EbindError `invalid_argument` for an empty name; the backend's errors.
  */
 export async function unparkTasks(broker: Broker, name: string, resumedAt: number): Promise<number> {
@@ -149,8 +160,8 @@ export async function unparkTasks(broker: Broker, name: string, resumedAt: numbe
     // Movers share the durable; one that finds it empty deletes it, which ends another's pull: that
     // one opens it again and looks once more, so a task parked late is not left behind.
     for (let round = 1; ; round++) {
-      await broker.ensureConsumer(PARKED_STREAM, { durable, filterSubject: filter, ackWaitMs: 30_000, maxDeliver: -1, inactiveThresholdMs: 300_000 });
       try {
+        await broker.ensureConsumer(PARKED_STREAM, { durable, filterSubject: filter, ackWaitMs: 30_000, maxDeliver: -1, inactiveThresholdMs: 300_000 });
         await moveAll(broker, durable, resumedAt, moved);
         break;
       } catch (err) {
@@ -173,6 +184,12 @@ async function moveAll(broker: Broker, durable: string, resumedAt: number, moved
     if (held === 0) return;
     let batch = 0;
     for await (const d of broker.pull(PARKED_STREAM, durable, { max: Math.min(held, UNPARK_BATCH), expiresMs: UNPARK_PULL_MS })) {
+      if (headerRevision(d, PAUSED_REVISION_HEADER) > resumedAt) {
+        // Parked under a pause newer than this resume: it stays parked, and this move is over
+        // (moving it would only have it parked again, over and over).
+        d.nak(UNPARK_LEAVE_MS);
+        return;
+      }
       batch++;
       const original = d.subject.slice(PARKED_PREFIX.length);
       const headers = { [PRIOR_ATTEMPTS_HEADER]: String(priorAttempts(d)), [RESUMED_REVISION_HEADER]: String(resumedAt) };

@@ -42,18 +42,15 @@ export async function openTaskConsumer(broker: Broker, wanted: ConsumerSpec, upd
       `worker: durable "${wanted.durable}" exists with filter ${existing.filterSubject || "(none)"}, not ${wanted.filterSubject}`,
     );
   }
-  const changes = SHARED_FIELDS.filter((field) => wanted[field] !== undefined && existing[field] !== wanted[field]).map(
-    (field) => `${field} ${String(existing[field])} → ${String(wanted[field])}`,
-  );
-  if (changes.length === 0) return existing;
+  const differing = SHARED_FIELDS.filter((field) => wanted[field] !== undefined && existing[field] !== wanted[field]);
+  if (differing.length === 0) return existing;
+  const changes = differing.map((field) => `${field} ${String(existing[field])} → ${String(wanted[field])}`);
   if (update) {
     await broker.ensureConsumer(TASK_STREAM, wanted);
     logger.warn(`worker: updated the shared consumer "${wanted.durable}" (${changes.join(", ")}); restart workers that still run with the old settings`);
     return wanted;
   }
-  logger.warn(
-    `worker: the shared consumer "${wanted.durable}" keeps its settings (this worker asked for ${changes.join(", ")}); ` +
-      `pass updateConsumer: true to change them for every worker`,
-  );
+  const kept = differing.map((field) => `${field} ${String(existing[field])} (this worker asked for ${String(wanted[field])})`);
+  logger.warn(`worker: the shared consumer "${wanted.durable}" keeps its settings: ${kept.join(", ")}; pass updateConsumer: true to change them for every worker`);
   return existing;
 }

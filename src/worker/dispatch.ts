@@ -65,6 +65,14 @@ export async function dispatch(
     );
   }
 
+  // Aborted before it could start (a cancel that landed between the start gate and now): the
+  // handler is not called at all.
+  const early: unknown = controller.reason;
+  if (controller.aborted && endsAttempt(early)) {
+    if (timer) clock.clearTimer(timer);
+    running.delete(controller);
+    return { outcome: { ok: false, error: early }, finished: Promise.resolve() };
+  }
   const run: Promise<Outcome> = invoke(handler, ctx).then(
     (result): Outcome => ({ ok: true, result }),
     (thrown: unknown): Outcome => {

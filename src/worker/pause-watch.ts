@@ -59,7 +59,7 @@ export class PauseWatch {
   park(delivery: Delivery, name: string): Promise<void> {
     let inFlight = this.#parked.get(name);
     if (!inFlight) this.#parked.set(name, (inFlight = new Set()));
-    const job = parkDelivery(this.broker, delivery);
+    const job = parkDelivery(this.broker, delivery, this.#paused.get(name) ?? 0);
     const tracked = job.catch(() => undefined);
     inFlight.add(tracked);
     void tracked.finally(() => inFlight.delete(tracked));
@@ -131,7 +131,7 @@ export class PauseWatch {
     this.#parked.delete(name);
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
-      if (this.#stop.signal.aborted) return;
+      if (this.#stop.signal.aborted || this.#paused.has(name)) return; // paused again: its tasks stay parked
       // The resumer moved what was parked when it looked; move what this worker parked after that.
       Promise.all([...inFlight])
         .then(() => unparkTasks(this.broker, name, revision))

@@ -15,7 +15,7 @@ export type { SubmitOptions } from "./ops/submit.js";
 export type { LabelControlResult } from "./ops/pause.js";
 export type { SignalOptions } from "./ops/signals.js";
 export { formatDebug, formatDuration } from "./plan/index.js";
-export type { BreakpointInfo, SignalInfo, StepWaits, DagDebug, StepDebug, StepBlocker } from "./plan/index.js";
+export type { BreakpointInfo, QueuedInfo, SignalInfo, StepWaits, DagDebug, StepDebug, StepBlocker } from "./plan/index.js";
 export { dagContext } from "./steps/dynamic.js";
 export type { DagContext, DynamicStep, DynamicStepOptions } from "./steps/dynamic.js";
 export { Scheduler } from "./run/scheduler.js";

@@ -177,9 +177,11 @@ export class Workflow {
 
   /**
    * Resumes a paused (or still pausing) DAG: holds are released and ready steps start. Breakpoints
-   * stay as they are (a separate gate).
+   * stay as they are (a separate gate). On a running DAG it releases holds a resume that died
+   * half-way left behind (a repair; safe to call again at any time).
    * @returns `running`, or the final status of a DAG that finished while it was pausing (a no-op).
-   * @throws WorkflowError `dag_not_found`; `dag_not_paused` naming the DAG and its status.
+   * @throws WorkflowError `dag_not_found`; `dag_not_paused` naming the DAG and its status for a DAG
+   *   that finished without being paused, or was canceled.
    */
   resume(dagId: string): Promise<DagStatus> {
     return resumeDag(this.#core, dagId);
@@ -226,7 +228,7 @@ export class Workflow {
    * @throws WorkflowError `invalid` (empty name, a payload JSON cannot carry, one the schema
    *   refuses — nothing written), `dag_not_found` (unless `early`).
    */
-  signal<T>(dagId: string, signal: SignalDef<T>, payload: T, options?: SignalOptions): Promise<boolean>;
+  signal<T, In>(dagId: string, signal: SignalDef<T, In>, payload: In, options?: SignalOptions): Promise<boolean>;
   signal(dagId: string, name: string, payload?: unknown, options?: SignalOptions): Promise<boolean>;
   signal(dagId: string, signal: SignalName, payload?: unknown, options?: SignalOptions): Promise<boolean> {
     return sendSignal(this.#core, dagId, signal, payload, options);
@@ -247,7 +249,11 @@ export class Workflow {
     return cancelDag(this.#core, dagId);
   }
 
-  /** Deletes every record of the DAG. @throws EbindError `invalid_argument` for a malformed id (a wildcard would select other DAGs). */
+  /**
+   * Deletes every record of the DAG, whatever its status; handlers of it running now see their
+   * signal abort (kind `canceled`) and their outcomes are dropped.
+   * @throws EbindError `invalid_argument` for a malformed id (a wildcard would select other DAGs).
+   */
   deleteDag(dagId: string): Promise<void> {
     return deleteDag(this.#core, dagId);
   }

@@ -49,27 +49,18 @@ function stepFailure(record: StepRecord): WorkflowError | undefined {
   }
 }
 
-/** The outcome of a DAG that has ended: its meta, or a rejection. */
-function dagEnd(meta: DagMeta): { meta: DagMeta } | WorkflowError | undefined {
-  switch (meta.status) {
-    case "done":
-      return { meta };
-    case "failed":
-      return new WorkflowError("dag_failed", `workflow: DAG failed: ${meta.id}`);
-    case "canceled":
-      return new WorkflowError("dag_canceled", `workflow: DAG canceled: ${meta.id}`);
-    default:
-      return undefined;
-  }
+/** A value as an error message shows it: strings quoted, so "100" is not read as 100. */
+function shown(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : String(value);
 }
 
 function checkOptions(options: AwaitStepOptions): void {
   const { timeoutMs, pollMs } = options;
   if (timeoutMs !== undefined && (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs < 0 || timeoutMs > MAX_DELAY_MS)) {
-    throw new EbindError("invalid_argument", `workflow: await timeoutMs must be a number of ms from 0 to ${MAX_DELAY_MS}, got ${String(timeoutMs)}`);
+    throw new EbindError("invalid_argument", `workflow: await timeoutMs must be a number of ms from 0 to ${MAX_DELAY_MS}, got ${shown(timeoutMs)}`);
   }
   if (pollMs !== undefined && (typeof pollMs !== "number" || !Number.isFinite(pollMs) || pollMs < 10 || pollMs > MAX_DELAY_MS)) {
-    throw new EbindError("invalid_argument", `workflow: await pollMs must be a number of ms from 10 to ${MAX_DELAY_MS}, got ${String(pollMs)}`);
+    throw new EbindError("invalid_argument", `workflow: await pollMs must be a number of ms from 10 to ${MAX_DELAY_MS}, got ${shown(pollMs)}`);
   }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new EbindError("invalid_argument", "workflow: await signal must be an AbortSignal");
@@ -192,25 +183,35 @@ export async function awaitStepRaw(core: WorkflowCore, dagId: string, stepId: st
   );
 }
 
+/** Whether a DAG has ended. */
+function ended(meta: DagMeta): boolean {
+  return meta.status === "done" || meta.status === "failed" || meta.status === "canceled";
+}
+
+/** The DAG's meta when it is done; the rejection of a failed DAG names a step that failed it. */
+async function dagOutcome(core: WorkflowCore, meta: DagMeta): Promise<DagMeta> {
+  if (meta.status === "done") return meta;
+  if (meta.status === "canceled") throw new WorkflowError("dag_canceled", `workflow: DAG canceled: ${meta.id}`);
+  const steps = (await core.store.listSteps(meta.id).catch(() => [])).map((s) => s.value).filter((s) => !s.optional);
+  const culprit = steps.find((s) => s.status === "failed") ?? steps.find((s) => s.status === "skipped");
+  const why = culprit === undefined ? "" : `: step "${culprit.stepId}" ${culprit.status}${culprit.errorKind || culprit.errorMessage ? `: ${[culprit.errorKind, culprit.errorMessage].filter((x) => x).join(": ")}` : ""}`;
+  throw new WorkflowError("dag_failed", `workflow: DAG failed: ${meta.id}${why}`);
+}
+
 /**
  * Waits for a DAG to end: resolves with its meta when it is `done`.
- * @throws WorkflowError `dag_not_found` (also when deleted while awaited), `dag_failed`,
- *   `dag_canceled`; EbindError `timeout`, `invalid_argument`; the signal's reason on abort.
+ * @throws WorkflowError `dag_not_found` (also when deleted while awaited), `dag_failed` (naming a
+ *   step that failed it, with its kind and message), `dag_canceled`; EbindError `timeout`,
+ *   `invalid_argument`; the signal's reason on abort.
  */
 export async function awaitDag(core: WorkflowCore, dagId: string, options: AwaitStepOptions = {}): Promise<DagMeta> {
   validateDagId(dagId);
   checkOptions(options);
   const first = await core.store.getMeta(dagId);
   if (!first) throw new WorkflowError("dag_not_found", `workflow: DAG not found: ${dagId}`);
-  const judge = (meta: DagMeta): DagMeta | Error | undefined => {
-    const end = dagEnd(meta);
-    return end === undefined || end instanceof Error ? end : end.meta;
-  };
-  const now = judge(first.value);
-  if (now instanceof Error) throw now;
-  if (now !== undefined) return now;
+  if (ended(first.value)) return dagOutcome(core, first.value);
   const gone = (): WorkflowError => new WorkflowError("dag_not_found", `workflow: DAG not found: ${dagId} (deleted while awaited)`);
-  return waitFor<DagMeta>(
+  const last = await waitFor<DagMeta>(
     core,
     {
       key: metaKey(dagId),
@@ -218,16 +219,19 @@ export async function awaitDag(core: WorkflowCore, dagId: string, options: Await
       onEntry: (_key, value) => {
         if (value === undefined) return gone();
         try {
-          return judge(decodeDagMeta(value));
+          const meta = decodeDagMeta(value);
+          return ended(meta) ? meta : undefined;
         } catch {
           return undefined;
         }
       },
       reread: async () => {
         const current = await core.store.getMeta(dagId);
-        return current ? judge(current.value) : gone();
+        if (!current) return gone();
+        return ended(current.value) ? current.value : undefined;
       },
     },
     options,
   );
+  return dagOutcome(core, last);
 }

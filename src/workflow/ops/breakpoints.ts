@@ -31,14 +31,14 @@ async function loadOrThrow(core: WorkflowCore, dagId: string): Promise<LoadedDag
 export async function resumeBreakpoint(core: WorkflowCore, dagId: string, label: string): Promise<number> {
   if (typeof label !== "string" || label.length === 0) throw new WorkflowError("invalid", `workflow: resumeBreakpoint of DAG ${dagId}: the label must be a non-empty string`);
   const { state } = await loadOrThrow(core, dagId);
-  const status = state.meta.status;
-  if (status === "done" || status === "failed" || status === "canceled") return 0;
   const declared = new Set<string>();
   for (const s of state.steps.values()) for (const l of [...s.breakBefore, ...s.breakAfter]) declared.add(l);
   if (!declared.has(label)) {
     const known = [...declared].sort().map((l) => JSON.stringify(l)).join(", ");
     throw new WorkflowError("invalid", `workflow: DAG ${dagId} has no breakpoint labelled ${JSON.stringify(label)} (${known ? `its labels: ${known}` : "it declares none"})`);
   }
+  const status = state.meta.status;
+  if (status === "done" || status === "failed" || status === "canceled") return 0;
   let released = 0;
   const release = async (stepId: string, position: "before" | "after"): Promise<void> => {
     const written = await casStep(core.store, dagId, stepId, null, (r) => {

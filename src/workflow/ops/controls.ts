@@ -8,6 +8,7 @@ import { WorkflowError } from "../model/errors.js";
 import { isTerminal } from "../model/records.js";
 import { validateDagId } from "../model/keys.js";
 import { cancelStep } from "../run/fence.js";
+import { allStepsTerminal, dagState, deriveFinalStatus } from "../plan/index.js";
 
 /**
  * Cancels a DAG (reference §3.17, made a fence: issue 11). The meta becomes `canceled`, then every
@@ -16,7 +17,8 @@ import { cancelStep } from "../run/fence.js";
  * await of a step or of the DAG rejects at once. Once this returns, no step of the DAG starts that
  * had not started (`run/fence.ts`). A DAG already done, failed or canceled is left alone. Unlike the
  * reference (§8.3 item 12) steps are only touched once the meta write succeeded.
- * @returns false when the DAG had already finished.
+ * @returns false when the DAG had already finished — or every step had, and the DAG was only
+ *   waiting for its final status, which is then written.
  * @throws EbindError `invalid_argument` for a malformed DAG id; WorkflowError `dag_not_found`;
  *   `stale_revision` when the meta kept changing.
  */
@@ -27,8 +29,14 @@ export async function cancelDag(core: WorkflowCore, dagId: string): Promise<bool
     if (!meta) throw new WorkflowError("dag_not_found", `workflow: DAG not found: ${dagId}`);
     const status = meta.value.status;
     if (status === "done" || status === "failed" || status === "canceled") return false;
+    // Every step finished already, only the DAG's final status is not written yet: it is over, and
+    // cancel writes that status rather than turning a finished DAG canceled.
+    const steps = await core.store.listSteps(dagId);
+    const state = dagState(meta.value, steps.map((s) => s.value));
+    const over = allStepsTerminal(state);
     try {
-      await core.store.updateMeta({ ...meta.value, status: "canceled" }, meta.revision);
+      await core.store.updateMeta({ ...meta.value, status: over ? deriveFinalStatus(state) : "canceled" }, meta.revision);
+      if (over) return false;
       break;
     } catch (err) {
       if (!(err instanceof WorkflowError && err.code === "stale_revision") || attempt >= CAS_ATTEMPTS) throw err;

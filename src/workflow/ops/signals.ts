@@ -12,6 +12,9 @@ import { computeSignals, type SignalInfo } from "../plan/index.js";
 import type { WorkflowCore } from "../store/core.js";
 import { publishEvent } from "../store/events.js";
 
+/** Bytes of the server's max payload a signal leaves free: its record's fields, and the rest of the step's task. */
+const SIGNAL_HEADROOM_BYTES = 32 * 1024;
+
 /** Options of a signal. */
 export interface SignalOptions {
   /**
@@ -24,22 +27,22 @@ export interface SignalOptions {
 
 /**
  * Delivers signal `signal` with `payload` to DAG `dagId`.
- * @param payload any JSON value (`undefined` is delivered as `null`); checked against the signal's
- *   schema when `signal` is a definition with one.
+ * @param payload any JSON value (`undefined` is delivered as `null`); with a definition that has a
+ *   schema, the schema's input: what is stored and delivered is the schema's output. Sent by its
+ *   plain name, a signal skips the definition's schema.
  * @returns true when this call delivered it; false when it had been delivered before (the first
  *   payload stays) or the DAG has finished (nothing is written).
  * @throws EbindError `invalid_argument` for a malformed DAG id; WorkflowError `invalid` for an empty
- *   name, a payload JSON cannot carry (naming the path) or one the schema refuses (listing the
- *   issues) — nothing is written; `dag_not_found` for an unknown DAG without `early`.
+ *   or too long name, a payload JSON cannot carry (naming the path), one larger than the server's
+ *   max payload allows, or one the schema refuses (listing the issues) — nothing is written;
+ *   `dag_not_found` for an unknown DAG without `early`.
  */
 export async function sendSignal(core: WorkflowCore, dagId: string, signal: SignalName, payload: unknown, options: SignalOptions = {}): Promise<boolean> {
   validateDagId(dagId);
   const name = signalNameOf(signal, `signal to DAG ${dagId}`);
   const where = `workflow: signal ${JSON.stringify(name)} to DAG ${dagId}`;
-  const value = payload === undefined ? null : payload;
-  const problem = findUnfaithfulJson(value, "payload");
-  if (problem !== undefined) throw new WorkflowError("invalid", `${where}: ${problem}`);
-  const schema = typeof signal === "string" ? undefined : (signal as SignalDef<unknown>).schema;
+  let value = payload === undefined ? null : payload;
+  const schema = typeof signal === "string" ? undefined : (signal as SignalDef<unknown, unknown>).schema;
   if (schema) {
     const checked = await schema["~standard"].validate(value);
     if (checked.issues) {
@@ -49,6 +52,15 @@ export async function sendSignal(core: WorkflowCore, dagId: string, signal: Sign
       });
       throw new WorkflowError("invalid", `${where}: payload refused by its schema: ${issues.join("; ")}`);
     }
+    value = checked.value === undefined ? null : checked.value; // what steps receive: the schema's output
+  }
+  const problem = findUnfaithfulJson(value, "payload");
+  if (problem !== undefined) throw new WorkflowError("invalid", `${where}: ${problem}`);
+  const json = JSON.stringify(value);
+  const limit = core.broker.maxPayloadBytes - SIGNAL_HEADROOM_BYTES;
+  const bytes = Buffer.byteLength(json);
+  if (bytes > limit) {
+    throw new WorkflowError("invalid", `${where}: payload of ${bytes} bytes is more than the ${limit} bytes a signal may use (it travels inside the step's task); pass large data by reference`);
   }
   const meta = await core.store.getMeta(dagId);
   if (!meta && !options.early) throw new WorkflowError("dag_not_found", `workflow: DAG not found: ${dagId} (to signal a DAG before it is submitted, pass { early: true })`);
@@ -56,7 +68,7 @@ export async function sendSignal(core: WorkflowCore, dagId: string, signal: Sign
   if (status === "done" || status === "failed" || status === "canceled") return false;
   let delivered = true;
   try {
-    await core.store.createSignal({ dagId, name, payload: JSON.stringify(value), deliveredAt: new Date() });
+    await core.store.createSignal({ dagId, name, payload: json, deliveredAt: new Date() });
   } catch (err) {
     if (!(err instanceof WorkflowError && err.code === "stale_revision")) throw err;
     delivered = false;

@@ -6,7 +6,7 @@
  */
 import type { DagMeta, StepRecord, StepStatus } from "../model/records.js";
 import { isTerminal } from "../model/records.js";
-import { computeBreakpoints, computeSignals, countBlocked, countWaitingSteps, stepWaits, type BreakpointInfo, type SignalInfo } from "./projections.js";
+import { computeBreakpoints, computeSignals, countBlocked, countWaitingSteps, stepWaits, type BreakpointInfo, type QueuedInfo, type SignalInfo } from "./projections.js";
 import type { DagState } from "./state.js";
 
 /** One step in the report. */
@@ -20,6 +20,8 @@ export interface StepDebug {
   readonly bpNote: string;
   /** `sig:waiting[…]`, or empty. */
   readonly sigNote: string;
+  /** For a running step no worker has started: what its queued task waits on. */
+  readonly queued?: QueuedInfo | undefined;
 }
 
 /** A pending step and what blocks it (reference §3.27; a step stopped only by its own breakpoint or a hold is not listed). */
@@ -50,8 +52,11 @@ function span(from: Date | undefined, to: Date | undefined): number | undefined 
   return from !== undefined && to !== undefined ? to.getTime() - from.getTime() : undefined;
 }
 
-/** Builds the report of a DAG from its state. */
-export function debugDag(state: DagState): DagDebug {
+/**
+ * Builds the report of a DAG from its state.
+ * @param queued for running steps no worker has started, what their tasks wait on (read by the caller).
+ */
+export function debugDag(state: DagState, queued: ReadonlyMap<string, QueuedInfo> = new Map()): DagDebug {
   const records = [...state.steps.values()].sort((a, b) => a.addedAt.getTime() - b.addedAt.getTime() || (a.stepId < b.stepId ? -1 : a.stepId > b.stepId ? 1 : 0));
   const counts: Record<StepStatus, number> = { pending: 0, running: 0, done: 0, failed: 0, skipped: 0, canceled: 0 };
   for (const r of records) counts[r.status]++;
@@ -73,7 +78,7 @@ export function debugDag(state: DagState): DagDebug {
       .filter((n) => n)
       .join(" ");
     const sigNote = waits && waits.signals.length > 0 ? `sig:waiting[${[...waits.signals].sort().join(" ")}]` : "";
-    return { record, queueMs: span(record.addedAt, record.startedAt), execMs: span(record.startedAt, record.finishedAt), bpNote, sigNote };
+    return { record, queueMs: span(record.addedAt, record.startedAt), execMs: span(record.startedAt, record.finishedAt), bpNote, sigNote, queued: queued.get(record.stepId) };
   });
   let totalMs: number | undefined;
   if (records.length > 0 && records.every((r) => isTerminal(r.status))) {
@@ -143,6 +148,7 @@ export function formatDebug(debug: DagDebug, now: Date = new Date()): string {
     if (r.errorKind) notes.push(`kind=${r.errorKind}`);
     if (s.bpNote) notes.push(s.bpNote);
     if (s.sigNote) notes.push(s.sigNote);
+    if (s.queued) notes.push(`queued${s.queued.target ? ` target=${s.queued.target}` : ""}${s.queued.taskPaused ? " (task name paused)" : ""}`);
     if (r.status === "skipped" && !r.errorKind) notes.push("(cascade)");
     if (r.status === "canceled") notes.push("(canceled)");
     const dur = (ms: number | undefined): string => (ms === undefined ? "—" : formatDuration(ms));

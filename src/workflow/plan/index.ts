@@ -16,6 +16,6 @@ export type { ResolveLookup, ResolvedArgs } from "./resolve.js";
 export { validateGraph } from "./graph.js";
 export type { GraphNode } from "./graph.js";
 export { computeBreakpoints, computeSignals, countBlocked, countWaitingSteps, stepWaits } from "./projections.js";
-export type { BreakpointInfo, SignalInfo, StepWaits } from "./projections.js";
+export type { BreakpointInfo, QueuedInfo, SignalInfo, StepWaits } from "./projections.js";
 export { debugDag, formatDebug, formatDuration } from "./debug.js";
 export type { DagDebug, StepBlocker, StepDebug } from "./debug.js";

@@ -35,6 +35,17 @@ export interface SignalInfo {
   readonly waiting?: readonly string[] | undefined;
 }
 
+/**
+ * What a step marked running that no worker has started yet waits on: its task is queued. It may
+ * wait for a worker holding its target, or for its task name to be resumed (`pauseTask`).
+ */
+export interface QueuedInfo {
+  /** The claim its task is targeted at, if any: only a worker holding it takes the task. */
+  readonly target?: string | undefined;
+  /** Its task name is paused: workers park the task until the name is resumed. */
+  readonly taskPaused: boolean;
+}
+
 /** What a pending step waits on. Empty lists and `false` mean that gate is open. */
 export interface StepWaits {
   /** Dependencies (required or optional) not finished yet. */

@@ -40,7 +40,8 @@ export async function holdStep(core: WorkflowCore, dagId: string, stepId: string
     if (r.status === "running" && !notStarted(r)) return (result = "in-flight"), undefined;
     if (r.status === "pending" && r.held) return (result = "kept"), undefined;
     result = "held";
-    return { ...r, status: "pending", held: true, heldAt: new Date() };
+    // A signal wait's clock stops with the pause: it starts again once the step waits, unheld.
+    return { ...r, status: "pending", held: true, heldAt: new Date(), signalWaitSince: undefined };
   });
   return result;
 }
@@ -57,6 +58,8 @@ export async function cancelStep(core: WorkflowCore, dagId: string, stepId: stri
     return {
       ...r,
       status: "canceled",
+      held: false,
+      heldAt: undefined,
       finishedAt: new Date(),
       errorKind: ran ? ErrKind.Canceled : r.errorKind,
       errorMessage: ran ? "the DAG was canceled while the step ran" : r.errorMessage,

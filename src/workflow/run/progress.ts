@@ -142,10 +142,11 @@ export class DagProgress {
   async markSignalWaits(now: Date = new Date()): Promise<number | undefined> {
     for (const id of waitingOnSignals(this.state)) {
       const step = this.state.steps.get(id)!;
-      if (!step.signalTimeoutMs || step.signalWaitSince !== undefined) continue;
+      // The clock runs while the step waits only for its signals: not while held, nor at its breakpoint.
+      if (!step.signalTimeoutMs || step.signalWaitSince !== undefined || step.held || isBeforeGated(step, this.state)) continue;
       const start = this.#start(id)!;
       const written = await casStep(this.core.store, this.meta.id, id, start, (r) =>
-        r.status === "pending" && r.signalWaitSince === undefined ? { ...r, signalWaitSince: now } : undefined,
+        r.status === "pending" && !r.held && r.signalWaitSince === undefined ? { ...r, signalWaitSince: now } : undefined,
       );
       if (written) this.setStep(written.value, written.revision);
     }
@@ -166,7 +167,7 @@ export class DagProgress {
     const expired: string[] = [];
     for (const step of [...this.state.steps.values()]) {
       const due = signalDue(step);
-      if (due === undefined || due > now || step.held || !isSignalGated(step, this.state)) continue;
+      if (due === undefined || due > now || step.held || isBeforeGated(step, this.state) || !isSignalGated(step, this.state)) continue;
       const missing = step.waitSignals.filter((name) => !this.state.signals.has(name));
       const message = `no signal ${missing.map((n) => JSON.stringify(n)).join(", ")} within ${step.signalTimeoutMs} ms`;
       const start = this.#start(step.stepId)!;

@@ -36,7 +36,8 @@ export interface SchedulerOptions {
   readonly sweepIntervalMs?: number | undefined;
   /**
    * A hold (of a pause) found under a `running` meta this long after it was set is released by the
-   * sweep: a pause or resume died half-way. @default 120000 (2 min, reference §3.18)
+   * sweep: a resume died half-way (`resume()` again releases them at once). Not at once, because
+   * ebind for Go's pause holds steps before it writes the meta. @default 30000 (the reference: 2 min)
    */
   readonly orphanedHoldMs?: number | undefined;
   /**
@@ -125,7 +126,7 @@ export class Scheduler {
       sweepCheckIntervalMs: options.sweepCheckIntervalMs ?? 5000,
       sweepIntervalMs: options.sweepIntervalMs ?? 60_000,
       strandedAfterMs: options.strandedAfterMs ?? 600_000,
-      orphanedHoldMs: options.orphanedHoldMs ?? 120_000,
+      orphanedHoldMs: options.orphanedHoldMs ?? 30_000,
       concurrency: options.concurrency ?? 32,
       pullExpiresMs: options.pullExpiresMs ?? 2000,
     };

@@ -1,11 +1,15 @@
 /**
- * How a worker process learns that a DAG whose steps it runs was canceled, to abort those handlers'
- * signals (issue 11: cancel reaches running handlers). One KV watch per process on the metas of
- * bucket `ebind-dags` (`*.meta`, updates only), opened when the first step starts; handlers register
- * their abort before the start gate runs, and a DAG seen canceled is remembered for a while, so a
- * cancel is never missed whichever of the gate, the registration and the watch's delivery comes
- * first. Correctness does not rest on the watch: the step record is canceled by compare-and-set and
- * the outcome of a canceled step is dropped; the watch only stops the work early.
+ * How a worker process learns that a DAG whose steps it runs was canceled (or deleted), to abort
+ * those handlers' signals (issue 11: cancel reaches running handlers). One KV watch per process on
+ * the metas of bucket `ebind-dags` (`*.meta`, updates only), opened when the first step starts.
+ *
+ * A change the watch reports is confirmed against the DAG's meta as it is now before anything is
+ * aborted: a DAG deleted and re-created under its id must not lose its handlers to its
+ * predecessor's cancel or delete, however late the watch reports them. DAGs seen ended are
+ * remembered for a while, and the start gate asks about them ({@link CancelWatch.suspect}), so a
+ * cancel is never missed whichever of the gate, the registration and the watch comes first.
+ * Correctness does not rest on the watch: the step record is canceled by compare-and-set and the
+ * outcome of a canceled step is dropped; the watch only stops the work early.
  * @module
  */
 import type { Logger } from "../../broker/logger.js";
@@ -13,7 +17,7 @@ import { EbindError, ErrKind, TaskError } from "../../task/errors.js";
 import { decodeDagMeta } from "../model/codec.js";
 import type { DagStore } from "../store/store.js";
 
-/** DAG ids remembered as canceled, at most. */
+/** DAG ids remembered as ended, at most. */
 const REMEMBERED = 4096;
 /** Wait before reopening a watch that ended. */
 const REOPEN_MS = 1000;
@@ -28,15 +32,15 @@ function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
   return false;
 }
 
-/** The abort reason a handler of a canceled DAG sees. */
-export function canceledReason(dagId: string): TaskError {
-  return new TaskError(ErrKind.Canceled, `DAG ${dagId} was canceled`, { retryable: false });
+/** The abort reason a handler of a canceled (or deleted) DAG sees. */
+export function canceledReason(dagId: string, how: "canceled" | "deleted" = "canceled"): TaskError {
+  return new TaskError(ErrKind.Canceled, `DAG ${dagId} was ${how}`, { retryable: false });
 }
 
 /** Aborts running step handlers of canceled DAGs, in one process. */
 export class CancelWatch {
   readonly #running = new Map<string, Set<(reason: TaskError) => void>>();
-  readonly #canceled = new Set<string>();
+  readonly #ended = new Set<string>();
   readonly #stop = new AbortController();
   #ready: Promise<void> | undefined;
 
@@ -58,19 +62,27 @@ export class CancelWatch {
   }
 
   /**
-   * Registers a running handler of `dagId`; `abort` is called if the DAG is (or was recently seen)
-   * canceled. Call before checking whether the step may start.
+   * Registers a running handler of `dagId`; `abort` is called when the watch reports the DAG
+   * canceled or deleted (and its meta confirms it). Call before the start gate.
    * @returns the function that unregisters it.
    */
   register(dagId: string, abort: (reason: TaskError) => void): () => void {
     let set = this.#running.get(dagId);
     if (!set) this.#running.set(dagId, (set = new Set()));
     set.add(abort);
-    if (this.#canceled.has(dagId)) abort(canceledReason(dagId));
     return () => {
       set.delete(abort);
       if (set.size === 0 && this.#running.get(dagId) === set) this.#running.delete(dagId);
     };
+  }
+
+  /**
+   * Whether the watch reported the DAG canceled or deleted lately: the start gate then checks its
+   * meta (the report may have come before the handler was registered, or be about an earlier DAG
+   * under the same id).
+   */
+  suspect(dagId: string): boolean {
+    return this.#ended.has(dagId);
   }
 
   /** Ends the watch. */
@@ -93,7 +105,10 @@ export class CancelWatch {
                 resolve();
               },
             });
-            for await (const entry of changes) if (entry.operation === "PUT" && contains(entry.value, CANCELED_STATUS)) this.#seen(entry.value);
+            for await (const entry of changes) {
+              const dagId = entry.key.slice(0, -".meta".length);
+              if (entry.operation !== "PUT" || contains(entry.value, CANCELED_STATUS)) this.#seen(dagId);
+            }
           } catch (err) {
             if (!established) return reject(err instanceof Error ? err : new Error(String(err)));
             if (err instanceof EbindError && err.code === "closed") return;
@@ -111,19 +126,30 @@ export class CancelWatch {
     });
   }
 
-  #seen(value: Uint8Array): void {
-    let dagId: string;
+  /** Remembers the DAG as ended and, once its meta confirms it, aborts its handlers running here. */
+  #seen(dagId: string): void {
+    this.#ended.delete(dagId);
+    this.#ended.add(dagId);
+    if (this.#ended.size > REMEMBERED) this.#ended.delete(this.#ended.values().next().value!);
+    if (!this.#running.has(dagId)) return;
+    void this.endedNow(dagId).then(
+      (ended) => {
+        if (!ended) return;
+        const reason = canceledReason(dagId, ended);
+        for (const abort of this.#running.get(dagId) ?? []) abort(reason);
+      },
+      (err: unknown) => this.logger.debug("workflow: could not confirm a canceled DAG; its handlers run on", { dag_id: dagId, error: (err as Error).message }),
+    );
+  }
+
+  /** How the DAG has ended as its meta says now: canceled, deleted, or (running, re-created…) undefined. */
+  async endedNow(dagId: string): Promise<"canceled" | "deleted" | undefined> {
+    const meta = await this.store.kv.get(`${dagId}.meta`);
+    if (meta === null) return "deleted";
     try {
-      const meta = decodeDagMeta(value);
-      if (meta.status !== "canceled") return;
-      dagId = meta.id;
+      return decodeDagMeta(meta.value).status === "canceled" ? "canceled" : undefined;
     } catch {
-      return; // a record another writer broke is not ours to judge here
+      return undefined;
     }
-    if (this.#canceled.has(dagId)) this.#canceled.delete(dagId);
-    this.#canceled.add(dagId);
-    if (this.#canceled.size > REMEMBERED) this.#canceled.delete(this.#canceled.values().next().value!);
-    const reason = canceledReason(dagId);
-    for (const abort of this.#running.get(dagId) ?? []) abort(reason);
   }
 }

@@ -25,7 +25,7 @@ import { casStep } from "../store/cas.js";
 import type { WorkflowCore } from "../store/core.js";
 import { publishEvent } from "../store/events.js";
 import { cancelStep } from "../run/fence.js";
-import { CancelWatch } from "./cancel-watch.js";
+import { CancelWatch, canceledReason } from "./cancel-watch.js";
 
 /** Default cap of a stored step error message, in bytes (reference §1.7.9). */
 export const DEFAULT_MAX_STEP_ERROR_BYTES = 4096;
@@ -71,9 +71,16 @@ export function createStepHook(core: WorkflowCore): StepHook & { close(): void }
           if (why !== undefined) return undefined;
           return r.attempt >= task.attempt ? "keep" : { ...r, attempt: task.attempt };
         });
-        if (written) return { run: true, release };
-        release();
-        return { run: false, reason: why };
+        if (!written) {
+          release();
+          return { run: false, reason: why };
+        }
+        if (cancels.suspect(dagId)) {
+          // The watch saw this DAG end lately, maybe before this handler was registered.
+          const ended = await cancels.endedNow(dagId);
+          if (ended) abort(canceledReason(dagId, ended));
+        }
+        return { run: true, release };
       } catch (err) {
         release();
         throw err;

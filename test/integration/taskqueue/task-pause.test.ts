@@ -137,4 +137,29 @@ describeBackends("task-name pause", (backend) => {
     expect(await (await client.enqueue(echo, "ran")).result({ timeoutMs: 5000 })).toBe("ran");
     await resumeTask(broker, echo);
   });
+
+  it("several resumes at once, racing the workers' own moves, never fail; every task runs once (a new user saw consumer not found)", async () => {
+    const { broker, registry, client, startWorker } = await env();
+    let runs = 0;
+    const job = defineHandler("pause.concurrent", async (_ctx, n: number) => {
+      runs++;
+      return n;
+    });
+    registry.register(job);
+    await startWorker({ concurrency: 8 });
+    await startWorker({ concurrency: 8 });
+    const futures = [];
+    for (let round = 0; round < 5; round++) {
+      await pauseTask(broker, job);
+      await sleep(100);
+      for (let i = 0; i < 6; i++) futures.push(await client.enqueue(job, round * 10 + i));
+      await sleep(150);
+      const outcomes = await Promise.allSettled([resumeTask(broker, job), resumeTask(broker, job), resumeTask(broker, job)]);
+      expect(outcomes.filter((o) => o.status === "rejected")).toEqual([]);
+    }
+    const results = await Promise.all(futures.map((f) => f.result({ timeoutMs: 15_000 })));
+    expect(results).toHaveLength(30);
+    expect(runs).toBe(30);
+    expect((await broker.streamState(DLQ_STREAM))?.messages).toBe(0);
+  });
 });

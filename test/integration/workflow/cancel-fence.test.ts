@@ -122,4 +122,39 @@ describeBackends("workflow: cancel is a fence", (backend) => {
     expect((await rejection(workflow.await(b, { timeoutMs: 3000 }))).message).toContain('"a" failed');
     expect((await rejection(workflow.await(c, { timeoutMs: 3000 }))).message).toContain('"b" was skipped');
   });
+
+  it("deleteDag aborts the running handlers of the DAG; a DAG re-created under the same id is not aborted by its predecessor's delete", async () => {
+    const { workflow, registry, run } = await env();
+    const seen: string[] = [];
+    let running = 0;
+    const waiter = defineHandler("fence.waiter", async (ctx, tag: string) => {
+      running++;
+      try {
+        await sleep(1500, undefined, { signal: ctx.signal });
+        return `${tag}: finished`;
+      } catch {
+        seen.push(`${tag}: ${(ctx.signal.reason as TaskError).detail}`);
+        return `${tag}: aborted`;
+      } finally {
+        running--;
+      }
+    });
+    registry.register(waiter);
+    await run({ concurrency: 4 });
+    const id = `redo-${Date.now()}`;
+    const first = workflow.dag({ id });
+    first.step("w", waiter, "first");
+    await workflow.submit(first);
+    await eventually(() => running === 1, "the first run's handler runs");
+    await workflow.deleteDag(id);
+    await eventually(() => seen.length === 1, "the deleted DAG's handler aborted", 5000);
+    expect(seen).toEqual([`first: DAG ${id} was deleted`]);
+    // Re-created at once: the delete reported late (or early) must not reach the new run.
+    await eventually(() => running === 0, "the aborted handler returned");
+    const second = workflow.dag({ id });
+    const w2 = second.step("w", waiter, "second");
+    await workflow.submit(second);
+    expect(await workflow.await(w2, { timeoutMs: 10_000 })).toBe("second: finished");
+    expect(seen).toHaveLength(1);
+  });
 });
