@@ -8,12 +8,10 @@
 import type { Logger } from "../broker/logger.js";
 import type { Broker, Delivery, KvBucket } from "../broker/port.js";
 import { decodeTaskPauseState, parkDelivery, resumedRevision, TASK_PAUSES_BUCKET, unparkTasks } from "../broker/parking.js";
-import { EbindError } from "../task/errors.js";
+import { followKv } from "../broker/kv-follow.js";
 
 /** Wait after a resume before moving back what this worker parked (its parks in flight land first). */
 const UNPARK_DELAY_MS = 500;
-/** Wait before reopening a watch that ended. */
-const REOPEN_MS = 1000;
 
 /** The paused task names, as one worker sees them. */
 export class PauseWatch {
@@ -73,36 +71,18 @@ export class PauseWatch {
     this.#timers.clear();
   }
 
-  /** Starts the watch loop; resolves once the watch is established. */
+  /** Starts following the bucket; resolves once the watch is established. */
   #watch(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      let established = false;
-      const loop = async (): Promise<void> => {
-        for (;;) {
-          try {
-            const changes = this.#kv!.watch({
-              include: "updates",
-              signal: this.#stop.signal,
-              onReady: () => {
-                established = true;
-                resolve();
-              },
-            });
-            for await (const e of changes) this.#apply(e.key, e.operation === "PUT" ? e.value : undefined, e.revision);
-          } catch (err) {
-            if (!established) return reject(err instanceof Error ? err : new Error(String(err)));
-            if (err instanceof EbindError && err.code === "closed") return;
-            this.logger.warn("worker: the watch of paused task names failed; reopening it", { error: (err as Error).message });
-          }
-          if (this.#stop.signal.aborted) return;
-          if (!established) return reject(new EbindError("unavailable", "worker: the watch of paused task names ended before it was established"));
-          await new Promise((r) => setTimeout(r, REOPEN_MS).unref());
-          if (this.#stop.signal.aborted) return;
-          // Reopened: what changed meanwhile is read again.
-          for (const e of await this.#kv!.entries().catch(() => [])) this.#apply(e.key, e.value, e.revision);
-        }
-      };
-      void loop();
+    const kv = this.#kv!;
+    return followKv(kv, {
+      onEntry: (e) => this.#apply(e.key, e.operation === "PUT" ? e.value : undefined, e.revision),
+      // What changed while the watch was down is read again.
+      onReopen: async () => {
+        for (const e of await kv.entries()) this.#apply(e.key, e.value, e.revision);
+      },
+      signal: this.#stop.signal,
+      logger: this.logger,
+      what: "worker: the watch of paused task names",
     });
   }
 

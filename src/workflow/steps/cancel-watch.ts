@@ -13,14 +13,13 @@
  * @module
  */
 import type { Logger } from "../../broker/logger.js";
-import { EbindError, ErrKind, TaskError } from "../../task/errors.js";
+import { followKv } from "../../broker/kv-follow.js";
+import { ErrKind, TaskError } from "../../task/errors.js";
 import { decodeDagMeta } from "../model/codec.js";
 import type { DagStore } from "../store/store.js";
 
 /** DAG ids remembered as ended, at most. */
 const REMEMBERED = 4096;
-/** Wait before reopening a watch that ended. */
-const REOPEN_MS = 1000;
 
 const CANCELED_STATUS = new TextEncoder().encode('"status":"canceled"');
 
@@ -91,38 +90,14 @@ export class CancelWatch {
   }
 
   #open(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      let established = false;
-      const loop = async (): Promise<void> => {
-        for (;;) {
-          try {
-            const changes = this.store.kv.watch({
-              key: "*.meta",
-              include: "updates",
-              signal: this.#stop.signal,
-              onReady: () => {
-                established = true;
-                resolve();
-              },
-            });
-            for await (const entry of changes) {
-              const dagId = entry.key.slice(0, -".meta".length);
-              if (entry.operation !== "PUT" || contains(entry.value, CANCELED_STATUS)) this.#seen(dagId);
-            }
-          } catch (err) {
-            if (!established) return reject(err instanceof Error ? err : new Error(String(err)));
-            if (err instanceof EbindError && err.code === "closed") return;
-            this.logger.warn("workflow: the watch for canceled DAGs failed; reopening it (running steps of DAGs canceled meanwhile finish unaborted)", {
-              error: (err as Error).message,
-            });
-          }
-          if (this.#stop.signal.aborted) return;
-          if (!established) return reject(new EbindError("unavailable", "workflow: the watch for canceled DAGs ended before it was established"));
-          await new Promise((r) => setTimeout(r, REOPEN_MS).unref());
-          if (this.#stop.signal.aborted) return;
-        }
-      };
-      void loop();
+    return followKv(this.store.kv, {
+      key: "*.meta",
+      onEntry: (entry) => {
+        if (entry.operation !== "PUT" || contains(entry.value, CANCELED_STATUS)) this.#seen(entry.key.slice(0, -".meta".length));
+      },
+      signal: this.#stop.signal,
+      logger: this.logger,
+      what: "workflow: the watch for canceled DAGs (running steps of DAGs canceled meanwhile finish unaborted)",
     });
   }
 
