@@ -190,17 +190,19 @@ export class Client {
       throw err;
     }
     checkPublishTimeout(options, name);
+    const now = this.#clock.now();
     return {
       id,
       name,
       payload: dispatcher.encodeArgs(args),
       replyTo,
-      deadline: resolveDeadline(options, name, this.#clock.now()),
-      enqueuedAt: new Date(this.#clock.now()),
+      deadline: resolveDeadline(options, name, now),
+      enqueuedAt: new Date(now),
       attempt: 0,
       traceCtx: checkTraceCtx(options.traceCtx, name),
       retryPolicy: options.retryPolicy === undefined ? undefined : RetryPolicy.from(options.retryPolicy).toData(),
       target: resolveTarget(options.target, name),
+      attemptTimeoutMs: resolveAttemptTimeout(options.attemptTimeoutMs, name),
     };
   }
 
@@ -256,6 +258,17 @@ function resolveDeadline(options: EnqueueOptions, name: string, now: number): Da
     return new Date(now + options.timeoutMs);
   }
   return undefined;
+}
+
+/** The longest attempt timeout: what a timer can hold (about 24.8 days). */
+const MAX_ATTEMPT_TIMEOUT_MS = 2_147_483_647;
+
+function resolveAttemptTimeout(ms: number | undefined, name: string): number | undefined {
+  if (ms === undefined) return undefined;
+  if (typeof ms !== "number" || !Number.isFinite(ms) || ms <= 0 || ms > MAX_ATTEMPT_TIMEOUT_MS) {
+    throw new EbindError("invalid_argument", `enqueue ${name}: options.attemptTimeoutMs must be a number of ms from 1 to ${MAX_ATTEMPT_TIMEOUT_MS}, got ${String(ms)}`);
+  }
+  return ms;
 }
 
 /** A trace context must map strings to strings (it travels as `trace_ctx`, reference §2.6.1). */

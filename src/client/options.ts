@@ -27,8 +27,21 @@ export interface ClientOptions {
 export interface EnqueueOptions {
   /** Absolute deadline: past it the task fails with kind `deadline` (before or while it runs). */
   readonly deadline?: Date | undefined;
-  /** Relative deadline in ms from now; ignored when `deadline` is set. */
+  /**
+   * Relative deadline in ms from now, for the whole task (every attempt and the waits between
+   * them); ignored when `deadline` is set. On the wire it is an absolute `deadline` (reference
+   * §2.6.1); workers measure it on their own clock from the time the server stored the task, so
+   * clocks that disagree between producer and worker do not stretch or shorten it. Past it the task
+   * fails with kind `deadline`, not retried.
+   */
   readonly timeoutMs?: number | undefined;
+  /**
+   * The longest one attempt may run, in ms, measured on the worker's clock from the attempt's
+   * start (BullMQ's job timeout, Temporal's start-to-close timeout). Past it the handler's signal
+   * aborts and the attempt fails with kind `timeout`, which the retry policy may retry. Overrides
+   * the worker's `attemptTimeoutMs`. From 1 to 2147483647, else `invalid_argument`. @default none
+   */
+  readonly attemptTimeoutMs?: number | undefined;
   /** W3C trace context to carry (`traceparent`, `tracestate`). */
   readonly traceCtx?: Readonly<Record<string, string>> | undefined;
   /** Retry policy for this task, overriding the worker's. Missing fields take the default policy's values. */

@@ -5,7 +5,7 @@
  */
 import type { Broker, StoredMessage } from "../broker/port.js";
 import { DLQ_STREAM, taskPublishSubject } from "../broker/topology.js";
-import { decodeDlqEntry, encodeTask } from "../task/codec.js";
+import { decodeDlqEntry, decodeTask, encodeTask } from "../task/codec.js";
 import type { DlqEntry, Task } from "../task/envelope.js";
 import { EbindError } from "../task/errors.js";
 
@@ -92,7 +92,9 @@ export interface RequeueOptions {
 }
 
 /**
- * Publishes the entry's task again and deletes the entry (reference §1.5 `Requeue`). The task keeps
+ * Publishes the entry's task again and deletes the entry (reference §1.5 `Requeue`). An entry
+ * holding bytes that never decoded as a task (`raw`) has those bytes published back on their
+ * original subject instead. The task keeps
  * its id, name, payload, target, policy, DAG ids, reply subject, deadline (see {@link RequeueOptions})
  * and trace context; its attempt is reset to 0, `enqueued_at` set to now and `worker_id` cleared.
  *
@@ -105,6 +107,16 @@ export interface RequeueOptions {
 export async function requeueDeadLetter(broker: Broker, seq: number, options: RequeueOptions = {}): Promise<Requeued> {
   const letter = await getDeadLetter(broker, seq);
   if (!letter.entry) throw new EbindError("invalid_argument", `dlq: entry ${seq} cannot be requeued: ${letter.decodeError ?? "no entry"}`);
+  const msgId = `ebind-requeue:${seq}:${letter.entry.deadLetteredAt.getTime()}`;
+  const raw = letter.entry.raw;
+  if (raw !== undefined && !decodes(raw.data)) {
+    // Bytes that never were a task (kept raw by the worker): put them back where they came from,
+    // for a worker that can read them now.
+    const ack = await broker.publish(raw.subject, raw.data, { msgId });
+    if (ack.duplicate) throw new EbindError("conflict", `dlq: entry ${seq} was already requeued (as task seq ${ack.seq})`);
+    await broker.deleteMessage(DLQ_STREAM, seq);
+    return { seq, taskId: letter.entry.task.id, name: letter.entry.task.name, taskSeq: ack.seq };
+  }
   const original = letter.entry.task;
   let deadline = original.deadline;
   if (options.deadline !== undefined) {
@@ -114,13 +126,21 @@ export async function requeueDeadLetter(broker: Broker, seq: number, options: Re
     deadline = options.deadline ?? undefined;
   }
   const task: Task = { ...original, attempt: 0, enqueuedAt: new Date(), workerId: undefined, deadline };
-  const msgId = `ebind-requeue:${seq}:${letter.entry.deadLetteredAt.getTime()}`;
   const ack = await broker.publish(taskPublishSubject(task.name, task.target), utf8.encode(encodeTask(task)), { msgId });
   if (ack.duplicate) throw new EbindError("conflict", `dlq: entry ${seq} was already requeued (as task seq ${ack.seq})`);
   if (!(await broker.deleteMessage(DLQ_STREAM, seq))) {
     throw new EbindError("not_found", `dlq: entry ${seq} was requeued as task seq ${ack.seq} but had already been removed`);
   }
   return { seq, taskId: task.id, name: task.name, taskSeq: ack.seq };
+}
+
+function decodes(data: Uint8Array): boolean {
+  try {
+    decodeTask(data);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Removes every entry; returns how many. */

@@ -15,8 +15,9 @@
  * @module
  */
 import { TaskError, type TaskErrorData } from "./errors.js";
-import type { DlqEntry, Task, TaskResponse } from "./envelope.js";
+import type { DlqEntry, RawMessage, Task, TaskResponse } from "./envelope.js";
 import type { RetryPolicy, RetryPolicyData } from "./retry.js";
+import { msToNanos } from "./time.js";
 import {
   compact,
   count,
@@ -61,7 +62,16 @@ export function encodeTask(t: Task): string {
   if (t.retryPolicy !== undefined) s += `,"retry_policy":${policyJson(d, "retry_policy", t.retryPolicy)}`;
   s += optionalString(d, "target", t.target);
   s += optionalString(d, "worker_id", t.workerId);
+  if (t.attemptTimeoutMs !== undefined) s += `,"attempt_timeout":${durationNanos(d, "attempt_timeout", t.attemptTimeoutMs)}`;
   return `${s}}`;
+}
+
+/** A positive duration in ms as integer nanoseconds. */
+function durationNanos(doc: string, field: string, ms: number): string {
+  if (typeof ms !== "number" || !Number.isFinite(ms) || ms <= 0 || !Number.isSafeInteger(Math.round(ms * 1e6))) {
+    throw encodeFailure(doc, field, `expected a positive number of ms below 2^53 ns, got ${String(ms)}`);
+  }
+  return String(msToNanos(ms));
 }
 
 /**
@@ -109,6 +119,7 @@ export function encodeDlqEntry(e: DlqEntry): string {
   const d = DLQ;
   let s = `{"task":${encodeTask(e.task)},"error":${encodeTaskError(e.error)}`;
   s += `,"final_attempt":${count(d, "final_attempt", e.finalAttempt)},"dead_lettered_at":${time(d, "dead_lettered_at", e.deadLetteredAt)}`;
+  if (e.raw !== undefined) s += `,"raw":{"subject":${nonEmpty(d, "raw.subject", e.raw.subject)},"data":"${Buffer.from(e.raw.data).toString("base64")}"}`;
   return `${s}}`;
 }
 
@@ -127,6 +138,7 @@ function readTask(f: Fields): Task {
     retryPolicy: readOptionalPolicy(f, "retry_policy"),
     target: f.string("target", false),
     workerId: f.string("worker_id", false),
+    attemptTimeoutMs: f.duration("attempt_timeout") || undefined,
   });
 }
 
@@ -195,5 +207,14 @@ export function decodeDlqEntry(data: string | Uint8Array): DlqEntry {
     error: readTaskError(f.object("error", true) as Fields),
     finalAttempt: f.count("final_attempt"),
     deadLetteredAt: f.requiredTime("dead_lettered_at"),
+    raw: readRaw(f.object("raw", false)),
   };
+}
+
+function readRaw(f: Fields | undefined): RawMessage | undefined {
+  if (f === undefined) return undefined;
+  const subject = f.requiredString("subject");
+  const data = f.string("data", false) ?? "";
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(data)) throw f.fail("data", "expected standard base64");
+  return { subject, data: new Uint8Array(Buffer.from(data, "base64")) };
 }

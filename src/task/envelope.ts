@@ -38,6 +38,12 @@ export interface Task {
   readonly target?: string | undefined;
   /** Set by the executing worker: who ran (or last ran) the task. */
   readonly workerId?: string | undefined;
+  /**
+   * The longest one attempt may run, in ms, measured on the worker's clock from the attempt's start;
+   * past it the attempt fails with kind `timeout` (retryable). Wire: `attempt_timeout`, integer
+   * nanoseconds, omitted when unset. An extension of ebind for TypeScript: ebind for Go ignores it.
+   */
+  readonly attemptTimeoutMs?: number | undefined;
 }
 
 /** A terminal outcome sent to `reply_to` (reference §2.6.3). */
@@ -62,4 +68,17 @@ export interface DlqEntry {
   readonly error: TaskErrorData;
   readonly finalAttempt: number;
   readonly deadLetteredAt: Date;
+  /**
+   * The message exactly as it arrived, for an entry the worker could not run as a task (it did
+   * not decode, or contradicted its subject): requeue publishes these bytes back on `subject`.
+   * Wire: `raw` = `{"subject","data"}` with `data` in standard base64, omitted otherwise. An
+   * extension of ebind for TypeScript (ebind for Go ignores it).
+   */
+  readonly raw?: RawMessage | undefined;
+}
+
+/** A message's subject and bytes, kept as they were. */
+export interface RawMessage {
+  readonly subject: string;
+  readonly data: Uint8Array;
 }

@@ -30,6 +30,18 @@ export const ErrKind = {
    * signal aborts with this kind. Not retryable. An extension of ebind for TypeScript.
    */
   Canceled: "canceled",
+  /**
+   * One attempt ran longer than its attempt timeout (`attemptTimeoutMs`); its handler's signal
+   * aborts with this kind. Retryable: the retry policy decides whether another attempt runs. An
+   * extension of ebind for TypeScript (BullMQ's job timeout, Temporal's start-to-close timeout).
+   */
+  Timeout: "timeout",
+  /**
+   * The task was delivered again after its last allowed attempt (the worker running that attempt
+   * died): it is dead-lettered with its original bytes without running. Not retryable. An extension
+   * of ebind for TypeScript.
+   */
+  MaxDeliver: "max_deliver",
 } as const;
 
 /** One of the kinds in {@link ErrKind}. */

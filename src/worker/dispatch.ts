@@ -1,8 +1,14 @@
 /**
- * Running one task's handler chain with its deadline (DESIGN.md §4): the context's `AbortSignal`
- * aborts when the deadline passes and the attempt fails with kind `deadline`, non-retryable, even
- * if the handler ignores the signal. Whoever else aborts the controller with a {@link TaskError} of
- * kind `canceled` (the workflow, for a step of a canceled DAG) ends the attempt the same way.
+ * Running one attempt of a task's handler chain (DESIGN.md §4, issue 12):
+ * - the task's deadline and the attempt timeout abort the handler's `AbortSignal` and end the
+ *   attempt at once with kind `deadline` (not retried) or `timeout` (retryable), even if the
+ *   handler ignores the signal;
+ * - both judge the handler, not the middleware around it: once the innermost handler has returned
+ *   (see {@link judgeHandler}), time the middleware spends afterwards cannot fail the attempt;
+ * - a cancel (kind `canceled`, from the workflow) or a hand-back at shutdown ({@link HandedBack})
+ *   ends the attempt the same way; a handed-back attempt produces no outcome to record;
+ * - a handler that has not returned `abortGraceMs` after such an abort is abandoned: its slot is
+ *   given back (`finished` settles) and `onAbandoned` reports it, while it keeps running.
  * @module
  */
 import type { Task } from "../task/envelope.js";
@@ -10,27 +16,79 @@ import { ErrKind, TaskError, toTaskError } from "../task/errors.js";
 import type { HandlerContext } from "../task/handler.js";
 import type { TaskHandler } from "./middleware.js";
 import type { Clock, TimerHandle } from "../broker/clock.js";
-import { LazyAbort, type Abortable } from "./lazy-abort.js";
+import type { LazyAbort} from "./lazy-abort.js";
+import { type Abortable } from "./lazy-abort.js";
 
-/** What one attempt produced. */
-export type Outcome = { readonly ok: true; readonly result: string | undefined } | { readonly ok: false; readonly error: TaskError };
+/** What one attempt produced: a result, a failure, or nothing to record (handed back at shutdown). */
+export type Outcome =
+  | { readonly ok: true; readonly result: string | undefined }
+  | { readonly ok: false; readonly error: TaskError; readonly handedBack?: boolean };
 
-/** The attempt's outcome, and a promise that settles when the handler itself has returned. */
+/** The attempt's outcome, and a promise that settles when the handler has returned or was abandoned. */
 export interface Dispatched {
   readonly outcome: Outcome;
   readonly finished: Promise<void>;
 }
 
-/** An abort that ends the attempt at once with its reason as the error: the deadline, or a cancel. */
+/**
+ * The abort reason of an attempt the worker gives back to the queue at shutdown: the attempt ends
+ * with no outcome (no response, no DLQ entry, no step record); the message runs again elsewhere.
+ */
+export class HandedBack extends TaskError {
+  constructor() {
+    super(ErrKind.Canceled, "the worker shut down before the handler finished; the task was handed back to the queue", { retryable: true });
+  }
+}
+
+/** Limits of one attempt, all on the worker's clock. */
+export interface AttemptLimits {
+  /** The task's deadline, in ms since the epoch on this worker's clock; undefined: none. */
+  readonly deadlineAt?: number | undefined;
+  /** The longest this attempt may run, in ms; undefined: no limit. */
+  readonly attemptTimeoutMs?: number | undefined;
+  /** How long after an ending abort the handler may take to return before it is abandoned. */
+  readonly abortGraceMs: number;
+  /** Called once when the handler is abandoned (it did not return within `abortGraceMs` of its abort). */
+  readonly onAbandoned?: ((reason: TaskError) => void) | undefined;
+  /** Called when an abandoned handler finally returns. */
+  readonly onReturnedLate?: (() => void) | undefined;
+}
+
+/** An abort that ends the attempt at once with its reason as the error. */
 function endsAttempt(reason: unknown): reason is TaskError {
-  return reason instanceof TaskError && (reason.kind === ErrKind.Deadline || reason.kind === ErrKind.Canceled);
+  return reason instanceof TaskError && (reason.kind === ErrKind.Deadline || reason.kind === ErrKind.Canceled || reason.kind === ErrKind.Timeout);
+}
+
+/** Where a context carries the callback {@link judgeHandler} calls when the handler has returned. */
+const HANDLER_RETURNED = Symbol("ebind.handlerReturned");
+
+type Judged = HandlerContext & { [HANDLER_RETURNED]?: () => void };
+
+/**
+ * Wraps the innermost handler so that the deadline and the attempt timeout stop counting as soon as
+ * it returns: middleware that keeps working afterwards (metrics, logging) cannot turn a result
+ * returned in time into a `deadline` failure. Middleware that builds a new context keeps the
+ * marker if it spreads the old one (`{ ...ctx, … }`).
+ */
+export function judgeHandler(inner: TaskHandler): TaskHandler {
+  return async (ctx) => {
+    try {
+      return await inner(ctx);
+    } finally {
+      (ctx as Judged)[HANDLER_RETURNED]?.();
+    }
+  };
+}
+
+function outcomeOf(reason: TaskError): Outcome {
+  return reason instanceof HandedBack ? { ok: false, error: reason, handedBack: true } : { ok: false, error: reason };
 }
 
 /**
  * Runs `handler` for `task`. While it runs, its controller is in `running`, so the worker can abort
  * every handler it gives up on at shutdown. Never rejects.
  * @param controller the handler's abort controller, when the caller made it (to hand it to others
- *   before the handler starts); `abortable` says whether anyone but the deadline may abort it.
+ *   before the handler starts).
  */
 export async function dispatch(
   handler: TaskHandler,
@@ -38,56 +96,81 @@ export async function dispatch(
   workerId: string,
   running: Set<Abortable>,
   clock: Clock,
-  controller: LazyAbort = new LazyAbort(),
-  abortable = false,
+  controller: LazyAbort,
+  limits: AttemptLimits,
 ): Promise<Dispatched> {
   running.add(controller);
-  const ctx: HandlerContext = {
+  const timers: TimerHandle[] = [];
+  const stopTimers = (): void => {
+    for (const t of timers.splice(0)) clock.clearTimer(t);
+  };
+  const ctx: Judged = {
     get signal() {
       return controller.signal;
     },
     task,
     attempt: task.attempt,
     workerId,
-    deadline: task.deadline,
+    deadline: limits.deadlineAt === undefined ? undefined : new Date(limits.deadlineAt),
+    [HANDLER_RETURNED]: stopTimers,
   };
-
-  let timer: TimerHandle | undefined;
-  let stopped: Promise<Outcome> | undefined;
-  if (task.deadline || abortable) {
-    stopped = new Promise<Outcome>((resolve) => controller.onAbort((reason) => endsAttempt(reason) && resolve({ ok: false, error: reason })));
-  }
-  if (task.deadline) {
-    const remaining = task.deadline.getTime() - clock.now();
-    timer = clock.setTimer(
-      () => controller.abort(new TaskError(ErrKind.Deadline, `deadline exceeded after ${Math.max(0, Math.round(remaining))} ms`, { retryable: false })),
-      Math.min(Math.max(remaining, 0), 2_147_483_647),
+  const startedAt = clock.now();
+  if (limits.deadlineAt !== undefined) {
+    const remaining = limits.deadlineAt - startedAt;
+    timers.push(
+      clock.setTimer(
+        () => controller.abort(new TaskError(ErrKind.Deadline, `deadline exceeded after ${Math.max(0, Math.round(remaining))} ms`, { retryable: false })),
+        Math.min(Math.max(remaining, 0), 2_147_483_647),
+      ),
     );
+  }
+  if (limits.attemptTimeoutMs !== undefined) {
+    const ms = limits.attemptTimeoutMs;
+    timers.push(clock.setTimer(() => controller.abort(new TaskError(ErrKind.Timeout, `attempt ${task.attempt} timed out after ${ms} ms`, { retryable: true })), ms));
   }
 
   // Aborted before it could start (a cancel that landed between the start gate and now): the
   // handler is not called at all.
   const early: unknown = controller.reason;
   if (controller.aborted && endsAttempt(early)) {
-    if (timer) clock.clearTimer(timer);
+    stopTimers();
     running.delete(controller);
-    return { outcome: { ok: false, error: early }, finished: Promise.resolve() };
+    return { outcome: outcomeOf(early), finished: Promise.resolve() };
   }
+
+  let returned = false;
   const run: Promise<Outcome> = invoke(handler, ctx).then(
     (result): Outcome => ({ ok: true, result }),
     (thrown: unknown): Outcome => {
-      // A handler that rejects because its signal aborted at the deadline (or by a cancel) failed so.
+      // A handler that rejects because its signal aborted (deadline, timeout, cancel) failed so.
       const reason: unknown = controller.reason;
-      if (controller.aborted && endsAttempt(reason)) return { ok: false, error: reason };
+      if (controller.aborted && endsAttempt(reason)) return outcomeOf(reason);
       return { ok: false, error: toTaskError(thrown) };
     },
   );
-  const finished = run.then(() => {
-    if (timer) clock.clearTimer(timer);
+  const handlerDone = run.then(() => {
+    returned = true;
+    stopTimers();
     running.delete(controller);
   });
-  const outcome = stopped ? await Promise.race([run, stopped]) : await run;
-  return { outcome, finished };
+
+  let stopped: ((outcome: Outcome) => void) | undefined;
+  const stoppedOutcome = new Promise<Outcome>((resolve) => (stopped = resolve));
+  let abandon: (() => void) | undefined;
+  const abandoned = new Promise<void>((resolve) => (abandon = resolve));
+  controller.onAbort((reason) => {
+    if (!endsAttempt(reason)) return;
+    stopped!(outcomeOf(reason));
+    const grace = clock.setTimer(() => {
+      if (returned) return;
+      limits.onAbandoned?.(reason);
+      void handlerDone.then(() => limits.onReturnedLate?.());
+      abandon!();
+    }, limits.abortGraceMs);
+    void handlerDone.then(() => clock.clearTimer(grace));
+  });
+  const outcome = await Promise.race([run, stoppedOutcome]);
+  return { outcome, finished: Promise.race([handlerDone, abandoned]) };
 }
 
 /** Calls the handler so that a synchronous throw becomes a rejection. */

@@ -18,8 +18,13 @@ import type { StepHook } from "./step-hook.js";
 
 /** Default handler concurrency per worker. */
 export const DEFAULT_CONCURRENCY = 16;
-/** Default consumer ack wait: 30 s. */
-export const DEFAULT_ACK_WAIT_MS = 30_000;
+/**
+ * Default consumer ack wait: 10 s. It is also how long a crashed worker's tasks wait before they run
+ * elsewhere; running handlers are kept alive by in-progress acks, so it does not limit their length.
+ */
+export const DEFAULT_ACK_WAIT_MS = 10_000;
+/** Default time a handler has to return after its abort before its slot is given back: 10 s. */
+export const DEFAULT_ABORT_GRACE_MS = 10_000;
 /** Default consumer max deliver: unlimited (the retry policy decides). */
 export const DEFAULT_MAX_DELIVER = -1;
 /** Default nak delays of the legacy path (no policy anywhere): 1 s, 5 s, 15 s, 1 min, 5 min. */
@@ -43,20 +48,44 @@ export interface WorkerOptions {
   readonly concurrency?: number | undefined;
   /**
    * How long a delivery may go without an ack or an in-progress signal before the server redelivers
-   * it. While a handler runs the worker sends in-progress acks every third of this. @default 30000
+   * it: the time a crashed worker's tasks wait before another worker runs them. While a handler
+   * runs, the worker sends in-progress acks every third of this (from a thread of its own on NATS,
+   * so a handler that blocks the event loop is kept alive too): keep it short and do not raise it
+   * for slow handlers. A consumer property shared by every worker of the durable (see
+   * {@link updateConsumer}). @default 10000 (ebind for Go: 30000)
    */
   readonly ackWaitMs?: number | undefined;
   /**
-   * Consumer max deliver; -1 = unlimited (the retry policy decides). When positive, the delivery
-   * that reaches it is treated as the last attempt: it ends in a response and a DLQ entry, never
-   * vanishes (DESIGN.md §4). Without a retry policy anywhere it also caps attempts (reference §3.3).
+   * The most attempts a task gets, counted by the worker over the deliveries that ran it; -1 =
+   * unlimited (the retry policy decides). The attempt that reaches it is the last: it ends in a
+   * response and a DLQ entry. A task delivered again after its last attempt (its worker died
+   * during it) is dead-lettered with kind `max_deliver` and its original bytes, without running.
+   * Without a retry policy anywhere it also caps attempts (reference §3.3). Unlike ebind for Go,
+   * the durable consumer itself is created with no max deliver, so the server never gives up on a
+   * message silently (nats-2.9-notes: such a message would stay in the stream forever).
    * @default -1
    */
   readonly maxDeliver?: number | undefined;
   /** Nak delays by attempt when no retry policy applies (reference §3.3); the last entry repeats. @default [1000, 5000, 15000, 60000, 300000] */
   readonly backoffMs?: readonly number[] | undefined;
-  /** How long {@link Worker.close} waits for running handlers. @default 30000 */
+  /**
+   * How long {@link Worker.close} waits for running handlers. Past it, their signals abort and their
+   * tasks are handed back to the queue (that attempt records nothing). @default 30000
+   */
   readonly shutdownGraceMs?: number | undefined;
+  /**
+   * How long a handler has to return once its signal aborted (deadline, attempt timeout, cancel,
+   * shutdown). The attempt's outcome is recorded at the abort; a handler still running this long
+   * afterwards is abandoned: logged as an error, listed by `Worker.abandoned()`, and its slot given
+   * back so the worker keeps serving (JavaScript cannot stop a function that ignores its signal; it
+   * runs on, and the worker may briefly run more handlers than `concurrency`). @default 10000
+   */
+  readonly abortGraceMs?: number | undefined;
+  /**
+   * The longest one attempt may run, in ms, for tasks that carry no `attemptTimeoutMs` of their
+   * own; past it the attempt fails with kind `timeout` (retryable). @default none
+   */
+  readonly attemptTimeoutMs?: number | undefined;
   /** User middleware, first = outermost, inside the always-present `recover`. */
   readonly middleware?: readonly Middleware[] | undefined;
   /** Terminal-outcome observer (the workflow layer). */
@@ -69,7 +98,12 @@ export interface WorkerOptions {
   readonly claims?: ClaimProvider | readonly string[] | undefined;
   /** How often the claim provider is asked again. @default 2000 */
   readonly claimRefreshIntervalMs?: number | undefined;
-  /** Nak delay for a targeted task whose claim this worker no longer holds. @default 1000 */
+  /**
+   * How long this worker holds a task it cannot run before handing it back to the queue: a task
+   * whose handler it lacks, a targeted task whose claim it no longer holds, a workflow step when
+   * it has no step hook. The hand-back spends none of the task's attempts; the task waits, going
+   * round the workers, until one that can run it takes it or its deadline passes. @default 1000
+   */
   readonly claimRetryDelayMs?: number | undefined;
   /** Name of the durable shared by all workers for untargeted tasks. @default "ebind-worker" */
   readonly durable?: string | undefined;
@@ -108,6 +142,8 @@ export interface ResolvedWorkerOptions {
   readonly maxDeliver: number;
   readonly backoffMs: readonly number[];
   readonly shutdownGraceMs: number;
+  readonly abortGraceMs: number;
+  readonly attemptTimeoutMs: number | undefined;
   readonly middleware: readonly Middleware[];
   readonly stepHook: StepHook | undefined;
   readonly defaultRetryPolicy: RetryPolicy | undefined;
@@ -181,6 +217,8 @@ export function resolveWorkerOptions(options: WorkerOptions = {}): ResolvedWorke
     maxDeliver,
     backoffMs: Object.freeze([...backoffMs]),
     shutdownGraceMs: duration(options.shutdownGraceMs, DEFAULT_SHUTDOWN_GRACE_MS, "shutdownGraceMs"),
+    abortGraceMs: duration(options.abortGraceMs, DEFAULT_ABORT_GRACE_MS, "abortGraceMs"),
+    attemptTimeoutMs: options.attemptTimeoutMs === undefined ? undefined : duration(options.attemptTimeoutMs, 0, "attemptTimeoutMs", 1),
     middleware: Object.freeze([...middleware]),
     taskPauses: options.taskPauses ?? true,
     stepHook: options.stepHook,

@@ -7,7 +7,7 @@
 import type { Broker } from "../broker/port.js";
 import { dlqSubject, RESPONSE_PREFIX } from "../broker/topology.js";
 import { encodeDlqEntry, encodeResponse } from "../task/codec.js";
-import type { Task } from "../task/envelope.js";
+import type { RawMessage, Task } from "../task/envelope.js";
 import type { TaskError } from "../task/errors.js";
 
 const utf8 = new TextEncoder();
@@ -35,8 +35,11 @@ export async function publishResponse(
   return true;
 }
 
-/** Publishes the DLQ entry for `task` (as delivered, with its final attempt) on `DLQ.<name>`. */
-export async function publishDeadLetter(broker: Broker, task: Task, error: TaskError, name: string = task.name): Promise<void> {
-  const body = encodeDlqEntry({ task, error: error.toData(), finalAttempt: task.attempt, deadLetteredAt: new Date() });
+/**
+ * Publishes the DLQ entry for `task` (as delivered, with its final attempt) on `DLQ.<name>`, with
+ * the message's original bytes when given (`raw`, for a message that could not run as a task).
+ */
+export async function publishDeadLetter(broker: Broker, task: Task, error: TaskError, name: string = task.name, raw?: RawMessage): Promise<void> {
+  const body = encodeDlqEntry({ task, error: error.toData(), finalAttempt: task.attempt, deadLetteredAt: new Date(), raw });
   await broker.publish(dlqSubject(name), utf8.encode(body));
 }

@@ -19,18 +19,22 @@ function policyFor(task: Task, options: ResolvedWorkerOptions): RetryPolicy | un
 /**
  * Reference §3.3, first matching row: task policy; worker default policy; `maxDeliver > 0` (retryable
  * and attempt < maxDeliver); the default policy (5 attempts). Then, whatever the row said, no retry
- * once the consumer will not redeliver (attempt ≥ maxDeliver > 0).
- * @param maxDeliver the max deliver of the consumer the delivery came from, as the server holds it.
- * @param deliveryCount the delivery's count on that consumer (the attempt may be larger: a parked
- *   task carries the attempts before it was parked).
+ * once the attempt reaches the worker's `maxDeliver`, or once the consumer will not redeliver.
+ * @param attempt the true attempt: the deliveries that ran the task, this one included.
+ * @param serverMaxDeliver the max deliver of the consumer the delivery came from, as the server
+ *   holds it (-1 for consumers this worker created; a durable made by ebind for Go may have one).
+ * @param deliveryCount the delivery's count on that consumer (smaller than the attempt for a task
+ *   that was parked or handed back: those start a new message).
  */
-export function shouldRetry(task: Task, err: TaskError, attempt: number, options: ResolvedWorkerOptions, maxDeliver: number, deliveryCount = attempt): boolean {
+export function shouldRetry(task: Task, err: TaskError, attempt: number, options: ResolvedWorkerOptions, serverMaxDeliver: number, deliveryCount = attempt): boolean {
   const policy = policyFor(task, options);
+  const cap = options.maxDeliver;
   let retry: boolean;
   if (policy) retry = policy.shouldRetry(err, attempt);
-  else if (maxDeliver > 0) retry = err.retryable && attempt < maxDeliver;
+  else if (cap > 0) retry = err.retryable && attempt < cap;
   else retry = fallbackPolicy.shouldRetry(err, attempt);
-  if (maxDeliver > 0 && deliveryCount >= maxDeliver) return false;
+  if (cap > 0 && attempt >= cap) return false;
+  if (serverMaxDeliver > 0 && deliveryCount >= serverMaxDeliver) return false;
   return retry;
 }
 

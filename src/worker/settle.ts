@@ -47,9 +47,9 @@ export class Settler {
   ) {}
 
   /**
-   * A result that cannot be delivered fails the attempt instead: a workflow step's result larger than
-   * a task may be (kind `payload_too_large`: it could neither be stored nor passed on), or a response
-   * larger than the server's max payload (kind `decode`). Otherwise undefined.
+   * A result that cannot be delivered fails the attempt instead, with kind `payload_too_large`
+   * naming the limit: a workflow step's result larger than a task may be (it could neither be
+   * stored nor passed on), or a response larger than the server's max payload. Otherwise undefined.
    */
   oversizedResult(task: Task, result: string | undefined): TaskError | undefined {
     if (result === undefined) return undefined;
@@ -72,8 +72,8 @@ export class Settler {
     const bytes = Buffer.byteLength(encodeResponse({ taskId: task.id, result, attempts: task.attempt, completedAt: new Date() }));
     if (bytes <= this.broker.maxPayloadBytes) return undefined;
     return new TaskError(
-      ErrKind.Decode,
-      `result of ${result.length} characters makes a response of ${bytes} bytes, more than the server's max payload of ${this.broker.maxPayloadBytes} bytes`,
+      "payload_too_large",
+      `result of ${result.length} characters makes a response of ${bytes} bytes, more than the server's max payload of ${this.broker.maxPayloadBytes} bytes; return a reference (a key, a path) instead`,
       { retryable: false },
     );
   }
@@ -130,21 +130,31 @@ export class Settler {
     delivery.nak(delay);
   }
 
-  /** An envelope that cannot be decoded, or that contradicts its subject, is dead-lettered with kind `decode`. */
-  async deadLetterInvalid(delivery: Delivery, reason: string): Promise<void> {
-    const name = handlerNameFromSubject(delivery.subject) ?? "unknown";
+  /**
+   * A message this worker cannot run as a task — it does not decode, or it contradicts its subject
+   * — is dead-lettered with kind `decode` and its original bytes (`raw`), so it can be read and
+   * requeued. The entry's task is the envelope when it decoded (its own id and payload), else a
+   * stand-in named after the subject. An entry too large with its bytes is written without them,
+   * saying so.
+   */
+  async deadLetterInvalid(delivery: Delivery, reason: string, decoded?: Task): Promise<void> {
+    const name = handlerNameFromSubject(delivery.subject) ?? decoded?.name ?? "unknown";
     const body = new TextDecoder("utf-8", { fatal: false }).decode(delivery.data.subarray(0, 512));
-    const detail = `invalid task envelope on ${delivery.subject} (stream seq ${delivery.streamSeq}): ${reason}; body begins ${JSON.stringify(body)}`;
-    const placeholder: Task = {
-      id: delivery.msgId ?? `invalid-${delivery.streamSeq}`,
-      name,
-      payload: "[]",
-      enqueuedAt: new Date(),
-      attempt: delivery.deliveryCount,
-      workerId: this.options.workerId,
-    };
+    const detail = `invalid task envelope on ${delivery.subject} (stream seq ${delivery.streamSeq}): ${reason}` + (decoded ? "" : `; body begins ${JSON.stringify(body)}`);
+    const attempt = delivery.deliveryCount;
+    const task: Task = decoded
+      ? { ...decoded, attempt, workerId: this.options.workerId }
+      : { id: delivery.msgId || `invalid-${delivery.streamSeq}`, name, payload: "[]", enqueuedAt: new Date(), attempt, workerId: this.options.workerId };
+    const error = wireSafe(new TaskError(ErrKind.Decode, detail, { retryable: false }));
+    const raw = { subject: delivery.subject, data: delivery.data };
     try {
-      await publishDeadLetter(this.broker, placeholder, wireSafe(new TaskError(ErrKind.Decode, detail, { retryable: false })), name);
+      try {
+        await publishDeadLetter(this.broker, task, error, name, raw);
+      } catch (err) {
+        if (!isPermanent(err)) throw err;
+        const note = new TaskError(ErrKind.Decode, `(original bytes left out: the entry would exceed the server's max payload) ${detail}`, { retryable: false });
+        await publishDeadLetter(this.broker, { ...task, payload: "[]" }, wireSafe(note), name);
+      }
     } catch (err) {
       this.logger.error("worker: could not dead-letter an invalid envelope; will retry", { subject: delivery.subject, error: (err as Error).message });
       delivery.nak(this.options.claimRetryDelayMs);

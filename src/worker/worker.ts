@@ -1,24 +1,27 @@
 /**
  * The worker: pulls tasks, runs their handlers under a concurrency limit, retries, dead-letters and
- * answers (reference §1.3, §3.2–3.9, with DESIGN.md §4's improvements).
+ * answers (reference §1.3, §3.2–3.9, with DESIGN.md §4's improvements and issue 12's stop paths).
  *
  * States: `new` → {@link Worker.start} → `running` (consumers pull; deliveries are handled) →
- * {@link Worker.close} → `draining` (no more pulls; deliveries not yet started are nak'ed for other
- * workers; running handlers finish and their outcomes are still published) → `closed`.
+ * {@link Worker.close} → `draining` (no more pulls; deliveries not yet started are handed back for
+ * other workers, spending no attempt; running handlers finish and their outcomes are still
+ * published) → `closed`.
  * @module
  */
 import type { Broker, ConsumerSpec, Delivery } from "../broker/port.js";
 import { ConsumeLoop } from "../broker/consume-loop.js";
 import type { TimerHandle } from "../broker/clock.js";
-import { claimDurable, handlerNameFromSubject, RESPONSE_PREFIX, TARGET_PREFIX, TASK_PREFIX, TASK_STREAM, targetedTaskFilter, targetToken } from "../broker/topology.js";
-import { priorAttempts } from "../broker/parking.js";
+import { claimDurable, handlerNameFromSubject, TASK_PREFIX, TASK_STREAM, targetedTaskFilter } from "../broker/topology.js";
 import { PauseWatch } from "./pause-watch.js";
-import { decodeTask } from "../task/codec.js";
 import type { Task } from "../task/envelope.js";
-import { EbindError, ErrKind, TaskError, toTaskError } from "../task/errors.js";
+import { EbindError, ErrKind, TaskError } from "../task/errors.js";
 import type { Registry } from "../task/registry.js";
+import { admit, type AdmissionContext } from "./admission.js";
+import { Bounces } from "./bounces.js";
 import { ClaimSet } from "./claim-set.js";
-import { dispatch } from "./dispatch.js";
+import { dispatch, judgeHandler } from "./dispatch.js";
+import { handBack } from "./hand-back.js";
+import { InFlight, type Held } from "./in-flight.js";
 import { LazyAbort, type Abortable } from "./lazy-abort.js";
 import { chain, recover, type Middleware, type TaskHandler } from "./middleware.js";
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions, DEFAULT_CLAIM_CONSUMER_INACTIVE_MS } from "./options.js";
@@ -38,11 +41,19 @@ export class Worker {
   readonly #middleware: Middleware[];
   readonly #slots: Slots;
   readonly #loops: ConsumeLoop[] = [];
-  readonly #inFlight = new Set<Delivery>();
+  readonly #inFlight = new InFlight();
+  /** Jobs close() waits for: handling a delivery up to its outcome, parking, handing back. */
   readonly #running = new Set<Promise<void>>();
+  /** Handlers still running whose outcome is recorded, settling when each returns or is abandoned. */
+  readonly #handlerRuns = new Set<Promise<void>>();
+  /** Handlers left running after ignoring their abort. */
+  readonly #abandonedRuns = new Map<LazyAbort, AbandonedHandler>();
   readonly #claims: ClaimSet;
-  /** Controllers of the handlers running now, aborted when the drain times out. */
+  /** Controllers of the handlers running now. */
   readonly #handlers = new Set<Abortable>();
+  readonly #drainStarted = deferred();
+  readonly #loopsStopped = deferred();
+  readonly #bounces: Bounces;
   #heartbeat: TimerHandle | undefined;
   #heartbeatEveryMs = Infinity;
   readonly #settler: Settler;
@@ -68,6 +79,7 @@ export class Worker {
     this.#slots = new Slots(this.options.concurrency);
     this.#settler = new Settler(broker, this.options, this.options.logger);
     this.#claims = new ClaimSet(this.options.workerId, this.options.claims, (claim) => this.#openClaim(claim), this.options.logger);
+    this.#bounces = new Bounces(this.options.workerId, this.options.logger, this.options.clock);
   }
 
   /**
@@ -89,6 +101,14 @@ export class Worker {
   /** Handlers running now. */
   get active(): number {
     return this.#slots.held;
+  }
+
+  /**
+   * Handlers that did not return within `abortGraceMs` after their signal aborted and still run
+   * (their outcome is recorded and their slot given back). Empty in a healthy worker.
+   */
+  abandoned(): AbandonedHandler[] {
+    return [...this.#abandonedRuns.values()];
   }
 
   /** The claims held now, sorted (always including `worker:<id>`). */
@@ -119,7 +139,7 @@ export class Worker {
         durable: this.options.durable,
         filterSubject: `${TASK_PREFIX}>`,
         ackWaitMs: this.options.ackWaitMs,
-        maxDeliver: this.options.maxDeliver,
+        maxDeliver: -1, // the worker counts attempts itself (options.maxDeliver)
         maxAckPending: this.options.maxAckPending,
       });
       await this.#claims.seed();
@@ -158,13 +178,15 @@ export class Worker {
       return;
     }
     this.#state = "draining";
+    this.#drainStarted.resolve();
     this.#claims.stop();
     this.#pauses?.stop();
     await Promise.all(this.#loops.map((loop) => loop.stop()));
+    this.#loopsStopped.resolve();
     const grace = this.options.shutdownGraceMs;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
-      Promise.all([...this.#running]).then(() => false),
+      Promise.all([...this.#running, ...this.#handlerRuns]).then(() => false),
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), grace))),
     ]);
     if (timer) clearTimeout(timer);
@@ -172,11 +194,13 @@ export class Worker {
     this.#heartbeat = undefined;
     this.#state = "closed";
     if (timedOut) {
-      const stuck = this.#inFlight.size;
-      const reason = new TaskError(ErrKind.Handler, "worker shut down before the handler finished");
-      for (const controller of this.#handlers) controller.abort(reason);
-      for (const delivery of this.#inFlight) delivery.nak();
-      throw new EbindError("timeout", `worker: shutdown timeout after ${grace} ms, ${stuck} handlers still in flight`);
+      const stuck = this.#inFlight.handBackAll(this.broker, this.options.logger);
+      throw new EbindError("timeout", `worker: shutdown timeout after ${grace} ms, ${stuck} handlers still in flight (handed back to the queue)`);
+    }
+    const abandoned = this.abandoned();
+    if (abandoned.length > 0) {
+      const list = abandoned.map((a) => `task ${a.taskId} (${a.name})`).join(", ");
+      throw new EbindError("timeout", `worker: ${abandoned.length} handler${abandoned.length === 1 ? "" : "s"} did not stop after ${abandoned.length === 1 ? "its" : "their"} abort: ${list}; ${abandoned.length === 1 ? "it" : "they"} may still be running`);
     }
   }
 
@@ -186,7 +210,7 @@ export class Worker {
       if (!dispatcher) throw new TaskError(ErrKind.UnknownHandler, `no handler registered for "${ctx.task.name}"`, { retryable: false });
       return dispatcher.call(ctx, ctx.task.payload);
     };
-    return chain([recover(), ...this.#middleware], base);
+    return chain([recover(), ...this.#middleware], judgeHandler(base));
   }
 
   async #openConsumer(wanted: ConsumerSpec): Promise<void> {
@@ -217,7 +241,7 @@ export class Worker {
       durable: claimDurable(claim),
       filterSubject: targetedTaskFilter(claim),
       ackWaitMs: this.options.ackWaitMs,
-      maxDeliver: this.options.maxDeliver,
+      maxDeliver: -1, // the worker counts attempts itself (options.maxDeliver)
       maxAckPending: this.options.maxAckPending,
       inactiveThresholdMs: DEFAULT_CLAIM_CONSUMER_INACTIVE_MS,
     });
@@ -230,169 +254,201 @@ export class Worker {
     this.#heartbeatEveryMs = every;
     if (this.#heartbeat) this.options.clock.clearTimer(this.#heartbeat);
     const beat = (): void => {
-      for (const delivery of this.#inFlight) delivery.working();
+      for (const delivery of this.#inFlight.deliveries()) delivery.working();
       if (this.#state !== "closed") this.#heartbeat = this.options.clock.setTimer(beat, this.#heartbeatEveryMs);
     };
     this.#heartbeat = this.options.clock.setTimer(beat, every);
   }
 
+  /** Tracks a job so that close() waits for it. */
+  #track(job: Promise<void>): void {
+    this.#running.add(job);
+    void job.finally(() => this.#running.delete(job));
+  }
+
   /** Takes ownership of a delivery: heartbeats start now, the handler when a slot is free. */
   #receive(delivery: Delivery, consumer: ConsumerSpec): void {
+    const held = this.#inFlight.add(delivery);
     if (this.#state !== "running") {
-      delivery.nak(this.options.pullExpiresMs); // past a lingering pull (see ConsumeLoop)
+      this.#track(this.#handBackLater(delivery, held).finally(() => this.#inFlight.delete(delivery)));
       return;
     }
     const name = this.#pauses ? handlerNameFromSubject(delivery.subject) : undefined;
     if (name !== undefined && this.#pauses?.shouldPark(name, delivery)) {
+      this.#inFlight.delete(delivery);
       this.#park(delivery, name);
       return;
     }
-    this.#inFlight.add(delivery);
-    const job = this.#process(delivery, consumer).finally(() => {
-      this.#inFlight.delete(delivery);
-      this.#running.delete(job);
-    });
-    this.#running.add(job);
+    this.#track(this.#process(delivery, consumer, held).finally(() => this.#inFlight.delete(delivery)));
   }
 
   /** Parks a task of a paused name (broker/parking.ts): no slot, no attempt, nothing run. */
   #park(delivery: Delivery, name: string): void {
-    const job = this.#pauses!
-      .park(delivery, name)
-      .catch((err: unknown) => {
+    this.#track(
+      this.#pauses!.park(delivery, name).catch((err: unknown) => {
         this.options.logger.warn("worker: could not park a task of a paused name; it stays queued", { name, error: (err as Error).message });
         delivery.nak(this.options.claimRetryDelayMs);
-      })
-      .finally(() => this.#running.delete(job));
-    this.#running.add(job);
+      }),
+    );
   }
 
-  async #process(delivery: Delivery, consumer: ConsumerSpec): Promise<void> {
-    await this.#slots.acquire();
-    let finished: Promise<void> = Promise.resolve();
+  /**
+   * Gives a delivery back once no pull of this worker can take it again (after the consume loops
+   * stopped, at shutdown; at once otherwise), spending none of its attempts (hand-back.ts).
+   */
+  async #handBackLater(delivery: Delivery, held: Held, holdMs = 0): Promise<void> {
+    held.phase = "held";
+    if (holdMs > 0) {
+      let timer: TimerHandle | undefined;
+      await Promise.race([this.#drainStarted.promise, new Promise<void>((resolve) => (timer = this.options.clock.setTimer(resolve, holdMs)))]);
+      if (timer) this.options.clock.clearTimer(timer);
+    }
+    if (this.#state !== "running") await this.#loopsStopped.promise;
+    if (held.gone) return;
+    held.gone = true;
     try {
+      await handBack(this.broker, delivery);
+    } catch (err) {
+      this.options.logger.warn("worker: could not hand a task back; nak'ing it", { subject: delivery.subject, error: (err as Error).message });
+      delivery.nak(this.options.claimRetryDelayMs);
+    }
+  }
+
+  async #process(delivery: Delivery, consumer: ConsumerSpec, held: Held): Promise<void> {
+    await this.#slots.acquire();
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      this.#slots.release();
+    };
+    let finished: Promise<void> | undefined;
+    try {
+      if (held.gone) return;
       if (this.#state !== "running") {
-        delivery.nak();
+        release();
+        await this.#handBackLater(delivery, held);
         return;
       }
-      finished = (await this.#handle(delivery, consumer)).finished;
+      finished = (await this.#handle(delivery, consumer, held, release))?.finished;
     } catch (err) {
       // Only a bug can land here; give the message back rather than lose it.
       this.options.logger.error("worker: unexpected error handling a delivery; nak'ing it", { subject: delivery.subject, error: (err as Error).message });
       delivery.nak(this.options.claimRetryDelayMs);
     } finally {
-      // The slot is held until the handler itself returns, even past its deadline.
-      void finished.finally(() => this.#slots.release());
+      // The slot is held until the handler itself returns (or is abandoned), even past its deadline.
+      if (finished) {
+        this.#handlerRuns.add(finished);
+        void finished.finally(() => {
+          this.#handlerRuns.delete(finished!);
+          release();
+        });
+      } else release();
     }
   }
 
-  /** Reference §3.2 steps 1–8 for one delivery; `finished` settles when the handler has returned. */
-  async #handle(delivery: Delivery, consumer: ConsumerSpec): Promise<{ finished: Promise<void> }> {
-    const done = { finished: Promise.resolve() };
-    let decoded: Task;
-    try {
-      decoded = decodeTask(delivery.data);
-    } catch (err) {
-      await this.#settler.deadLetterInvalid(delivery, toTaskError(err).detail);
-      return done;
+  #admission(): AdmissionContext {
+    return {
+      workerId: this.options.workerId,
+      maxDeliver: this.options.maxDeliver,
+      holds: (claim) => this.#claims.holds(claim),
+      hasHandler: (name) => this.registry.get(name) !== undefined,
+      hasStepHook: this.options.stepHook !== undefined,
+      now: this.options.clock.now(),
+      deadlineAt: (task) => task.deadline?.getTime(),
+    };
+  }
+
+  /**
+   * Reference §3.2 steps 1–8 for one delivery. Returns `finished`, which settles when the handler
+   * has returned (or was abandoned), or undefined when no handler ran.
+   */
+  async #handle(delivery: Delivery, consumer: ConsumerSpec, held: Held, release: () => void): Promise<{ finished: Promise<void> } | undefined> {
+    const verdict = admit(delivery, this.#admission());
+    switch (verdict.action) {
+      case "invalid":
+        await this.#settler.deadLetterInvalid(delivery, verdict.reason, verdict.task);
+        return undefined;
+      case "fail":
+        await this.#settler.fail(delivery, verdict.task, verdict.error);
+        return undefined;
+      case "hand-back":
+        release();
+        this.#bounces.note(verdict.task, verdict.why);
+        await this.#handBackLater(delivery, held, this.options.claimRetryDelayMs);
+        return undefined;
+      case "run":
+        break;
     }
-    const mismatch = targetMismatch(delivery.subject, decoded.target) ?? badReplyTo(decoded.replyTo);
-    if (mismatch !== undefined) {
-      await this.#settler.deadLetterInvalid(delivery, mismatch);
-      return done;
-    }
-    // A task parked while its name was paused comes back with a new delivery count: add the
-    // attempts it had before (broker/parking.ts).
-    const attempt = delivery.deliveryCount + priorAttempts(delivery);
-    if (decoded.target && !this.#claims.holds(decoded.target)) {
-      // A claim this worker dropped: its consumer stays open until shutdown; give the task back.
-      delivery.nak(this.options.claimRetryDelayMs);
-      return done;
-    }
-    const task: Task = { ...decoded, attempt, workerId: this.options.workerId };
-    if (task.deadline && task.deadline.getTime() <= this.options.clock.now()) {
-      await this.#settler.fail(delivery, task, new TaskError(ErrKind.Deadline, "deadline exceeded before dispatch", { retryable: false }));
-      return done;
-    }
-    if (task.dagId && !this.options.stepHook) {
-      // Its outcome could not be recorded: the DAG would wait forever. Leave it for a worker that can.
-      this.options.logger.error("worker: a workflow step arrived but this worker has no stepHook (give it workflow.stepHook and workflow.middleware)", {
-        task_id: task.id,
-      });
-      delivery.nak(this.options.claimRetryDelayMs);
-      return done;
-    }
+    const task = verdict.task;
     const controller = new LazyAbort();
-    let release: (() => void) | undefined;
+    let releaseStep: (() => void) | undefined;
     if (task.dagId && this.options.stepHook?.onStepStart) {
       let start: StepStart;
       try {
         start = await this.options.stepHook.onStepStart(task, (reason) => controller.abort(reason));
       } catch (err) {
         // Whether the step may start cannot be told now: run it later rather than past a fence.
-        this.options.logger.warn("worker: could not check whether a workflow step may start; it will be retried", { task_id: task.id, error: (err as Error).message });
-        delivery.nak(this.options.claimRetryDelayMs);
-        return done;
+        this.options.logger.warn("worker: could not check whether a workflow step may start; handing it back", { task_id: task.id, error: (err as Error).message });
+        release();
+        await this.#handBackLater(delivery, held, this.options.claimRetryDelayMs);
+        return undefined;
       }
       if (!start.run) {
         this.options.logger.debug("worker: workflow step not started", { task_id: task.id, reason: start.reason });
         delivery.ack();
-        return done;
+        return undefined;
       }
-      release = start.release;
+      releaseStep = start.release;
     }
-    const { outcome, finished: ran } = await dispatch(this.#handler, task, this.options.workerId, this.#handlers, this.options.clock, controller, release !== undefined);
-    const finished = release ? ran.finally(release) : ran;
+    held.phase = "running";
+    held.controller = controller;
+    held.task = task;
+    const { outcome, finished: ran } = await dispatch(this.#handler, task, this.options.workerId, this.#handlers, this.options.clock, controller, {
+      deadlineAt: task.deadline?.getTime(),
+      attemptTimeoutMs: task.attemptTimeoutMs ?? this.options.attemptTimeoutMs,
+      abortGraceMs: this.options.abortGraceMs,
+      onAbandoned: (reason) => this.#abandon(controller, task, reason),
+      onReturnedLate: () => this.#abandonedRuns.delete(controller),
+    });
+    const finished = releaseStep ? ran.finally(releaseStep) : ran;
+    // Handed back at shutdown: the delivery is already given back; this attempt records nothing.
+    if ((!outcome.ok && outcome.handedBack) || held.gone) return { finished };
+    held.phase = "settling";
     const error = outcome.ok ? this.#settler.oversizedResult(task, outcome.result) : outcome.error;
     if (error === undefined) {
       await this.#settler.succeed(delivery, task, outcome.ok ? outcome.result : undefined);
-    } else if (error.kind === ErrKind.UnknownHandler) {
-      // Workers sharing the consumer may hold different handlers (a rolling deploy): give the task
-      // back soon for another worker, within the policy's attempts, before failing it for good.
-      const asRetryable = new TaskError(error.kind, error.detail, { retryable: true });
-      if (shouldRetry(task, asRetryable, attempt, this.options, consumer.maxDeliver, delivery.deliveryCount)) delivery.nak(this.options.claimRetryDelayMs);
-      else await this.#settler.fail(delivery, task, error);
-    } else if (shouldRetry(task, error, attempt, this.options, consumer.maxDeliver, delivery.deliveryCount)) {
-      delivery.nak(retryDelayMs(task, attempt, this.options));
+    } else if (shouldRetry(task, error, task.attempt, this.options, consumer.maxDeliver, delivery.deliveryCount)) {
+      delivery.nak(retryDelayMs(task, task.attempt, this.options));
     } else {
       await this.#settler.fail(delivery, task, error);
     }
     return { finished };
   }
+
+  /** A handler that did not return within `abortGraceMs` of its abort: reported, its slot given back. */
+  #abandon(controller: LazyAbort, task: Task, reason: TaskError): void {
+    const record: AbandonedHandler = { taskId: task.id, name: task.name, attempt: task.attempt, abortedBecause: reason.kind, abandonedAt: new Date(this.options.clock.now()) };
+    this.#abandonedRuns.set(controller, record);
+    this.options.logger.error(
+      `worker: handler of task ${task.id} (${task.name}) has not returned ${this.options.abortGraceMs} ms after its signal aborted (${reason.kind}); its slot is given back while it keeps running`,
+      { task_id: task.id, name: task.name, attempt: task.attempt, abort_kind: reason.kind },
+    );
+  }
 }
 
-/** Longest `reply_to` accepted: a subject far longer would break the connection's control line. */
-export const MAX_REPLY_TO_CHARS = 1024;
-
-/**
- * Why a `reply_to` in the response namespace can never be published to, or undefined when it can
- * (or lies outside `RESP.`, which the worker ignores, reference §3.2 step 8). It must be
- * `RESP.<client>.<task>[.…]`: non-empty tokens without whitespace or wildcards, at most
- * {@link MAX_REPLY_TO_CHARS} characters. A task whose response cannot be sent would otherwise run
- * again and again, so it is dead-lettered as `decode` before its handler runs.
- */
-function badReplyTo(replyTo: string | undefined): string | undefined {
-  if (!replyTo || !replyTo.startsWith(RESPONSE_PREFIX)) return undefined;
-  if (replyTo.length > MAX_REPLY_TO_CHARS) return `reply_to of ${replyTo.length} characters is longer than ${MAX_REPLY_TO_CHARS}`;
-  const tokens = replyTo.split(".");
-  if (tokens.length < 3 || tokens.some((t) => t === "" || t === "*" || t === ">" || /[\s]/.test(t))) {
-    return `reply_to ${JSON.stringify(replyTo)} is not a response subject RESP.<client>.<task>`;
-  }
-  return undefined;
+/** A handler that ignored its abort and was left running (see {@link WorkerOptions.abortGraceMs}). */
+export interface AbandonedHandler {
+  readonly taskId: string;
+  readonly name: string;
+  readonly attempt: number;
+  /** The kind of the abort it ignored: `deadline`, `timeout`, `canceled`. */
+  readonly abortedBecause: string;
+  readonly abandonedAt: Date;
 }
 
-/**
- * Why a task's target contradicts the subject it came on, or undefined when they agree: a targeted
- * task must arrive on `TASKS_TARGET.<b64url(target)>.…` and an untargeted one on `TASKS.…`. A
- * contradiction would be nak'ed forever by every worker, so it is dead-lettered instead.
- */
-function targetMismatch(subject: string, target: string | undefined): string | undefined {
-  if (subject.startsWith(TARGET_PREFIX)) {
-    const token = subject.slice(TARGET_PREFIX.length).split(".")[0];
-    if (!target) return `an untargeted task arrived on the targeted subject ${subject}`;
-    if (targetToken(target) !== token) return `target ${JSON.stringify(target)} does not match subject ${subject} (expected token ${targetToken(target)})`;
-    return undefined;
-  }
-  if (target) return `task targeted at ${JSON.stringify(target)} arrived on the untargeted subject ${subject}; publish it on ${TARGET_PREFIX}${targetToken(target)}.<name>`;
-  return undefined;
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }

@@ -7,7 +7,7 @@ import { DLQ_STREAM, TASK_STREAM } from "../../../src/broker/index.js";
 import { listDeadLetters, requeueDeadLetter } from "../../../src/dlq/index.js";
 import { memoryBroker } from "../../../src/memory/index.js";
 import { ensureStreams } from "../../../src/broker/index.js";
-import { defineHandler, encodeTask, Registry, TaskError } from "../../../src/task/index.js";
+import { decodeTask, defineHandler, encodeTask, Registry, TaskError } from "../../../src/task/index.js";
 import { Worker } from "../../../src/worker/index.js";
 import { describeBackends } from "../../support/backends.js";
 import { eventually, expectEmpty, useQueueEnv } from "../../support/queue.js";
@@ -17,7 +17,7 @@ import { recordingLogger } from "../../support/logger.js";
 describeBackends("task queue: hardening", (backend) => {
   const env = useQueueEnv(backend);
 
-  it("a result too large for a response fails the task with kind decode and dead-letters it, once", async () => {
+  it("a result too large for a response fails the task with kind payload_too_large and dead-letters it, once", async () => {
     const { broker, registry, client, startWorker } = await env();
     let calls = 0;
     const big = defineHandler("test.bigResult", async (_ctx, n: number) => {
@@ -28,8 +28,8 @@ describeBackends("task queue: hardening", (backend) => {
     await startWorker();
     const err = (await (await client.enqueue(big, broker.maxPayloadBytes + 10)).result({ timeoutMs: 5000 }).catch((e: unknown) => e)) as TaskError;
     expect(err).toBeInstanceOf(TaskError);
-    expect(err.kind).toBe("decode");
-    expect(err.detail).toMatch(/makes a response of \d+ bytes, more than the server's max payload/);
+    expect(err.kind).toBe("payload_too_large");
+    expect(err.detail).toMatch(/makes a response of \d+ bytes, more than the server's max payload of \d+ bytes/);
     expect(calls).toBe(1);
     await eventually(async () => (await listDeadLetters(broker)).length === 1, "one DLQ entry");
     await expectEmpty(broker, TASK_STREAM);
@@ -62,10 +62,16 @@ describeBackends("task queue: hardening", (backend) => {
     await broker.publish("TASKS_TARGET.Z3B1.test.echo", task("other"), { msgId: "m2" }); // token of "gpu", envelope says "other"
     await broker.publish("TASKS_TARGET.Z3B1.test.echo", task(undefined), { msgId: "m3" });
     await eventually(async () => (await listDeadLetters(broker)).length === 3, "three DLQ entries");
-    const byId = new Map((await listDeadLetters(broker)).map((l) => [l.entry!.task.id, l.entry!.error.message]));
-    expect(byId.get("m1")).toMatch(/task targeted at "nobody-holds-this" arrived on the untargeted subject TASKS\.test\.echo/);
-    expect(byId.get("m2")).toMatch(/target "other" does not match subject TASKS_TARGET\.Z3B1\.test\.echo/);
-    expect(byId.get("m3")).toMatch(/an untargeted task arrived on the targeted subject TASKS_TARGET\.Z3B1\.test\.echo/);
+    // Each entry keeps the task's own id and payload, and the message's original bytes.
+    const letters = await listDeadLetters(broker);
+    const byId = new Map(letters.map((l) => [l.entry!.task.id, l.entry!.error.message]));
+    expect(byId.get("t-nobody-holds-this")).toMatch(/task targeted at "nobody-holds-this" arrived on the untargeted subject TASKS\.test\.echo/);
+    expect(byId.get("t-other")).toMatch(/target "other" does not match subject TASKS_TARGET\.Z3B1\.test\.echo/);
+    expect(byId.get("t-none")).toMatch(/an untargeted task arrived on the targeted subject TASKS_TARGET\.Z3B1\.test\.echo/);
+    for (const l of letters) {
+      expect(l.entry?.task.payload).toBe('["x"]');
+      expect(decodeTask(l.entry!.raw!.data).id).toBe(l.entry!.task.id);
+    }
     await expectEmpty(broker, TASK_STREAM);
   });
 

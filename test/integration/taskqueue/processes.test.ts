@@ -4,8 +4,11 @@
  */
 import { expect, it } from "vitest";
 import { connectNats } from "../../../src/nats/index.js";
+import { TASK_STREAM } from "../../../src/broker/index.js";
+import { listDeadLetters } from "../../../src/dlq/index.js";
+import { ErrKind, TaskError } from "../../../src/task/index.js";
 import { describeNats, useNatsNode } from "../../support/nats.js";
-import { useQueueEnv } from "../../support/queue.js";
+import { expectEmpty, useQueueEnv } from "../../support/queue.js";
 import { useWorkerProcesses } from "../../support/processes.js";
 import { slow, square } from "../../support/handlers/common.js";
 
@@ -27,6 +30,26 @@ describeNats("task queue: worker processes", () => {
     expect(result.workerId).toBe("rescuer");
     expect(result.attempt).toBe(2);
     expect(Date.now() - killedAt).toBeGreaterThanOrEqual(1000); // not before the ack wait ran out
+  });
+
+  it("a worker killed during the task's last allowed attempt: the next delivery is dead-lettered as max_deliver with its bytes, without running", async () => {
+    const { broker, client } = await env();
+    const options = { ackWaitMs: 1000, maxDeliver: 1 };
+    const victim = await startProcess(node().url, "last-victim", options);
+    const future = await client.enqueue(slow, 5000, "last");
+    await victim.waitFor(/^ran /, 10_000);
+    victim.child.kill("SIGKILL");
+    const rescuer = await startProcess(node().url, "last-rescuer", options);
+    const err = (await future.result({ timeoutMs: 20_000 }).catch((e: unknown) => e)) as TaskError;
+    expect(err).toBeInstanceOf(TaskError);
+    expect(err.kind).toBe(ErrKind.MaxDeliver);
+    expect(rescuer.lines.filter((l) => l.startsWith("ran "))).toEqual([]);
+    const letters = await listDeadLetters(broker);
+    expect(letters).toHaveLength(1);
+    expect(letters[0]?.entry?.task.id).toBe(future.id);
+    expect(letters[0]?.entry?.task.payload).toBe('[5000,"last"]');
+    expect(letters[0]?.entry?.error.kind).toBe(ErrKind.MaxDeliver);
+    await expectEmpty(broker, TASK_STREAM);
   });
 
   it("2,000 tasks spread over three worker processes all resolve with the right result", async () => {

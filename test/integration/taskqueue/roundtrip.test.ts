@@ -2,6 +2,7 @@
  * Task queue end to end on a real nats-server: reference §7 items 14, 15, 24–29, 33, 36.
  */
 import { expect, it } from "vitest";
+import { listDeadLetters } from "../../../src/dlq/index.js";
 import { memoryBroker } from "../../../src/memory/index.js";
 import { Worker } from "../../../src/worker/index.js";
 import { Client } from "../../../src/client/index.js";
@@ -48,17 +49,17 @@ describeBackends("task queue: round trips", (backend) => {
     expect(seen).toEqual(["login"]);
   });
 
-  it("an unregistered handler fails with unknown_handler once the policy's attempts are spent (§7.24)", async () => {
-    const { client, startWorker } = await env();
+  it("an unregistered handler spends no attempt: the task waits for a worker that has it, then fails only at its deadline (§7.24, changed by issue 12)", async () => {
+    const { broker, client, startWorker } = await env();
     await startWorker({ claimRetryDelayMs: 50 });
-    // Given back to the shared consumer for another worker (a rolling deploy), then dead-lettered.
-    const future = await client.enqueueWith(taskRef<(ctx: HandlerContext, n: number) => number>("test.nobody"), { retryPolicy: { maximumAttempts: 3 } }, 1);
+    // Handed back to the shared consumer for another worker (a rolling deploy); ebind for Go would
+    // dead-letter it as unknown_handler at attempt 1.
+    const future = await client.enqueueWith(taskRef<(ctx: HandlerContext, n: number) => number>("test.nobody"), { retryPolicy: { maximumAttempts: 3 }, timeoutMs: 1000 }, 1);
     const err = await future.result({ timeoutMs: 5000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TaskError);
-    expect((err as TaskError).kind).toBe(ErrKind.UnknownHandler);
-    expect((err as TaskError).detail).toBe('no handler registered for "test.nobody"');
-    expect((err as TaskError).retryable).toBe(false);
-    expect((await future.outcome()).attempts).toBe(3);
+    expect((err as TaskError).kind).toBe(ErrKind.Deadline);
+    expect((await future.outcome()).attempts).toBe(1);
+    expect((await listDeadLetters(broker)).map((l) => l.entry?.error.kind)).toEqual([ErrKind.Deadline]);
   });
 
   it("another worker holding the handler gets a task the first worker does not know", async () => {

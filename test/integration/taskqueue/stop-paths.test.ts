@@ -1,0 +1,234 @@
+/**
+ * One attempt, one outcome (issue 12): the stop paths of a worker — a shutdown that hands a running
+ * task back, a handler that ignores its abort, a handler that never settles, middleware time after
+ * the handler returned, per-attempt timeouts — each ends a task in exactly one terminal record.
+ * Each case was written to reproduce a failure first.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { expect, it } from "vitest";
+import { DLQ_STREAM, RESPONSE_STREAM, type Broker } from "../../../src/broker/index.js";
+import { listDeadLetters, requeueDeadLetter } from "../../../src/dlq/index.js";
+import { decodeResponse } from "../../../src/task/codec.js";
+import { defineHandler, encodeTask, ErrKind, Registry, TaskError, type TaskResponse } from "../../../src/task/index.js";
+import type { Middleware } from "../../../src/worker/index.js";
+import { describeBackends } from "../../support/backends.js";
+import { eventually, useQueueEnv } from "../../support/queue.js";
+
+/** Every response stored for `taskId` (the response stream keeps them). */
+export async function responsesFor(broker: Broker, taskId: string): Promise<TaskResponse[]> {
+  const state = await broker.streamState(RESPONSE_STREAM);
+  const out: TaskResponse[] = [];
+  if (!state || state.messages === 0) return out;
+  for (let seq = state.firstSeq; seq <= state.lastSeq; seq++) {
+    const msg = await broker.getMessage(RESPONSE_STREAM, seq);
+    if (!msg) continue;
+    const response = decodeResponse(msg.data);
+    if (response.taskId === taskId) out.push(response);
+  }
+  return out;
+}
+
+async function dlqCount(broker: Broker): Promise<number> {
+  return (await broker.streamState(DLQ_STREAM))?.messages ?? 0;
+}
+
+function never(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => signal.addEventListener("abort", () => reject(new Error("aborted")), { once: true }));
+}
+
+describeBackends("task queue: one attempt, one outcome", (backend) => {
+  const env = useQueueEnv(backend);
+
+  it("a handler aborted by close() on its last attempt ends in nothing but the hand-back: no DLQ entry, one response", async () => {
+    const { broker, registry, client, startWorker } = await env();
+    let calls = 0;
+    const slowOnce = defineHandler("test.slowOnce", async (ctx) => {
+      if (++calls === 1) await never(ctx.signal);
+      return "second run";
+    });
+    registry.register(slowOnce);
+    const first = await startWorker({ shutdownGraceMs: 200, workerId: "w-first" });
+    const future = await client.enqueueWith(slowOnce, { retryPolicy: { maximumAttempts: 1 } });
+    await eventually(() => calls === 1, "the first run started");
+    await expect(first.close()).rejects.toThrow(/shutdown timeout after 200 ms, 1 handlers still in flight/);
+    await startWorker({ workerId: "w-second" });
+    expect(await future.result({ timeoutMs: 10_000 })).toBe("second run");
+    await sleep(300);
+    expect(await dlqCount(broker)).toBe(0);
+    expect(await responsesFor(broker, future.id)).toHaveLength(1);
+  });
+
+  it("a handler that ignores the abort and returns after its hand-back publishes nothing", async () => {
+    const { broker, registry, client, startWorker } = await env();
+    let calls = 0;
+    const deaf = defineHandler("test.deaf", async () => {
+      if (++calls === 1) {
+        await sleep(2500); // ignores its signal; longer than a NATS worker's close (pull expiry + grace)
+        return "late";
+      }
+      return "rerun";
+    });
+    registry.register(deaf);
+    const first = await startWorker({ shutdownGraceMs: 100, workerId: "w-deaf" });
+    const future = await client.enqueue(deaf);
+    await eventually(() => calls === 1, "the first run started");
+    await expect(first.close()).rejects.toThrow(/shutdown timeout/);
+    await startWorker({ workerId: "w-rerun" });
+    expect(await future.result({ timeoutMs: 10_000 })).toBe("rerun");
+    await sleep(2600); // the first run has returned by now
+    const responses = await responsesFor(broker, future.id);
+    expect(responses.map((r) => r.result)).toEqual(['"rerun"']);
+  });
+
+  it("a handler that never settles and ignores its abort gives its slot back after the deadline plus abortGraceMs, and is reported", async () => {
+    const { registry, client, startWorker } = await env();
+    let calls = 0;
+    const stuck = defineHandler("test.stuck", async () => {
+      calls++;
+      return new Promise<string>(() => undefined);
+    });
+    const quick = defineHandler("test.quick", async () => "quick");
+    registry.register(stuck);
+    registry.register(quick);
+    const worker = await startWorker({ concurrency: 1, abortGraceMs: 200, shutdownGraceMs: 200 });
+    const hung = await client.enqueueWith(stuck, { timeoutMs: 300 });
+    const err = (await hung.result({ timeoutMs: 5000 }).catch((e: unknown) => e)) as TaskError;
+    expect(err.kind).toBe(ErrKind.Deadline);
+    expect(await (await client.enqueue(quick)).result({ timeoutMs: 5000 })).toBe("quick");
+    expect(worker.abandoned().map((a) => a.taskId)).toEqual([hung.id]);
+    await expect(worker.close()).rejects.toThrow(new RegExp(`1 handler did not stop after its abort: task ${hung.id} \\(test\\.stuck\\)`));
+    expect(calls).toBe(1);
+  });
+
+  it("time middleware spends after the handler returned does not count against the deadline", async () => {
+    const { registry, client, startWorker } = await env();
+    const fast = defineHandler("test.fastUnderSlowMiddleware", async () => "in time");
+    registry.register(fast);
+    const slowAfter: Middleware = (next) => async (ctx) => {
+      const result = await next(ctx);
+      await sleep(500);
+      return result;
+    };
+    await startWorker({ middleware: [slowAfter] });
+    const future = await client.enqueueWith(fast, { timeoutMs: 250 });
+    expect(await future.result({ timeoutMs: 5000 })).toBe("in time");
+  });
+
+  it("attemptTimeoutMs ends one attempt with kind timeout, retryably; the next attempt runs", async () => {
+    const { registry, client, startWorker } = await env();
+    const seen: string[] = [];
+    const firstHangs = defineHandler("test.firstHangs", async (ctx) => {
+      if (ctx.attempt === 1) {
+        await never(ctx.signal).catch(() => seen.push(String((ctx.signal.reason as TaskError).kind)));
+        throw ctx.signal.reason;
+      }
+      return ctx.attempt;
+    });
+    registry.register(firstHangs);
+    await startWorker();
+    const future = await client.enqueueWith(firstHangs, { attemptTimeoutMs: 200, retryPolicy: { maximumAttempts: 3, initialIntervalMs: 10 } });
+    expect(await future.result({ timeoutMs: 10_000 })).toBe(2);
+    expect(seen).toEqual([ErrKind.Timeout]);
+  });
+
+  it("a worker's default attemptTimeoutMs applies to tasks that carry none; the last attempt fails with kind timeout", async () => {
+    const { broker, registry, client, startWorker } = await env();
+    const hangs = defineHandler("test.alwaysHangs", async (ctx) => never(ctx.signal));
+    registry.register(hangs);
+    await startWorker({ attemptTimeoutMs: 150 });
+    const future = await client.enqueueWith(hangs, { retryPolicy: { maximumAttempts: 2, initialIntervalMs: 10 } });
+    const err = (await future.result({ timeoutMs: 10_000 }).catch((e: unknown) => e)) as TaskError;
+    expect(err).toBeInstanceOf(TaskError);
+    expect(err.kind).toBe(ErrKind.Timeout);
+    expect(err.detail).toMatch(/attempt 2 timed out after 150 ms/);
+    await eventually(async () => (await dlqCount(broker)) === 1, "one DLQ entry");
+  });
+
+  it("a task whose handler this worker lacks is handed back without spending attempts, and waits for a worker that has it", async () => {
+    const { broker, registry, client, startWorker } = await env();
+    const attempts: number[] = [];
+    const rare = defineHandler("test.rare", async (ctx) => {
+      attempts.push(ctx.attempt);
+      return ctx.attempt;
+    });
+    registry.register(rare);
+    await startWorker({ workerId: "w-without", claimRetryDelayMs: 100 }, new Registry());
+    const future = await client.enqueueWith(rare, { retryPolicy: { maximumAttempts: 2 } });
+    await sleep(1500); // about 15 hand-backs
+    expect(await dlqCount(broker)).toBe(0);
+    await startWorker({ workerId: "w-with" });
+    expect(await future.result({ timeoutMs: 10_000 })).toBe(1);
+    expect(attempts).toEqual([1]);
+  });
+
+  it("beside a worker without the handler, every task reaches the one that has it with attempt 1", async () => {
+    const { broker, registry, client, startWorker } = await env();
+    const attempts: number[] = [];
+    const job = defineHandler("test.job", async (ctx, i: number) => {
+      attempts.push(ctx.attempt);
+      return i;
+    });
+    registry.register(job);
+    await startWorker({ workerId: "w-none", claimRetryDelayMs: 50 }, new Registry());
+    await startWorker({ workerId: "w-job" });
+    const futures = await Promise.all(Array.from({ length: 20 }, (_, i) => client.enqueueWith(job, { retryPolicy: { maximumAttempts: 1 } }, i)));
+    const results = await Promise.all(futures.map((f) => f.result({ timeoutMs: 15_000 })));
+    expect(results).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(attempts.every((a) => a === 1)).toBe(true);
+    expect(await dlqCount(broker)).toBe(0);
+  });
+
+  it("a task whose handler no worker has fails at its deadline with kind deadline, never unknown_handler", async () => {
+    const { broker, client, startWorker } = await env();
+    const orphan = defineHandler("test.orphan", async () => "never");
+    await startWorker({ workerId: "w-lacks", claimRetryDelayMs: 100 }, new Registry());
+    const future = await client.enqueueWith(orphan, { timeoutMs: 800 });
+    const err = (await future.result({ timeoutMs: 10_000 }).catch((e: unknown) => e)) as TaskError;
+    expect(err).toBeInstanceOf(TaskError);
+    expect(err.kind).toBe(ErrKind.Deadline);
+    await eventually(async () => (await dlqCount(broker)) === 1, "one DLQ entry");
+    const [letter] = await listDeadLetters(broker);
+    expect(letter?.entry?.error.kind).toBe(ErrKind.Deadline);
+  });
+});
+
+describeBackends("task queue: nothing lost from bad input", (backend) => {
+  const env = useQueueEnv(backend);
+
+  it("bytes that are not an envelope reach the DLQ as they were, and a requeue puts them back on their subject", async () => {
+    const { broker, startWorker } = await env();
+    await startWorker();
+    const garbage = new Uint8Array([0xff, 0x00, 0x7b, 0x22, 0x69, 0x64, 0x22, 0x3a]); // not UTF-8, not JSON
+    await broker.publish("TASKS.test.garbage", garbage, { msgId: "g1" });
+    await eventually(async () => (await listDeadLetters(broker)).length === 1, "one DLQ entry");
+    const [letter] = await listDeadLetters(broker);
+    expect(letter?.entry?.error.kind).toBe(ErrKind.Decode);
+    expect(letter?.entry?.task.id).toBe("g1");
+    expect(letter?.entry?.raw?.subject).toBe("TASKS.test.garbage");
+    expect([...letter!.entry!.raw!.data]).toEqual([...garbage]);
+    const requeued = await requeueDeadLetter(broker, letter!.seq);
+    const again = await broker.getMessage("EBIND_TASKS", requeued.taskSeq).catch(() => null);
+    // A worker may already have dead-lettered it again: either way the bytes went back unchanged.
+    if (again) expect([...again.data]).toEqual([...garbage]);
+    await eventually(async () => (await listDeadLetters(broker)).length === 1, "dead-lettered again, still raw");
+    const [second] = await listDeadLetters(broker);
+    expect([...second!.entry!.raw!.data]).toEqual([...garbage]);
+  });
+
+  it("a targeted task sent on the untargeted subject is dead-lettered with its own id and payload, and a requeue runs it on its target", async () => {
+    const { broker, registry, client, startWorker } = await env();
+    const seen: string[] = [];
+    registry.register(defineHandler("test.onGpu", async (ctx, s: string) => void seen.push(`${ctx.workerId}:${s}`)));
+    await startWorker({ workerId: "w-gpu", claims: ["gpu"] });
+    void client;
+    const body = encodeTask({ id: "misrouted-1", name: "test.onGpu", payload: '["payload kept"]', enqueuedAt: new Date(), attempt: 0, target: "gpu" });
+    await broker.publish("TASKS.test.onGpu", new TextEncoder().encode(body), { msgId: "misrouted-1" });
+    await eventually(async () => (await listDeadLetters(broker)).length === 1, "one DLQ entry");
+    const [letter] = await listDeadLetters(broker);
+    expect(letter?.entry?.task.id).toBe("misrouted-1");
+    expect(letter?.entry?.task.payload).toBe('["payload kept"]');
+    await requeueDeadLetter(broker, letter!.seq);
+    await eventually(() => seen.length === 1, "the requeued task ran");
+    expect(seen).toEqual(["w-gpu:payload kept"]);
+  });
+});
