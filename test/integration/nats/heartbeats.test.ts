@@ -87,20 +87,28 @@ describeNats("heartbeat thread", () => {
     again!.ack();
   });
 
-  it("a settled delivery stops being tracked, and track refuses one already settled", async () => {
+  it("a settled delivery stops being tracked, forMs bounds the heartbeats, track refuses a settled delivery", async () => {
     const broker = await open();
     await queue(broker, "SETTLED");
     const heartbeats = broker.startHeartbeats({ everyMs: EVERY_MS, logger: recordingLogger() }) as NatsHeartbeats;
     expect(await heartbeats.ready).toBe(true);
     await broker.publish("hb.SETTLED", new TextEncoder().encode("x"));
-    const delivery = await pullOne(broker, "SETTLED", 5000);
-    expect(heartbeats.track(delivery!)).toBe(true);
-    delivery!.nak(); // untracks it: the thread's in-progress acks must not hold the redelivery back
-    const again = await pullOne(broker, "SETTLED", 5000);
-    expect(again?.deliveryCount).toBe(2);
-    again!.ack();
-    expect(heartbeats.track(again!)).toBe(false);
-    expect(() => heartbeats.track(again!, { everyMs: 0 })).toThrow(/everyMs must be a positive number/);
+    const first = await pullOne(broker, "SETTLED", 5000);
+    expect(heartbeats.track(first!)).toBe(true);
+    // Settling untracks: had the thread kept sending for the first delivery, its in-progress acks
+    // would also keep the redelivered copy alive (acks are not fenced per delivery, DESIGN.md §4a).
+    first!.nak();
+    const second = await pullOne(broker, "SETTLED", 5000);
+    expect(second?.deliveryCount).toBe(2);
+    const third = await pullOne(broker, "SETTLED", 5000); // `second` left alone: back after the ack wait
+    expect(third?.deliveryCount).toBe(3);
+    // forMs bounds the heartbeats (a main thread stuck for good): past it the message comes back.
+    expect(heartbeats.track(third!, { forMs: 1 })).toBe(true);
+    const fourth = await pullOne(broker, "SETTLED", 5000);
+    expect(fourth?.deliveryCount).toBe(4);
+    fourth!.ack();
+    expect(heartbeats.track(fourth!)).toBe(false);
+    expect(() => heartbeats.track(third!, { everyMs: 0 })).toThrow(/everyMs must be a positive number/);
     expect(() => broker.startHeartbeats({ everyMs: Number.NaN })).toThrow(/everyMs must be a positive number/);
   });
 
