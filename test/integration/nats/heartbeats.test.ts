@@ -6,9 +6,14 @@
  * cannot connect says so through the logger instead of crashing anything.
  */
 import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
 import type { Broker, Delivery } from "../../../src/broker/index.js";
+import { requireNatsServer } from "../../../src/embed/index.js";
+import { freePorts } from "../../../src/embed/ports.js";
 import { connectNats, NatsBroker, NatsHeartbeats } from "../../../src/nats/index.js";
 import { connect } from "@nats-io/transport-node";
 import { recordingLogger } from "../../support/logger.js";
@@ -127,6 +132,31 @@ describeNats("heartbeat thread", () => {
     expect(user.startHeartbeats({ everyMs: EVERY_MS })).toBeUndefined();
     await user.close();
     await nc.close();
+  });
+
+  it("the thread connects with the broker's own auth (user and password)", async () => {
+    const [port] = await freePorts(1);
+    const storeDir = await mkdtemp(join(tmpdir(), "ebind-hb-auth-"));
+    const server = spawn(requireNatsServer(), ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir, "--user", "u", "--pass", "secret"], {
+      stdio: "ignore",
+    });
+    cleanups.push(async () => {
+      server.kill("SIGKILL");
+      await rm(storeDir, { recursive: true, force: true });
+    });
+    const url = `nats://127.0.0.1:${port}`;
+    let broker: NatsBroker | undefined;
+    for (let i = 0; i < 100 && broker === undefined; i++) {
+      broker = await connectNats({ servers: url, user: "u", pass: "secret", timeoutMs: 500 }).catch(async () => {
+        await new Promise((r) => setTimeout(r, 100));
+        return undefined;
+      });
+    }
+    cleanups.push(() => broker!.close());
+    const logger = recordingLogger();
+    const heartbeats = broker!.startHeartbeats({ everyMs: EVERY_MS, logger }) as NatsHeartbeats;
+    expect(await heartbeats.ready).toBe(true);
+    expect(logger.lines).toEqual([]);
   });
 
   it("a thread that cannot connect logs it and retries, crashes nothing, and closes", async () => {
