@@ -159,7 +159,8 @@ export class NatsBroker implements Broker {
    * Waits (up to 5 s) for the acknowledgements of publishes in flight, so each reports what the stream
    * did; then drains the connection if this broker opened it (pending acks and publishes are flushed); when
    * draining fails, as it does while the server is unreachable, the connection is closed outright so
-   * no reconnect timer keeps the process alive. Idempotent.
+   * no reconnect timer keeps the process alive. The heartbeat threads of {@link startHeartbeats} are
+   * closed alongside (each drains its own connection and exits). Idempotent.
    */
   close(): Promise<void> {
     this.#closed ??= this.#shutdown();
