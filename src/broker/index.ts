@@ -6,6 +6,8 @@ export type {
   Broker,
   ConsumerSpec,
   Delivery,
+  HeartbeatOptions,
+  Heartbeats,
   KvBucket,
   KvEntry,
   KvOptions,
@@ -17,6 +19,7 @@ export type {
   StoredMessage,
   StreamSpec,
   StreamState,
+  TrackOptions,
 } from "./port.js";
 export {
   ensureStreams,

@@ -8,6 +8,7 @@
  * pass the contract suite beside this file. Durations are milliseconds; sizes are bytes.
  * @module
  */
+import type { Logger } from "./logger.js";
 
 /** How a stream keeps messages. `workqueue`: a message is removed once acked or terminated. */
 export type Retention = "workqueue" | "limits";
@@ -108,6 +109,51 @@ export interface Delivery {
   term(): void;
   /** In progress: restart the ack wait. */
   working(): void;
+}
+
+/** Options of {@link Broker.startHeartbeats}. */
+export interface HeartbeatOptions {
+  /**
+   * Interval between two in-progress acks of one tracked delivery, in ms; a positive number. Pick
+   * it well below the consumer's ack wait (a third of it, as the worker's own timer does).
+   */
+  readonly everyMs: number;
+  /**
+   * Where failures of the heartbeat sender go (its connection cannot be opened or is lost): they are
+   * logged, never thrown. @default consoleLogger("warn")
+   */
+  readonly logger?: Logger | undefined;
+}
+
+/** Options of {@link Heartbeats.track}. */
+export interface TrackOptions {
+  /** This delivery's interval, in ms, instead of {@link HeartbeatOptions.everyMs}. */
+  readonly everyMs?: number | undefined;
+  /**
+   * Stop sending for this delivery after this long, in ms, even if it was never untracked, so a main
+   * thread that is stuck for good does not hold the message forever. @default no limit
+   */
+  readonly forMs?: number | undefined;
+}
+
+/**
+ * In-progress acks sent for deliveries from outside the caller's event loop, so they keep going
+ * while a handler blocks the main thread (DESIGN.md §4, "Long handlers"). Returned by
+ * {@link Broker.startHeartbeats}. A delivery is tracked until {@link untrack}, until it is settled
+ * (`ack`, `nak`, `term`: it is untracked then too), or until its `forMs` ran out.
+ */
+export interface Heartbeats {
+  /**
+   * Starts sending in-progress acks for `delivery`, the first one `everyMs` from now. Returns false,
+   * and sends nothing, when this sender cannot serve it (a delivery of another backend, one already
+   * settled, or the sender is closed): the caller then keeps sending `working()` itself.
+   * @throws EbindError `invalid_argument` when `everyMs` or `forMs` is not a positive number.
+   */
+  track(delivery: Delivery, options?: TrackOptions): boolean;
+  /** Stops sending for `delivery`; a no-op when it is not tracked. */
+  untrack(delivery: Delivery): void;
+  /** Stops every heartbeat and the sender (its thread and connection); idempotent. */
+  close(): Promise<void>;
 }
 
 /** Options of {@link Broker.pull}. */
@@ -213,6 +259,15 @@ export interface Broker {
   purgeStream(stream: string, options?: { subject?: string }): Promise<number>;
   /** Opens (creating if needed) a KV bucket. */
   kv(bucket: string, options?: KvOptions): Promise<KvBucket>;
+  /**
+   * Optional capability: a sender of in-progress acks that keeps going while the caller's event loop
+   * is blocked (on NATS a worker thread with its own connection). Absent, or returning undefined,
+   * when the backend cannot offer it (the memory backend, whose ack wait runs on the blocked loop
+   * itself; a NATS broker over a user's connection without thread connect options): the caller then
+   * sends `working()` from its own timers. Each call starts a new sender; {@link close} closes them.
+   * @throws EbindError `invalid_argument` when `everyMs` is not a positive number.
+   */
+  startHeartbeats?(options: HeartbeatOptions): Heartbeats | undefined;
   /** Closes the connection; idempotent. Pulls in progress end. */
   close(): Promise<void>;
 }

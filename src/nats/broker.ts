@@ -9,6 +9,8 @@ import type {
   Broker,
   ConsumerSpec,
   Delivery,
+  HeartbeatOptions,
+  Heartbeats,
   KvBucket,
   KvOptions,
   PublishAck,
@@ -18,6 +20,9 @@ import type {
   StreamSpec,
   StreamState,
 } from "../broker/port.js";
+import type { NatsThreadConnectOptions } from "./heartbeat-thread.js";
+import { NatsHeartbeats, positiveMs } from "./heartbeats.js";
+import { consoleLogger } from "../broker/logger.js";
 import { consumerSpec, deleteConsumer, ensureConsumer } from "./consumers.js";
 import { openKv } from "./kv.js";
 import { deleteMessage, getMessage, purgeStream } from "./messages.js";
@@ -43,6 +48,8 @@ export class NatsBroker implements Broker {
   /** Publishes start together after the current microtasks, so they share a socket write. */
   readonly #writes = new TickBarrier();
   readonly #acks: PubAckMux;
+  /** Heartbeat threads started by {@link startHeartbeats} and not closed yet. */
+  readonly #heartbeats = new Set<NatsHeartbeats>();
   #closed: Promise<void> | undefined;
 
   private constructor(
@@ -50,6 +57,7 @@ export class NatsBroker implements Broker {
     readonly connection: NatsConnection,
     private readonly jsm: JetStreamManager,
     private readonly ownsConnection: boolean,
+    private readonly threadConnect: NatsThreadConnectOptions | undefined,
   ) {
     this.#js = jetstream(connection);
     this.#consumers = new ConsumerCache(this.#js, this.#settles);
@@ -59,11 +67,17 @@ export class NatsBroker implements Broker {
 
   /**
    * Wraps an open connection. With `ownsConnection` (default false) {@link close} also drains it.
+   * `threadConnect` says how a worker thread can open its own connection to the same servers with the
+   * same auth (plain data: it is copied to the thread); without it {@link startHeartbeats} returns
+   * undefined and in-progress acks are the main thread's to send. `connectNats` sets it.
    * @throws EbindError `unavailable` when JetStream is not enabled on the server.
    */
-  static async fromConnection(connection: NatsConnection, options: { ownsConnection?: boolean } = {}): Promise<NatsBroker> {
+  static async fromConnection(
+    connection: NatsConnection,
+    options: { ownsConnection?: boolean; threadConnect?: NatsThreadConnectOptions } = {},
+  ): Promise<NatsBroker> {
     const jsm = await jetstreamManager(connection);
-    return new NatsBroker(connection, jsm, options.ownsConnection ?? false);
+    return new NatsBroker(connection, jsm, options.ownsConnection ?? false, options.threadConnect);
   }
 
   ensureStream(spec: StreamSpec): Promise<void> {
@@ -114,10 +128,39 @@ export class NatsBroker implements Broker {
   }
 
   /**
+   * Starts a heartbeat thread: a `worker_threads` Worker with its own connection (the options
+   * `connectNats` was given, or `threadConnect` of {@link fromConnection}) that sends the in-progress
+   * acks of tracked deliveries while this thread's event loop is blocked (DESIGN.md §4). Returns
+   * undefined, after logging why, when there are no thread connect options (a broker over a user's
+   * connection), when the broker is closed, or when the options cannot be copied to a thread; the
+   * caller then sends `working()` itself. {@link close} closes every sender this started.
+   * @throws EbindError `invalid_argument` when `everyMs` is not a positive number.
+   */
+  startHeartbeats(options: HeartbeatOptions): Heartbeats | undefined {
+    positiveMs(options.everyMs, "everyMs");
+    const logger = options.logger ?? consoleLogger("warn");
+    if (this.threadConnect === undefined || this.#closed !== undefined) {
+      logger.debug("heartbeats: no heartbeat thread (a user's connection, or the broker is closed); in-progress acks stay on the main thread");
+      return undefined;
+    }
+    let heartbeats: NatsHeartbeats;
+    try {
+      heartbeats = new NatsHeartbeats(this.threadConnect, { ...options, logger });
+    } catch (err) {
+      logger.warn("heartbeats: no heartbeat thread; in-progress acks stay on the main thread", { error: err });
+      return undefined;
+    }
+    this.#heartbeats.add(heartbeats);
+    void heartbeats.exited.then(() => this.#heartbeats.delete(heartbeats));
+    return heartbeats;
+  }
+
+  /**
    * Waits (up to 5 s) for the acknowledgements of publishes in flight, so each reports what the stream
    * did; then drains the connection if this broker opened it (pending acks and publishes are flushed); when
    * draining fails, as it does while the server is unreachable, the connection is closed outright so
-   * no reconnect timer keeps the process alive. Idempotent.
+   * no reconnect timer keeps the process alive. The heartbeat threads of {@link startHeartbeats} are
+   * closed alongside (each drains its own connection and exits). Idempotent.
    */
   close(): Promise<void> {
     this.#closed ??= this.#shutdown();
@@ -125,15 +168,18 @@ export class NatsBroker implements Broker {
   }
 
   async #shutdown(): Promise<void> {
+    const heartbeats = Promise.all([...this.#heartbeats].map((h) => h.close()));
     this.#settles.flush();
     // Publishes in flight learn their fate first: a drain would drop the acknowledgements' subscription.
     await this.#acks.idle(CLOSE_WAIT_FOR_ACKS_MS);
     if (!this.ownsConnection) this.#acks.close();
-    if (!this.ownsConnection || this.connection.isClosed()) return;
-    try {
-      await this.connection.drain();
-    } catch {
-      await this.connection.close().catch(() => undefined);
+    if (this.ownsConnection && !this.connection.isClosed()) {
+      try {
+        await this.connection.drain();
+      } catch {
+        await this.connection.close().catch(() => undefined);
+      }
     }
+    await heartbeats;
   }
 }

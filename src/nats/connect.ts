@@ -7,6 +7,7 @@ import { readFile } from "node:fs/promises";
 import { connect, credsAuthenticator, type ConnectionOptions } from "@nats-io/transport-node";
 import { EbindError } from "../task/errors.js";
 import { NatsBroker } from "./broker.js";
+import type { NatsThreadConnectOptions } from "./heartbeat-thread.js";
 
 /** Options of {@link connectNats}. */
 export interface NatsConnectOptions {
@@ -71,9 +72,23 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsBrok
   if (options.pass !== undefined) connectionOptions.pass = options.pass;
   if (options.token !== undefined) connectionOptions.token = options.token;
   if (options.tls !== undefined) connectionOptions.tls = options.tls === true ? {} : options.tls;
+  let creds: Uint8Array | undefined;
   if (options.credsFile !== undefined) {
-    connectionOptions.authenticator = credsAuthenticator(await readFile(options.credsFile));
+    creds = await readFile(options.credsFile);
+    connectionOptions.authenticator = credsAuthenticator(creds);
   }
+  // The same servers and auth, as plain data, for the heartbeat thread's own connection.
+  const threadConnect: NatsThreadConnectOptions = {
+    servers,
+    name: `${connectionOptions.name ?? "ebind"}-heartbeats`,
+    user: options.user,
+    pass: options.pass,
+    token: options.token,
+    creds,
+    tls: connectionOptions.tls ?? undefined,
+    timeoutMs: connectionOptions.timeout,
+    maxReconnectAttempts: connectionOptions.maxReconnectAttempts,
+  };
   let nc;
   try {
     nc = await connect(connectionOptions);
@@ -90,7 +105,7 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsBrok
     throw new EbindError("invalid_argument", `connect: JetStream is not enabled on ${servers.join(",")} (start nats-server with -js)`);
   }
   try {
-    return await NatsBroker.fromConnection(nc, { ownsConnection: true });
+    return await NatsBroker.fromConnection(nc, { ownsConnection: true, threadConnect });
   } catch (err) {
     await nc.close();
     throw new EbindError("unavailable", `connect: JetStream: ${(err as Error).message}`, { cause: err });

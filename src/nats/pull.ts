@@ -12,11 +12,17 @@ import type { SettleBatch } from "./settle-batch.js";
 
 const MSG_ID = "Nats-Msg-Id";
 
-/** Wraps a JetStream message as a {@link Delivery}; settles once, `working` may repeat. */
-class NatsDelivery implements Delivery {
+/**
+ * Wraps a JetStream message as a {@link Delivery}; settles once, `working` may repeat.
+ *
+ * Besides the port's fields it carries {@link ackSubject} and {@link onSettle}, which the heartbeat
+ * thread (heartbeats.ts) needs; other backends' deliveries have neither, so `Delivery` stays as it is.
+ */
+export class NatsDelivery implements Delivery {
   readonly subject: string;
   readonly data: Uint8Array;
   #settled = false;
+  #onSettle: (() => void) | undefined;
 
   constructor(
     private readonly msg: JsMsg,
@@ -38,6 +44,29 @@ class NatsDelivery implements Delivery {
   /** Read on demand: decoding the headers of every delivery cost 1 % of a worker's CPU. */
   get msgId(): string | undefined {
     return this.msg.headers?.get(MSG_ID) || undefined;
+  }
+
+  /**
+   * The subject acks of this delivery are published to (`$JS.ACK.<stream>.<consumer>.…`): any
+   * connection to the same account may send `+WPI` there to restart the ack wait, which is what
+   * the heartbeat thread does. Empty when the message came without one.
+   */
+  get ackSubject(): string {
+    // The client's message object has it (`JsMsgImpl.reply`), its `JsMsg` type does not name it.
+    return (this.msg as JsMsg & { readonly reply?: string }).reply ?? "";
+  }
+
+  /** Whether `ack`, `nak` or `term` was called. */
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  /**
+   * Runs `fn` once, synchronously, when the delivery is first settled (before the ack is sent); one
+   * callback, the last one set wins; `undefined` removes it. The heartbeat thread untracks with it.
+   */
+  onSettle(fn: (() => void) | undefined): void {
+    this.#onSettle = fn;
   }
 
   header(name: string): string | undefined {
@@ -66,6 +95,9 @@ class NatsDelivery implements Delivery {
   #settle(): boolean {
     if (this.#settled) return false;
     this.#settled = true;
+    const fn = this.#onSettle;
+    this.#onSettle = undefined;
+    fn?.();
     return true;
   }
 }
