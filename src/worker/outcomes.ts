@@ -13,17 +13,30 @@ import type { TaskError } from "../task/errors.js";
 const utf8 = new TextEncoder();
 
 /**
+ * The message id of a task's terminal record: one per task run (a requeue starts a new run with a
+ * new `enqueued_at`; a hand-back or a park keeps it). A second terminal record of the same run
+ * inside the stream's duplicate window — a stale attempt finishing after another settled the task —
+ * is then dropped by the server and reported as a duplicate.
+ */
+export function terminalMsgId(kind: "resp" | "dlq", task: Task): string {
+  return `ebind-${kind}:${task.id}:${task.enqueuedAt.getTime()}`;
+}
+
+/** What a publish of a terminal record did. */
+export type Recorded = "recorded" | "duplicate" | "not_due";
+
+/**
  * Sends the response when the task wants one. A `reply_to` outside `RESP.` is ignored (a malformed
  * envelope must not make a worker publish into another stream).
- * @returns false when no response was due.
+ * @returns `not_due` when no response was due, `duplicate` when this run's response was stored already.
  */
 export async function publishResponse(
   broker: Broker,
   task: Task,
   attempts: number,
   outcome: { result?: string | undefined; error?: TaskError | undefined },
-): Promise<boolean> {
-  if (!task.replyTo || !task.replyTo.startsWith(RESPONSE_PREFIX)) return false;
+): Promise<Recorded> {
+  if (!task.replyTo || !task.replyTo.startsWith(RESPONSE_PREFIX)) return "not_due";
   const body = encodeResponse({
     taskId: task.id,
     result: outcome.result,
@@ -31,15 +44,16 @@ export async function publishResponse(
     attempts,
     completedAt: new Date(),
   });
-  await broker.publish(task.replyTo, utf8.encode(body));
-  return true;
+  const ack = await broker.publish(task.replyTo, utf8.encode(body), { msgId: terminalMsgId("resp", task) });
+  return ack.duplicate ? "duplicate" : "recorded";
 }
 
 /**
  * Publishes the DLQ entry for `task` (as delivered, with its final attempt) on `DLQ.<name>`, with
  * the message's original bytes when given (`raw`, for a message that could not run as a task).
  */
-export async function publishDeadLetter(broker: Broker, task: Task, error: TaskError, name: string = task.name, raw?: RawMessage): Promise<void> {
+export async function publishDeadLetter(broker: Broker, task: Task, error: TaskError, name: string = task.name, raw?: RawMessage): Promise<Recorded> {
   const body = encodeDlqEntry({ task, error: error.toData(), finalAttempt: task.attempt, deadLetteredAt: new Date(), raw });
-  await broker.publish(dlqSubject(name), utf8.encode(body));
+  const ack = await broker.publish(dlqSubject(name), utf8.encode(body), { msgId: raw ? undefined : terminalMsgId("dlq", task) });
+  return ack.duplicate ? "duplicate" : "recorded";
 }

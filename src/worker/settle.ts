@@ -13,7 +13,7 @@ import { encodeResponse } from "../task/codec.js";
 import type { Task } from "../task/envelope.js";
 import { EbindError, ErrKind, TaskError } from "../task/errors.js";
 import type { ResolvedWorkerOptions } from "./options.js";
-import { publishDeadLetter, publishResponse } from "./outcomes.js";
+import { publishDeadLetter, publishResponse, type Recorded } from "./outcomes.js";
 import { retryDelayMs } from "./retry-decision.js";
 
 /** More than a response's fields can take besides its result (task id, attempts, time, keys). */
@@ -100,8 +100,9 @@ export class Settler {
         delivery.term();
         return;
       }
-      await this.#deadLetter(delivery, task, error);
-      await publishResponse(this.broker, task, task.attempt, { error });
+      // Another attempt of this run already dead-lettered it (a stale delivery): that is its one
+      // outcome; no second response.
+      if ((await this.#deadLetter(delivery, task, error)) !== "duplicate") await publishResponse(this.broker, task, task.attempt, { error });
     } catch (err) {
       this.#retryLater(delivery, task, "its failure could not be recorded", err);
       return;
@@ -110,14 +111,14 @@ export class Settler {
   }
 
   /** The DLQ entry; a task too large to fit in one is recorded without its payload, saying so. */
-  async #deadLetter(delivery: Delivery, task: Task, error: TaskError): Promise<void> {
+  async #deadLetter(delivery: Delivery, task: Task, error: TaskError): Promise<Recorded> {
     const name = handlerNameFromSubject(delivery.subject) ?? task.name;
     try {
-      await publishDeadLetter(this.broker, task, error, name);
+      return await publishDeadLetter(this.broker, task, error, name);
     } catch (err) {
       if (!isPermanent(err)) throw err;
       const note = `(payload of ${task.payload.length} characters left out: the entry would exceed the server's max payload) `;
-      await publishDeadLetter(this.broker, { ...task, payload: "[]" }, new TaskError(error.kind, note + error.detail, { retryable: error.retryable }), name);
+      return await publishDeadLetter(this.broker, { ...task, payload: "[]" }, new TaskError(error.kind, note + error.detail, { retryable: error.retryable }), name);
     }
   }
 

@@ -8,7 +8,7 @@
  * published) → `closed`.
  * @module
  */
-import type { Broker, ConsumerSpec, Delivery } from "../broker/port.js";
+import type { Broker, ConsumerSpec, Delivery, Heartbeats } from "../broker/port.js";
 import { ConsumeLoop } from "../broker/consume-loop.js";
 import type { TimerHandle } from "../broker/clock.js";
 import { claimDurable, handlerNameFromSubject, TASK_PREFIX, TASK_STREAM, targetedTaskFilter } from "../broker/topology.js";
@@ -56,6 +56,8 @@ export class Worker {
   readonly #bounces: Bounces;
   #heartbeat: TimerHandle | undefined;
   #heartbeatEveryMs = Infinity;
+  /** In-progress acks sent from another thread (NATS), so a handler blocking the event loop stays alive. */
+  #beats: Heartbeats | undefined;
   readonly #settler: Settler;
   #closing: Promise<void> | undefined;
   /** Paused task names, when {@link WorkerOptions.taskPauses} is on. */
@@ -193,6 +195,9 @@ export class Worker {
     if (this.#heartbeat) this.options.clock.clearTimer(this.#heartbeat);
     this.#heartbeat = undefined;
     this.#state = "closed";
+    const beats = this.#beats;
+    this.#beats = undefined;
+    await beats?.close();
     if (timedOut) {
       const stuck = this.#inFlight.handBackAll(this.broker, this.options.logger);
       throw new EbindError("timeout", `worker: shutdown timeout after ${grace} ms, ${stuck} handlers still in flight (handed back to the queue)`);
@@ -252,6 +257,9 @@ export class Worker {
     const every = Math.max(50, Math.floor(ackWaitMs / 3));
     if (every >= this.#heartbeatEveryMs) return;
     this.#heartbeatEveryMs = every;
+    // The thread's heartbeats cover a blocked event loop; the timer below stays as the fallback
+    // (other backends, a thread still connecting or reconnecting).
+    this.#beats ??= this.broker.startHeartbeats?.({ everyMs: every, logger: this.options.logger });
     if (this.#heartbeat) this.options.clock.clearTimer(this.#heartbeat);
     const beat = (): void => {
       for (const delivery of this.#inFlight.deliveries()) delivery.working();
@@ -269,17 +277,24 @@ export class Worker {
   /** Takes ownership of a delivery: heartbeats start now, the handler when a slot is free. */
   #receive(delivery: Delivery, consumer: ConsumerSpec): void {
     const held = this.#inFlight.add(delivery);
+    this.#beats?.track(delivery, { everyMs: this.#heartbeatEveryMs });
     if (this.#state !== "running") {
-      this.#track(this.#handBackLater(delivery, held).finally(() => this.#inFlight.delete(delivery)));
+      this.#track(this.#handBackLater(delivery, held).finally(() => this.#forget(delivery)));
       return;
     }
     const name = this.#pauses ? handlerNameFromSubject(delivery.subject) : undefined;
     if (name !== undefined && this.#pauses?.shouldPark(name, delivery)) {
-      this.#inFlight.delete(delivery);
+      this.#forget(delivery);
       this.#park(delivery, name);
       return;
     }
-    this.#track(this.#process(delivery, consumer, held).finally(() => this.#inFlight.delete(delivery)));
+    this.#track(this.#process(delivery, consumer, held).finally(() => this.#forget(delivery)));
+  }
+
+  /** The delivery is settled or given away: no more heartbeats for it. */
+  #forget(delivery: Delivery): void {
+    this.#inFlight.delete(delivery);
+    this.#beats?.untrack(delivery);
   }
 
   /** Parks a task of a paused name (broker/parking.ts): no slot, no attempt, nothing run. */

@@ -11,7 +11,9 @@ import { listDeadLetters, requeueDeadLetter } from "../../../src/dlq/index.js";
 import { decodeResponse } from "../../../src/task/codec.js";
 import { defineHandler, encodeTask, ErrKind, Registry, TaskError, type TaskResponse } from "../../../src/task/index.js";
 import type { Middleware } from "../../../src/worker/index.js";
+import { connectNats } from "../../../src/nats/index.js";
 import { describeBackends } from "../../support/backends.js";
+import { describeNats, useNatsNode } from "../../support/nats.js";
 import { eventually, useQueueEnv } from "../../support/queue.js";
 
 /** Every response stored for `taskId` (the response stream keeps them). */
@@ -192,6 +194,45 @@ describeBackends("task queue: one attempt, one outcome", (backend) => {
   });
 });
 
+describeBackends("task queue: one terminal record per task run", (backend) => {
+  const env = useQueueEnv(backend);
+
+  /** Publishes the same task run twice, as a stale redelivery would deliver it twice. */
+  async function publishTwice(broker: Broker, name: string, replyTo: string): Promise<string> {
+    const id = `dup-${name}`;
+    const body = new TextEncoder().encode(encodeTask({ id, name, payload: "[]", enqueuedAt: new Date(), attempt: 0, replyTo }));
+    await broker.publish(`TASKS.${name}`, body, { msgId: `${id}-a` });
+    await broker.publish(`TASKS.${name}`, body, { msgId: `${id}-b` });
+    return id;
+  }
+
+  it("two completions of one task run store one response: the later one is recognised and dropped", async () => {
+    const { broker, registry, startWorker } = await env();
+    let runs = 0;
+    registry.register(defineHandler("test.twiceOk", async () => ++runs));
+    await startWorker({ concurrency: 1 });
+    const id = await publishTwice(broker, "test.twiceOk", "RESP.dup-client.dup-test.twiceOk");
+    await eventually(() => runs === 2, "both copies ran");
+    await sleep(200);
+    expect((await responsesFor(broker, id)).map((r) => r.result)).toEqual(["1"]);
+  });
+
+  it("two terminal failures of one task run store one DLQ entry and one response", async () => {
+    const { broker, registry, startWorker } = await env();
+    let runs = 0;
+    registry.register(defineHandler("test.twiceFails", async () => {
+      runs++;
+      throw new TaskError("invalid", `run ${runs}`, { retryable: false });
+    }));
+    await startWorker({ concurrency: 1 });
+    const id = await publishTwice(broker, "test.twiceFails", "RESP.dup-client.dup-test.twiceFails");
+    await eventually(() => runs === 2, "both copies ran");
+    await sleep(200);
+    expect(await dlqCount(broker)).toBe(1);
+    expect((await responsesFor(broker, id)).map((r) => r.error?.message)).toEqual(["run 1"]);
+  });
+});
+
 describeBackends("task queue: nothing lost from bad input", (backend) => {
   const env = useQueueEnv(backend);
 
@@ -230,5 +271,32 @@ describeBackends("task queue: nothing lost from bad input", (backend) => {
     await requeueDeadLetter(broker, letter!.seq);
     await eventually(() => seen.length === 1, "the requeued task ran");
     expect(seen).toEqual(["w-gpu:payload kept"]);
+  });
+});
+
+describeNats("task queue: a handler that blocks the event loop [nats]", () => {
+  const node = useNatsNode();
+  const env = useQueueEnv({ name: "nats", open: () => connectNats({ servers: node().url }) });
+
+  it("a handler blocking the event loop for 3× the ack wait runs once and stores one response (heartbeats from another thread)", async () => {
+    const { broker, registry, client, startWorker } = await env();
+    let runs = 0;
+    const blocking = defineHandler("test.blocksLoop", async () => {
+      runs++;
+      const until = Date.now() + 3000;
+      while (Date.now() < until) {
+        // a synchronous loop: no timer of this thread can fire
+      }
+      return runs;
+    });
+    registry.register(blocking);
+    await startWorker({ ackWaitMs: 1000, workerId: "w-block-a" });
+    await startWorker({ ackWaitMs: 1000, workerId: "w-block-b" });
+    await sleep(1500); // the heartbeat threads are connected
+    const future = await client.enqueue(blocking);
+    expect(await future.result({ timeoutMs: 15_000 })).toBe(1);
+    await sleep(2000); // a redelivery would have run by now
+    expect(runs).toBe(1);
+    expect(await responsesFor(broker, future.id)).toHaveLength(1);
   });
 });
