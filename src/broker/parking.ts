@@ -53,6 +53,20 @@ export interface TaskPause {
   readonly pausedAt: Date;
 }
 
+/**
+ * Header of a task published again by ebind (parked, moved back, handed back): when the task stream
+ * first stored it, in ms since the epoch on the server's clock. Relative deadlines are measured from
+ * it, so moving a task around does not restart its clock.
+ */
+export const STORED_AT_HEADER = "Ebind-Stored-At";
+
+/** When the task stream first stored this task (server clock, ms): the header of a republished task, else the delivery's own time. */
+export function firstStoredAtMs(delivery: Delivery): number {
+  const raw = delivery.header(STORED_AT_HEADER);
+  const n = raw === undefined ? Number.NaN : Number(raw);
+  return Number.isSafeInteger(n) && n > 0 ? n : delivery.storedAtMs;
+}
+
 /** Header of a task moved back from parking: the revision of the resume that moved it. */
 export const RESUMED_REVISION_HEADER = "Ebind-Resumed-Revision";
 /** Header of a parked task: the revision of the pause it was parked under. */
@@ -120,6 +134,7 @@ export async function parkDelivery(broker: Broker, delivery: Delivery, pausedRev
   const headers: Record<string, string> = {
     [PRIOR_ATTEMPTS_HEADER]: String(priorAttempts(delivery) + delivery.deliveryCount - 1),
     [PAUSED_REVISION_HEADER]: String(pausedRevision),
+    [STORED_AT_HEADER]: String(firstStoredAtMs(delivery)),
   };
   const publish = (): Promise<unknown> =>
     broker.publish(parkedSubject(delivery.subject), delivery.data, { msgId: `park:${delivery.streamSeq}`, headers });
@@ -192,7 +207,9 @@ async function moveAll(broker: Broker, durable: string, resumedAt: number, moved
       }
       batch++;
       const original = d.subject.slice(PARKED_PREFIX.length);
-      const headers = { [PRIOR_ATTEMPTS_HEADER]: String(priorAttempts(d)), [RESUMED_REVISION_HEADER]: String(resumedAt) };
+      const headers: Record<string, string> = { [PRIOR_ATTEMPTS_HEADER]: String(priorAttempts(d)), [RESUMED_REVISION_HEADER]: String(resumedAt) };
+      const storedAt = d.header(STORED_AT_HEADER);
+      if (storedAt !== undefined) headers[STORED_AT_HEADER] = storedAt;
       await broker.publish(original, d.data, { msgId: `unpark:${d.streamSeq}`, headers });
       d.ack();
       moved.count++;

@@ -99,6 +99,11 @@ export interface Delivery {
   readonly streamSeq: number;
   /** The `Nats-Msg-Id` the message was published with, if any. */
   readonly msgId: string | undefined;
+  /**
+   * When the stream stored the message, in ms since the epoch on the server's clock (NATS: the
+   * message's timestamp). Workers measure relative deadlines from it, not from the producer's clock.
+   */
+  readonly storedAtMs: number;
   /** A header of the message (the first value), or undefined. */
   header(name: string): string | undefined;
   /** Done: a work-queue stream removes the message. */

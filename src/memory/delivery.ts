@@ -21,6 +21,7 @@ export class MemoryDelivery implements Delivery {
   readonly deliveryCount: number;
   readonly streamSeq: number;
   readonly msgId: string | undefined;
+  readonly storedAtMs: number;
   readonly #headers: ReadonlyMap<string, string>;
   #settled = false;
 
@@ -34,6 +35,7 @@ export class MemoryDelivery implements Delivery {
     this.deliveryCount = deliveryCount;
     this.streamSeq = message.seq;
     this.msgId = message.msgId;
+    this.storedAtMs = message.time;
     this.#headers = message.headers;
   }
 

@@ -41,6 +41,11 @@ export class NatsDelivery implements Delivery {
     return this.msg.info.streamSequence;
   }
 
+  /** The server's time when it stored the message (from the reply subject). */
+  get storedAtMs(): number {
+    return Math.floor(this.msg.info.timestampNanos / 1e6);
+  }
+
   /** Read on demand: decoding the headers of every delivery cost 1 % of a worker's CPU. */
   get msgId(): string | undefined {
     return this.msg.headers?.get(MSG_ID) || undefined;

@@ -3,12 +3,13 @@
  * back without running its handler is not an attempt). A nak would do it in one message, but the
  * server counts every nak as a delivery, and the worker counts attempts from deliveries. So the
  * message is published again — same subject, same bytes — with `Ebind-Prior-Attempts` raised to the
- * deliveries that did run it, and only then acked. A crash between the two leaves both copies: the
+ * deliveries that did run it and `Ebind-Stored-At` keeping when it was first stored (its deadline
+ * is measured from then), and only then acked. A crash between the two leaves both copies: the
  * task may run twice, never zero times (at-least-once, as everywhere else).
  * @module
  */
 import type { Broker, Delivery } from "../broker/port.js";
-import { PRIOR_ATTEMPTS_HEADER, priorAttempts, RESUMED_REVISION_HEADER } from "../broker/parking.js";
+import { firstStoredAtMs, PRIOR_ATTEMPTS_HEADER, priorAttempts, RESUMED_REVISION_HEADER, STORED_AT_HEADER } from "../broker/parking.js";
 
 /** The attempts that ran a delivered task before this delivery (parked and handed-back runs included). */
 export function attemptsBefore(delivery: Delivery): number {
@@ -22,7 +23,10 @@ export function attemptsBefore(delivery: Delivery): number {
  * @throws the backend's error when the publish fails; the delivery is then left unsettled.
  */
 export async function handBack(broker: Broker, delivery: Delivery, ran = false): Promise<void> {
-  const headers: Record<string, string> = { [PRIOR_ATTEMPTS_HEADER]: String(attemptsBefore(delivery) + (ran ? 1 : 0)) };
+  const headers: Record<string, string> = {
+    [PRIOR_ATTEMPTS_HEADER]: String(attemptsBefore(delivery) + (ran ? 1 : 0)),
+    [STORED_AT_HEADER]: String(firstStoredAtMs(delivery)),
+  };
   const resumed = delivery.header(RESUMED_REVISION_HEADER);
   if (resumed !== undefined) headers[RESUMED_REVISION_HEADER] = resumed;
   await broker.publish(delivery.subject, delivery.data, { msgId: `handback:${delivery.streamSeq}`, headers });

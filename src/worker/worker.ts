@@ -13,6 +13,8 @@ import { ConsumeLoop } from "../broker/consume-loop.js";
 import type { TimerHandle } from "../broker/clock.js";
 import { claimDurable, handlerNameFromSubject, TASK_PREFIX, TASK_STREAM, targetedTaskFilter } from "../broker/topology.js";
 import { PauseWatch } from "./pause-watch.js";
+import { firstStoredAtMs } from "../broker/parking.js";
+import { localDeadline, ServerClock } from "./server-clock.js";
 import type { Task } from "../task/envelope.js";
 import { EbindError, ErrKind, TaskError } from "../task/errors.js";
 import type { Registry } from "../task/registry.js";
@@ -62,6 +64,8 @@ export class Worker {
   #closing: Promise<void> | undefined;
   /** Paused task names, when {@link WorkerOptions.taskPauses} is on. */
   #pauses: PauseWatch | undefined;
+  /** The offset to the server's clock, for deadlines (server-clock.ts). */
+  readonly #serverClock: ServerClock;
 
   /** Use {@link Worker.start}. */
   constructor(
@@ -82,6 +86,7 @@ export class Worker {
     this.#settler = new Settler(broker, this.options, this.options.logger);
     this.#claims = new ClaimSet(this.options.workerId, this.options.claims, (claim) => this.#openClaim(claim), this.options.logger);
     this.#bounces = new Bounces(this.options.workerId, this.options.logger, this.options.clock);
+    this.#serverClock = new ServerClock(broker, this.options.workerId, this.options.clock, this.options.logger);
   }
 
   /**
@@ -133,6 +138,7 @@ export class Worker {
     }
     this.#state = "running";
     try {
+      await this.#serverClock.start();
       if (this.options.taskPauses) {
         this.#pauses = new PauseWatch(this.broker, this.options.logger);
         await this.#pauses.start();
@@ -183,6 +189,7 @@ export class Worker {
     this.#drainStarted.resolve();
     this.#claims.stop();
     this.#pauses?.stop();
+    this.#serverClock.stop();
     await Promise.all(this.#loops.map((loop) => loop.stop()));
     this.#loopsStopped.resolve();
     const grace = this.options.shutdownGraceMs;
@@ -370,7 +377,7 @@ export class Worker {
       hasHandler: (name) => this.registry.get(name) !== undefined,
       hasStepHook: this.options.stepHook !== undefined,
       now: this.options.clock.now(),
-      deadlineAt: (task) => task.deadline?.getTime(),
+      deadlineAt: (task, delivery) => localDeadline(task.deadline, task.enqueuedAt, firstStoredAtMs(delivery), this.#serverClock),
     };
   }
 
@@ -380,6 +387,7 @@ export class Worker {
    */
   async #handle(delivery: Delivery, consumer: ConsumerSpec, held: Held, release: () => void): Promise<{ finished: Promise<void> } | undefined> {
     const verdict = admit(delivery, this.#admission());
+    const deadlineAt = verdict.action === "run" ? localDeadline(verdict.task.deadline, verdict.task.enqueuedAt, firstStoredAtMs(delivery), this.#serverClock) : undefined;
     switch (verdict.action) {
       case "invalid":
         await this.#settler.deadLetterInvalid(delivery, verdict.reason, verdict.task);
@@ -420,7 +428,7 @@ export class Worker {
     held.controller = controller;
     held.task = task;
     const { outcome, finished: ran } = await dispatch(this.#handler, task, this.options.workerId, this.#handlers, this.options.clock, controller, {
-      deadlineAt: task.deadline?.getTime(),
+      deadlineAt,
       attemptTimeoutMs: task.attemptTimeoutMs ?? this.options.attemptTimeoutMs,
       abortGraceMs: this.options.abortGraceMs,
       onAbandoned: (reason) => this.#abandon(controller, task, reason),

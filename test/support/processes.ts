@@ -17,14 +17,14 @@ export interface WorkerProcess {
 }
 
 /** Registers an afterEach that kills every worker process this test started. */
-export function useWorkerProcesses(): (url: string, workerId: string, options?: Record<string, unknown>) => Promise<WorkerProcess> {
+export function useWorkerProcesses(): (url: string, workerId: string, options?: Record<string, unknown>, env?: Record<string, string>) => Promise<WorkerProcess> {
   const started: ChildProcess[] = [];
   afterEach(() => {
     for (const child of started.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   });
-  return async (url, workerId, options = {}) => {
+  return async (url, workerId, options = {}, env = {}) => {
     const child = spawn(process.execPath, ["--import", "tsx", script], {
-      env: { ...process.env, NATS_URL: url, WORKER_ID: workerId, WORKER_OPTIONS: JSON.stringify(options) },
+      env: { ...process.env, NATS_URL: url, WORKER_ID: workerId, WORKER_OPTIONS: JSON.stringify(options), ...env },
       stdio: ["ignore", "pipe", "inherit"],
     });
     started.push(child);
