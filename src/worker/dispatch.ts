@@ -59,23 +59,41 @@ function endsAttempt(reason: unknown): reason is TaskError {
   return reason instanceof TaskError && (reason.kind === ErrKind.Deadline || reason.kind === ErrKind.Canceled || reason.kind === ErrKind.Timeout);
 }
 
-/** Where a context carries the callback {@link judgeHandler} calls when the handler has returned. */
-const HANDLER_RETURNED = Symbol("ebind.handlerReturned");
+/** Where a context carries the attempt's hooks for {@link judgeHandler}. */
+const ATTEMPT = Symbol("ebind.attempt");
 
-type Judged = HandlerContext & { [HANDLER_RETURNED]?: () => void };
+/** What {@link dispatch} tells the innermost handler wrapper. */
+interface AttemptHooks {
+  /** The user's handler returned: the deadline and the attempt timeout stop counting. */
+  returned(): void;
+  /** The user's handler started; `run` settles when it returns. */
+  started(run: Promise<unknown>): void;
+  /** Rejects with the abort's reason when an abort ends the attempt (deadline, timeout, cancel, hand-back). */
+  readonly ended: Promise<never>;
+}
+
+type Judged = HandlerContext & { [ATTEMPT]?: AttemptHooks };
 
 /**
- * Wraps the innermost handler so that the deadline and the attempt timeout stop counting as soon as
- * it returns: middleware that keeps working afterwards (metrics, logging) cannot turn a result
- * returned in time into a `deadline` failure. Middleware that builds a new context keeps the
- * marker if it spreads the old one (`{ ...ctx, … }`).
+ * Wraps the innermost handler (the user's function):
+ * - once it returns, the deadline and the attempt timeout stop counting, so middleware that keeps
+ *   working afterwards (metrics, logging) cannot turn a result returned in time into a failure;
+ * - when an abort ends the attempt, the wrapper rejects with the abort's reason at once, so every
+ *   middleware sees the attempt end (the metrics middleware records it) even if the user's function
+ *   ignores its signal and never returns; the worker keeps the slot until that function returns or
+ *   is abandoned.
+ * Middleware that builds a new context keeps these hooks if it spreads the old one (`{ ...ctx, … }`).
  */
 export function judgeHandler(inner: TaskHandler): TaskHandler {
   return async (ctx) => {
+    const hooks = (ctx as Judged)[ATTEMPT];
+    if (!hooks) return inner(ctx);
+    const run = invoke(inner, ctx);
+    hooks.started(run);
     try {
-      return await inner(ctx);
+      return await Promise.race([run, hooks.ended]);
     } finally {
-      (ctx as Judged)[HANDLER_RETURNED]?.();
+      hooks.returned();
     }
   };
 }
@@ -104,6 +122,11 @@ export async function dispatch(
   const stopTimers = (): void => {
     for (const t of timers.splice(0)) clock.clearTimer(t);
   };
+  let endWith!: (reason: TaskError) => void;
+  const ended = new Promise<never>((_, reject) => (endWith = reject));
+  ended.catch(() => undefined); // observed by whoever races it; never an unhandled rejection
+  let userRun: Promise<unknown> | undefined;
+  const hooks: AttemptHooks = { returned: stopTimers, started: (run) => (userRun = run), ended };
   const ctx: Judged = {
     get signal() {
       return controller.signal;
@@ -112,11 +135,10 @@ export async function dispatch(
     attempt: task.attempt,
     workerId,
     deadline: limits.deadlineAt === undefined ? undefined : new Date(limits.deadlineAt),
-    [HANDLER_RETURNED]: stopTimers,
+    [ATTEMPT]: hooks,
   };
-  const startedAt = clock.now();
   if (limits.deadlineAt !== undefined) {
-    const remaining = limits.deadlineAt - startedAt;
+    const remaining = limits.deadlineAt - clock.now();
     timers.push(
       clock.setTimer(
         () => controller.abort(new TaskError(ErrKind.Deadline, `deadline exceeded after ${Math.max(0, Math.round(remaining))} ms`, { retryable: false })),
@@ -138,8 +160,9 @@ export async function dispatch(
     return { outcome: outcomeOf(early), finished: Promise.resolve() };
   }
 
-  let returned = false;
-  const run: Promise<Outcome> = invoke(handler, ctx).then(
+  let stopped: ((outcome: Outcome) => void) | undefined;
+  const stoppedOutcome = new Promise<Outcome>((resolve) => (stopped = resolve));
+  const chainRun: Promise<Outcome> = invoke(handler, ctx).then(
     (result): Outcome => ({ ok: true, result }),
     (thrown: unknown): Outcome => {
       // A handler that rejects because its signal aborted (deadline, timeout, cancel) failed so.
@@ -148,19 +171,26 @@ export async function dispatch(
       return { ok: false, error: toTaskError(thrown) };
     },
   );
-  const handlerDone = run.then(() => {
-    returned = true;
-    stopTimers();
-    running.delete(controller);
-  });
+  // The slot is held until the user's function returns (the chain may end earlier, at an abort).
+  let returned = false;
+  const handlerDone = chainRun
+    .then(() => userRun)
+    .then(
+      () => undefined,
+      () => undefined,
+    )
+    .then(() => {
+      returned = true;
+      stopTimers();
+      running.delete(controller);
+    });
 
-  let stopped: ((outcome: Outcome) => void) | undefined;
-  const stoppedOutcome = new Promise<Outcome>((resolve) => (stopped = resolve));
   let abandon: (() => void) | undefined;
   const abandoned = new Promise<void>((resolve) => (abandon = resolve));
   controller.onAbort((reason) => {
     if (!endsAttempt(reason)) return;
     stopped!(outcomeOf(reason));
+    endWith(reason);
     const grace = clock.setTimer(() => {
       if (returned) return;
       limits.onAbandoned?.(reason);
@@ -169,7 +199,7 @@ export async function dispatch(
     }, limits.abortGraceMs);
     void handlerDone.then(() => clock.clearTimer(grace));
   });
-  const outcome = await Promise.race([run, stoppedOutcome]);
+  const outcome = await Promise.race([chainRun, stoppedOutcome]);
   return { outcome, finished: Promise.race([handlerDone, abandoned]) };
 }
 

@@ -116,4 +116,22 @@ describe("dispatch", () => {
     await new Promise((r) => setTimeout(r, 10));
     expect(returnedLate).toBe(true);
   });
+
+  it("middleware sees an attempt ended by its deadline even when the handler never returns (the metrics middleware records it)", async () => {
+    const seen: string[] = [];
+    const recordEnd = (next: TaskHandler): TaskHandler => async (ctx) => {
+      try {
+        return await next(ctx);
+      } catch (err) {
+        seen.push((err as TaskError).kind);
+        throw err;
+      }
+    };
+    const never: TaskHandler = () => new Promise<string>(() => undefined);
+    const handler = chain([recordEnd], judgeHandler(never));
+    const { outcome, finished } = await dispatch(handler, task, "w", new Set(), systemClock, new LazyAbort(), { deadlineAt: Date.now() + 20, abortGraceMs: 30 });
+    expect(!outcome.ok && outcome.error.kind).toBe(ErrKind.Deadline);
+    await finished; // the slot comes back once the handler is abandoned
+    expect(seen).toEqual([ErrKind.Deadline]);
+  });
 });
