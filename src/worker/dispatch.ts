@@ -126,7 +126,13 @@ export async function dispatch(
   const ended = new Promise<never>((_, reject) => (endWith = reject));
   ended.catch(() => undefined); // observed by whoever races it; never an unhandled rejection
   let userRun: Promise<unknown> | undefined;
-  const hooks: AttemptHooks = { returned: stopTimers, started: (run) => (userRun = run), ended };
+  const hooks: AttemptHooks = {
+    returned: stopTimers,
+    started: (run) => {
+      userRun = run;
+    },
+    ended,
+  };
   const ctx: Judged = {
     get signal() {
       return controller.signal;
