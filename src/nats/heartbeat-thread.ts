@@ -41,6 +41,31 @@ export interface HeartbeatThreadData {
   readonly connect: NatsThreadConnectOptions;
   /** Pause between two attempts to open the connection, in ms. */
   readonly retryMs: number;
+  /** The shared table of tracked deliveries (see {@link TABLE}). */
+  readonly table: SharedArrayBuffer;
+}
+
+/**
+ * The shared table through which the parent tracks deliveries without a message per delivery:
+ * `SLOTS` slots, each with four Int32 fields (`generation`, subject length, `everyMs`, `forMs`), one
+ * Float64 (when it was tracked, `Date.now()`), and `SUBJECT_BYTES` bytes of ack subject. A slot is in
+ * use while its generation is odd: the parent writes the fields, then stores the odd generation;
+ * it frees the slot by storing the next (even) one. The thread scans the table every `SCAN_MS` and
+ * re-reads a slot whose generation changed, checking it again after reading the subject.
+ */
+export const TABLE = { SLOTS: 4096, SUBJECT_BYTES: 512, SCAN_MS: 25 } as const;
+
+/** Bytes of the shared table. */
+export const TABLE_BYTES = TABLE.SLOTS * 4 * 4 + TABLE.SLOTS * 8 + TABLE.SLOTS * TABLE.SUBJECT_BYTES;
+
+/** Views over the shared table, laid out as {@link TABLE} says. */
+export function tableViews(sab: SharedArrayBuffer): { meta: Int32Array; times: Float64Array; subjects: Uint8Array } {
+  const metaBytes = TABLE.SLOTS * 4 * 4;
+  return {
+    meta: new Int32Array(sab, 0, TABLE.SLOTS * 4),
+    times: new Float64Array(sab, metaBytes, TABLE.SLOTS),
+    subjects: new Uint8Array(sab, metaBytes + TABLE.SLOTS * 8, TABLE.SLOTS * TABLE.SUBJECT_BYTES),
+  };
 }
 
 /** Parent → thread. `forMs` 0 means no limit. */
@@ -179,18 +204,68 @@ async function shutdown() {
   process.exit(0);
 }
 
-function listen() {
-  parentPort.on("message", (m) => {
-    if (m.type === "track") {
-      const now = performance.now();
-      const t = { every: m.everyMs, next: now + m.everyMs, until: m.forMs > 0 ? now + m.forMs : Infinity };
-      tracked.set(m.subject, t);
-      schedule(Math.min(t.next, t.until));
-    } else if (m.type === "untrack") {
-      tracked.delete(m.subject);
-    } else if (m.type === "close") {
-      void shutdown();
+function handle(m) {
+  if (m.type === "track") {
+    const now = performance.now();
+    const t = { every: m.everyMs, next: now + m.everyMs, until: m.forMs > 0 ? now + m.forMs : Infinity };
+    tracked.set(m.subject, t);
+    schedule(Math.min(t.next, t.until));
+  } else if (m.type === "untrack") {
+    tracked.delete(m.subject);
+  } else if (m.type === "close") {
+    void shutdown();
+  }
+}
+
+// The shared table (TABLE in the module above: keep the two in step).
+const SLOTS = 4096, SUBJECT_BYTES = 512, SCAN_MS = 25;
+let meta, times, subjects;
+const seen = new Int32Array(SLOTS); // the generation last read per slot
+const slotNext = new Float64Array(SLOTS);
+const slotUntil = new Float64Array(SLOTS);
+const slotEvery = new Float64Array(SLOTS);
+const slotSubject = new Array(SLOTS);
+const decoder = new TextDecoder();
+
+function scan() {
+  if (closing) return;
+  const now = Date.now();
+  let sent = 0;
+  for (let i = 0; i < SLOTS; i++) {
+    const gen = Atomics.load(meta, i * 4);
+    if ((gen & 1) === 0) continue;
+    if (gen !== seen[i]) {
+      const len = meta[i * 4 + 1], every = meta[i * 4 + 2], forMs = meta[i * 4 + 3], at = times[i];
+      const subject = decoder.decode(subjects.subarray(i * SUBJECT_BYTES, i * SUBJECT_BYTES + len));
+      if (Atomics.load(meta, i * 4) !== gen) continue; // rewritten while read: next scan
+      seen[i] = gen;
+      slotSubject[i] = subject;
+      slotEvery[i] = every;
+      slotNext[i] = at + every;
+      slotUntil[i] = forMs > 0 ? at + forMs : Infinity;
     }
+    if (slotUntil[i] <= now || slotNext[i] > now) continue;
+    slotNext[i] = now + slotEvery[i];
+    if (nc === undefined) continue;
+    try {
+      nc.publish(slotSubject[i], WPI);
+      sent++;
+    } catch (err) {
+      report("warn", "heartbeat thread: publishing an in-progress ack failed", err);
+    }
+  }
+  if (sent > 0) nc.flush().catch((err) => report("warn", "heartbeat thread: flush failed", err));
+}
+
+function listen() {
+  const metaBytes = SLOTS * 16;
+  meta = new Int32Array(workerData.table, 0, SLOTS * 4);
+  times = new Float64Array(workerData.table, metaBytes, SLOTS);
+  subjects = new Uint8Array(workerData.table, metaBytes + SLOTS * 8, SLOTS * SUBJECT_BYTES);
+  setInterval(scan, SCAN_MS);
+  // The parent batches its messages: one array per turn of its event loop.
+  parentPort.on("message", (batch) => {
+    for (const m of Array.isArray(batch) ? batch : [batch]) handle(m);
   });
   // The parent's side of the channel is gone (its Worker object was terminated or collected).
   parentPort.on("close", () => void shutdown());

@@ -13,6 +13,9 @@ import type { Delivery, HeartbeatOptions, Heartbeats, TrackOptions } from "../br
 import { consoleLogger, type Logger } from "../broker/logger.js";
 import { EbindError } from "../task/errors.js";
 import {
+  TABLE,
+  TABLE_BYTES,
+  tableViews,
   HEARTBEAT_THREAD_SOURCE,
   type FromHeartbeatThread,
   type HeartbeatThreadData,
@@ -65,6 +68,15 @@ export class NatsHeartbeats implements Heartbeats {
   readonly #logger: Logger;
   #alive = true;
   #closed: Promise<void> | undefined;
+  #queue: ToHeartbeatThread[] = [];
+  readonly #meta: Int32Array;
+  readonly #times: Float64Array;
+  readonly #subjects: Uint8Array;
+  /** Slots of the shared table not in use. */
+  readonly #free: number[] = [];
+  readonly #encoder = new TextEncoder();
+  /** How to stop tracking each delivery tracked now. */
+  readonly #releases = new WeakMap<NatsDelivery, () => void>();
 
   /**
    * Starts the thread. Prefer `NatsBroker.startHeartbeats`, which passes the broker's connection options.
@@ -74,7 +86,10 @@ export class NatsHeartbeats implements Heartbeats {
   constructor(connect: NatsThreadConnectOptions, options: HeartbeatOptions) {
     this.everyMs = positiveMs(options.everyMs, "everyMs");
     this.#logger = options.logger ?? consoleLogger("warn");
-    const workerData: HeartbeatThreadData = { transportUrl: transportUrl(), connect, retryMs: CONNECT_RETRY_MS };
+    const table = new SharedArrayBuffer(TABLE_BYTES);
+    ({ meta: this.#meta, times: this.#times, subjects: this.#subjects } = tableViews(table));
+    for (let i = TABLE.SLOTS - 1; i >= 0; i--) this.#free.push(i);
+    const workerData: HeartbeatThreadData = { transportUrl: transportUrl(), connect, retryMs: CONNECT_RETRY_MS, table };
     try {
       this.#worker = new Worker(HEARTBEAT_THREAD_SOURCE, {
         eval: true,
@@ -115,16 +130,48 @@ export class NatsHeartbeats implements Heartbeats {
     const forMs = options.forMs === undefined ? 0 : positiveMs(options.forMs, "track forMs");
     if (!this.#alive || this.#closed !== undefined) return false;
     if (!(delivery instanceof NatsDelivery) || delivery.settled || delivery.ackSubject === "") return false;
-    delivery.onSettle(() => this.#post({ type: "untrack", subject: delivery.ackSubject }));
-    this.#post({ type: "track", subject: delivery.ackSubject, everyMs, forMs });
+    const subject = delivery.ackSubject;
+    const slot = this.#free.pop();
+    if (slot !== undefined) {
+      // The common path: a few stores into shared memory, no message to the thread.
+      const at = slot * TABLE.SUBJECT_BYTES;
+      const { read, written } = this.#encoder.encodeInto(subject, this.#subjects.subarray(at, at + TABLE.SUBJECT_BYTES));
+      if (read === subject.length) {
+        const m = slot * 4;
+        this.#meta[m + 1] = written;
+        this.#meta[m + 2] = Math.max(1, Math.round(everyMs));
+        this.#meta[m + 3] = Math.round(forMs);
+        this.#times[slot] = Date.now();
+        const generation = Atomics.add(this.#meta, m, 1) + 1; // odd: in use
+        const release = (): void => this.#release(slot, generation);
+        this.#releases.set(delivery, release);
+        delivery.onSettle(release);
+        return true;
+      }
+      this.#free.push(slot);
+    }
+    // The table is full, or the subject longer than a slot: one message each way.
+    const release = (): void => this.#post({ type: "untrack", subject });
+    this.#releases.set(delivery, release);
+    delivery.onSettle(release);
+    this.#post({ type: "track", subject, everyMs, forMs });
     return true;
+  }
+
+  /** Frees a slot of the shared table, if it still holds the same tracking. */
+  #release(slot: number, generation: number): void {
+    if (Atomics.compareExchange(this.#meta, slot * 4, generation, generation + 1) === generation) this.#free.push(slot);
   }
 
   /** Stops the heartbeats of `delivery`; a no-op when it is not tracked. */
   untrack(delivery: Delivery): void {
-    if (!(delivery instanceof NatsDelivery) || delivery.ackSubject === "") return;
+    // A settled delivery was untracked when it settled.
+    if (!(delivery instanceof NatsDelivery) || delivery.settled) return;
+    const release = this.#releases.get(delivery);
+    if (release === undefined) return;
+    this.#releases.delete(delivery);
     delivery.onSettle(undefined);
-    this.#post({ type: "untrack", subject: delivery.ackSubject });
+    release();
   }
 
   /**
@@ -144,7 +191,20 @@ export class NatsHeartbeats implements Heartbeats {
     clearTimeout(timer);
   }
 
+  /**
+   * Queues a message for the thread; the queue goes out as one array at the end of the current
+   * microtask run (one postMessage per pull batch instead of several per task). That is still
+   * before any handler of these deliveries starts: handlers start in later microtasks or turns.
+   */
   #post(message: ToHeartbeatThread): void {
-    if (this.#alive) this.#worker.postMessage(message);
+    if (!this.#alive) return;
+    this.#queue.push(message);
+    if (this.#queue.length === 1) queueMicrotask(() => this.#flush());
+  }
+
+  #flush(): void {
+    const batch = this.#queue;
+    this.#queue = [];
+    if (this.#alive && batch.length > 0) this.#worker.postMessage(batch);
   }
 }

@@ -35,7 +35,7 @@ export interface AdmissionContext {
   /** Whether this worker can record workflow step outcomes. */
   readonly hasStepHook: boolean;
   /** Now, on the worker's clock, in ms since the epoch. */
-  readonly now: number;
+  now(): number;
   /** The task's deadline on the worker's clock, in ms since the epoch. */
   deadlineAt(task: Task, delivery: Delivery): number | undefined;
 }
@@ -62,7 +62,7 @@ export function admit(delivery: Delivery, ctx: AdmissionContext): Admission {
   }
   if (task.target && !ctx.holds(task.target)) return { action: "hand-back", why: `this worker no longer holds the claim "${task.target}"`, task };
   const deadlineAt = ctx.deadlineAt(task, delivery);
-  if (deadlineAt !== undefined && deadlineAt <= ctx.now) {
+  if (deadlineAt !== undefined && deadlineAt <= ctx.now()) {
     return { action: "fail", task, error: new TaskError(ErrKind.Deadline, "deadline exceeded before dispatch", { retryable: false }) };
   }
   if (task.dagId && !ctx.hasStepHook) return { action: "hand-back", why: "a workflow step arrived but this worker has no stepHook", task };

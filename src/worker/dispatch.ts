@@ -59,20 +59,55 @@ function endsAttempt(reason: unknown): reason is TaskError {
   return reason instanceof TaskError && (reason.kind === ErrKind.Deadline || reason.kind === ErrKind.Canceled || reason.kind === ErrKind.Timeout);
 }
 
-/** Where a context carries the attempt's hooks for {@link judgeHandler}. */
+/** Where a context carries its {@link Attempt}, for {@link judgeHandler}. */
 const ATTEMPT = Symbol("ebind.attempt");
 
-/** What {@link dispatch} tells the innermost handler wrapper. */
-interface AttemptHooks {
-  /** The user's handler returned: the deadline and the attempt timeout stop counting. */
-  returned(): void;
-  /** The user's handler started; `run` settles when it returns. */
-  started(run: Promise<unknown>): void;
-  /** Rejects with the abort's reason when an abort ends the attempt (deadline, timeout, cancel, hand-back). */
-  readonly ended: Promise<never>;
-}
+type Judged = HandlerContext & { [ATTEMPT]?: Attempt };
 
-type Judged = HandlerContext & { [ATTEMPT]?: AttemptHooks };
+/**
+ * One attempt's state, shared by {@link dispatch} and {@link judgeHandler}. Kept to a few promises:
+ * this runs for every task.
+ */
+class Attempt {
+  readonly timers: TimerHandle[] = [];
+  /** Resolves the attempt's outcome: the chain's own, or an ending abort's. */
+  settle!: (outcome: Outcome) => void;
+  readonly outcome = new Promise<Outcome>((resolve) => (this.settle = resolve));
+  /** Resolves `finished`: the user's function returned, or was abandoned. */
+  finish!: () => void;
+  readonly finished = new Promise<void>((resolve) => (this.finish = resolve));
+  /** Whether the user's function was called, whether it has returned, whether it was abandoned. */
+  started = false;
+  returned = false;
+  abandoned = false;
+  /** Rejects the innermost wrapper's promise when an abort ends the attempt. */
+  endInner: ((reason: TaskError) => void) | undefined;
+
+  constructor(
+    private readonly clock: Clock,
+    /** Called once when the user's function returns. */
+    private readonly onReturn: (late: boolean) => void,
+  ) {}
+
+  stopTimers(): void {
+    for (const t of this.timers.splice(0)) this.clock.clearTimer(t);
+  }
+
+  /** The user's function returned (or threw). */
+  userReturned(): void {
+    if (this.returned) return;
+    this.returned = true;
+    this.stopTimers();
+    this.onReturn(this.abandoned);
+    this.finish();
+  }
+
+  /** Gives the slot back while the user's function keeps running. */
+  abandon(): void {
+    this.abandoned = true;
+    this.finish();
+  }
+}
 
 /**
  * Wraps the innermost handler (the user's function):
@@ -82,19 +117,32 @@ type Judged = HandlerContext & { [ATTEMPT]?: AttemptHooks };
  *   middleware sees the attempt end (the metrics middleware records it) even if the user's function
  *   ignores its signal and never returns; the worker keeps the slot until that function returns or
  *   is abandoned.
- * Middleware that builds a new context keeps these hooks if it spreads the old one (`{ ...ctx, … }`).
+ * Middleware that builds a new context keeps the attempt if it spreads the old one (`{ ...ctx, … }`).
  */
 export function judgeHandler(inner: TaskHandler): TaskHandler {
-  return async (ctx) => {
-    const hooks = (ctx as Judged)[ATTEMPT];
-    if (!hooks) return inner(ctx);
-    const run = invoke(inner, ctx);
-    hooks.started(run);
-    try {
-      return await Promise.race([run, hooks.ended]);
-    } finally {
-      hooks.returned();
-    }
+  return (ctx) => {
+    const attempt = (ctx as Judged)[ATTEMPT];
+    if (!attempt) return invoke(inner, ctx);
+    attempt.started = true;
+    return new Promise<string | undefined>((resolve, reject) => {
+      attempt.endInner = reject;
+      let run: Promise<string | undefined>;
+      try {
+        run = inner(ctx);
+      } catch (err) {
+        run = Promise.reject(err);
+      }
+      run.then(
+        (result) => {
+          attempt.userReturned();
+          resolve(result);
+        },
+        (err: unknown) => {
+          attempt.userReturned();
+          reject(err);
+        },
+      );
+    });
   };
 }
 
@@ -117,22 +165,10 @@ export async function dispatch(
   controller: LazyAbort,
   limits: AttemptLimits,
 ): Promise<Dispatched> {
-  running.add(controller);
-  const timers: TimerHandle[] = [];
-  const stopTimers = (): void => {
-    for (const t of timers.splice(0)) clock.clearTimer(t);
-  };
-  let endWith!: (reason: TaskError) => void;
-  const ended = new Promise<never>((_, reject) => (endWith = reject));
-  ended.catch(() => undefined); // observed by whoever races it; never an unhandled rejection
-  let userRun: Promise<unknown> | undefined;
-  const hooks: AttemptHooks = {
-    returned: stopTimers,
-    started: (run) => {
-      userRun = run;
-    },
-    ended,
-  };
+  const attempt = new Attempt(clock, (late) => {
+    running.delete(controller);
+    if (late) limits.onReturnedLate?.();
+  });
   const ctx: Judged = {
     get signal() {
       return controller.signal;
@@ -141,11 +177,17 @@ export async function dispatch(
     attempt: task.attempt,
     workerId,
     deadline: limits.deadlineAt === undefined ? undefined : new Date(limits.deadlineAt),
-    [ATTEMPT]: hooks,
+    [ATTEMPT]: attempt,
   };
+  // Aborted before it could start (a cancel that landed between the start gate and now): the
+  // handler is not called at all.
+  const early: unknown = controller.reason;
+  if (controller.aborted && endsAttempt(early)) return { outcome: outcomeOf(early), finished: Promise.resolve() };
+
+  running.add(controller);
   if (limits.deadlineAt !== undefined) {
     const remaining = limits.deadlineAt - clock.now();
-    timers.push(
+    attempt.timers.push(
       clock.setTimer(
         () => controller.abort(new TaskError(ErrKind.Deadline, `deadline exceeded after ${Math.max(0, Math.round(remaining))} ms`, { retryable: false })),
         Math.min(Math.max(remaining, 0), 2_147_483_647),
@@ -154,59 +196,35 @@ export async function dispatch(
   }
   if (limits.attemptTimeoutMs !== undefined) {
     const ms = limits.attemptTimeoutMs;
-    timers.push(clock.setTimer(() => controller.abort(new TaskError(ErrKind.Timeout, `attempt ${task.attempt} timed out after ${ms} ms`, { retryable: true })), ms));
+    attempt.timers.push(clock.setTimer(() => controller.abort(new TaskError(ErrKind.Timeout, `attempt ${task.attempt} timed out after ${ms} ms`, { retryable: true })), ms));
   }
-
-  // Aborted before it could start (a cancel that landed between the start gate and now): the
-  // handler is not called at all.
-  const early: unknown = controller.reason;
-  if (controller.aborted && endsAttempt(early)) {
-    stopTimers();
-    running.delete(controller);
-    return { outcome: outcomeOf(early), finished: Promise.resolve() };
-  }
-
-  let stopped: ((outcome: Outcome) => void) | undefined;
-  const stoppedOutcome = new Promise<Outcome>((resolve) => (stopped = resolve));
-  const chainRun: Promise<Outcome> = invoke(handler, ctx).then(
-    (result): Outcome => ({ ok: true, result }),
-    (thrown: unknown): Outcome => {
-      // A handler that rejects because its signal aborted (deadline, timeout, cancel) failed so.
-      const reason: unknown = controller.reason;
-      if (controller.aborted && endsAttempt(reason)) return outcomeOf(reason);
-      return { ok: false, error: toTaskError(thrown) };
-    },
-  );
-  // The slot is held until the user's function returns (the chain may end earlier, at an abort).
-  let returned = false;
-  const handlerDone = chainRun
-    .then(() => userRun)
-    .then(
-      () => undefined,
-      () => undefined,
-    )
-    .then(() => {
-      returned = true;
-      stopTimers();
-      running.delete(controller);
-    });
-
-  let abandon: (() => void) | undefined;
-  const abandoned = new Promise<void>((resolve) => (abandon = resolve));
   controller.onAbort((reason) => {
     if (!endsAttempt(reason)) return;
-    stopped!(outcomeOf(reason));
-    endWith(reason);
-    const grace = clock.setTimer(() => {
-      if (returned) return;
-      limits.onAbandoned?.(reason);
-      void handlerDone.then(() => limits.onReturnedLate?.());
-      abandon!();
-    }, limits.abortGraceMs);
-    void handlerDone.then(() => clock.clearTimer(grace));
+    attempt.settle(outcomeOf(reason));
+    attempt.endInner?.(reason);
+    if (attempt.returned) return;
+    attempt.timers.push(
+      clock.setTimer(() => {
+        if (attempt.returned) return;
+        limits.onAbandoned?.(reason);
+        attempt.abandon();
+      }, limits.abortGraceMs),
+    );
   });
-  const outcome = await Promise.race([chainRun, stoppedOutcome]);
-  return { outcome, finished: Promise.race([handlerDone, abandoned]) };
+  invoke(handler, ctx).then(
+    (result) => {
+      attempt.settle({ ok: true, result });
+      // Middleware that never called the user's function: the chain's end is the handler's end.
+      if (!attempt.started) attempt.userReturned();
+    },
+    (thrown: unknown) => {
+      // A handler that rejects because its signal aborted (deadline, timeout, cancel) failed so.
+      const reason: unknown = controller.reason;
+      attempt.settle(controller.aborted && endsAttempt(reason) ? outcomeOf(reason) : { ok: false, error: toTaskError(thrown) });
+      if (!attempt.started) attempt.userReturned();
+    },
+  );
+  return { outcome: await attempt.outcome, finished: attempt.finished };
 }
 
 /** Calls the handler so that a synchronous throw becomes a rejection. */

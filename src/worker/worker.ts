@@ -87,6 +87,7 @@ export class Worker {
     this.#claims = new ClaimSet(this.options.workerId, this.options.claims, (claim) => this.#openClaim(claim), this.options.logger);
     this.#bounces = new Bounces(this.options.workerId, this.options.logger, this.options.clock);
     this.#serverClock = new ServerClock(broker, this.options.workerId, this.options.clock, this.options.logger);
+    this.#admission = { ...this.#admission, workerId: this.options.workerId, maxDeliver: this.options.maxDeliver, hasStepHook: this.options.stepHook !== undefined };
   }
 
   /**
@@ -275,10 +276,13 @@ export class Worker {
     this.#heartbeat = this.options.clock.setTimer(beat, every);
   }
 
-  /** Tracks a job so that close() waits for it. */
-  #track(job: Promise<void>): void {
+  /** Tracks a job so that close() waits for it; when it ends, the delivery (if given) is forgotten. */
+  #track(job: Promise<void>, delivery?: Delivery): void {
     this.#running.add(job);
-    void job.finally(() => this.#running.delete(job));
+    void job.finally(() => {
+      this.#running.delete(job);
+      if (delivery) this.#forget(delivery);
+    });
   }
 
   /** Takes ownership of a delivery: heartbeats start now, the handler when a slot is free. */
@@ -286,7 +290,7 @@ export class Worker {
     const held = this.#inFlight.add(delivery);
     this.#beats?.track(delivery, { everyMs: this.#heartbeatEveryMs });
     if (this.#state !== "running") {
-      this.#track(this.#handBackLater(delivery, held).finally(() => this.#forget(delivery)));
+      this.#track(this.#handBackLater(delivery, held), delivery);
       return;
     }
     const name = this.#pauses ? handlerNameFromSubject(delivery.subject) : undefined;
@@ -295,7 +299,7 @@ export class Worker {
       this.#park(delivery, name);
       return;
     }
-    this.#track(this.#process(delivery, consumer, held).finally(() => this.#forget(delivery)));
+    this.#track(this.#process(delivery, consumer, held), delivery);
   }
 
   /** The delivery is settled or given away: no more heartbeats for it. */
@@ -369,24 +373,23 @@ export class Worker {
     }
   }
 
-  #admission(): AdmissionContext {
-    return {
-      workerId: this.options.workerId,
-      maxDeliver: this.options.maxDeliver,
-      holds: (claim) => this.#claims.holds(claim),
-      hasHandler: (name) => this.registry.get(name) !== undefined,
-      hasStepHook: this.options.stepHook !== undefined,
-      now: this.options.clock.now(),
-      deadlineAt: (task, delivery) => localDeadline(task.deadline, task.enqueuedAt, firstStoredAtMs(delivery), this.#serverClock),
-    };
-  }
+  /** What admission asks of this worker; one object for every delivery. */
+  #admission: AdmissionContext = {
+    workerId: "",
+    maxDeliver: -1,
+    holds: (claim) => this.#claims.holds(claim),
+    hasHandler: (name) => this.registry.get(name) !== undefined,
+    hasStepHook: false,
+    now: () => this.options.clock.now(),
+    deadlineAt: (task, delivery) => localDeadline(task.deadline, task.enqueuedAt, firstStoredAtMs(delivery), this.#serverClock),
+  };
 
   /**
    * Reference §3.2 steps 1–8 for one delivery. Returns `finished`, which settles when the handler
    * has returned (or was abandoned), or undefined when no handler ran.
    */
   async #handle(delivery: Delivery, consumer: ConsumerSpec, held: Held, release: () => void): Promise<{ finished: Promise<void> } | undefined> {
-    const verdict = admit(delivery, this.#admission());
+    const verdict = admit(delivery, this.#admission);
     const deadlineAt = verdict.action === "run" ? localDeadline(verdict.task.deadline, verdict.task.enqueuedAt, firstStoredAtMs(delivery), this.#serverClock) : undefined;
     switch (verdict.action) {
       case "invalid":
