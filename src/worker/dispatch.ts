@@ -130,6 +130,8 @@ export function judgeHandler(inner: TaskHandler): TaskHandler {
       try {
         run = inner(ctx);
       } catch (err) {
+        // Passed on as thrown, Error or not: the recover middleware decides what a non-Error means.
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
         run = Promise.reject(err);
       }
       run.then(
@@ -139,6 +141,7 @@ export function judgeHandler(inner: TaskHandler): TaskHandler {
         },
         (err: unknown) => {
           attempt.userReturned();
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
           reject(err);
         },
       );
