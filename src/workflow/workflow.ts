@@ -90,9 +90,14 @@ export class Workflow {
   }
 
   /**
-   * Persists the DAG and starts its root steps.
+   * Persists the DAG and starts its root steps. All or nothing: every record and step task is
+   * measured against the server's max payload before anything is written, and a write failing
+   * half-way deletes what was written (the id can be submitted again).
    * @throws WorkflowError `invalid` (empty, already submitted, a bad step or argument), `cycle`,
-   *   `stale_revision` when a DAG with this id exists.
+   *   `stale_revision` when a DAG with this id exists; EbindError `payload_too_large` naming the
+   *   step, its size and the limit (the server's max payload less 16 KiB); a store error (e.g.
+   *   `unavailable`) when a write failed — if even the roll-back failed, the message says so and the
+   *   half-written DAG, which no scheduler runs, is removed by {@link deleteDag}.
    */
   submit(dag: DagBuilder, options?: SubmitOptions): Promise<DagMeta> {
     return submitDag(this.#core, dag, options);

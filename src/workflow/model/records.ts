@@ -66,6 +66,13 @@ export interface DagMeta {
   readonly terminalSteps?: readonly string[] | undefined;
   readonly activeBreakpoints?: readonly string[] | undefined;
   readonly labels?: readonly string[] | undefined;
+  /**
+   * How many step records the submit writes after this meta (an extension, wire `submit_steps`,
+   * omitted when unset; ebind for Go ignores it). A DAG with fewer step records than this is
+   * half-written — its submit failed part-way — and is never advanced: no scheduler starts its steps
+   * (`plan/finalize.ts` `halfWritten`). Absent (metas of ebind for Go) means complete.
+   */
+  readonly submitSteps?: number | undefined;
 }
 
 /** A step record, KV key `<dag>.step.<step>` (reference §2.6.7). Empty lists are `[]`, never undefined. */

@@ -260,7 +260,7 @@ export async function republishStepTask(core: WorkflowCore, meta: DagMeta, recor
  * `enqueued_at` is the start time on the record, which the start gate compares to tell this start's
  * task from an older one.
  */
-function stepTask(meta: DagMeta, record: StepRecord, payload: string, target: string | undefined): Task {
+export function stepTask(meta: DagMeta, record: StepRecord, payload: string, target: string | undefined): Task {
   return {
     id: stepTaskId(meta.id, record.stepId),
     name: record.fnName,
