@@ -44,7 +44,7 @@ export function stepMsgId(meta: DagMeta, record: StepRecord): string {
  * The start time of a new start: now, or just after the previous start (a step held by a pause
  * keeps it) when the clock says otherwise, so every start of a step is later than the one before.
  */
-function nextStartTime(previous: Date | undefined): Date {
+export function nextStartTime(previous: Date | undefined): Date {
   const now = Date.now();
   return new Date(previous === undefined ? now : Math.max(now, previous.getTime() + 1));
 }
