@@ -76,7 +76,7 @@ function reopen(r: StepRecord): StepRecord {
     ...r,
     status: "running",
     attempt: 0,
-    startedAt: nextStartTime(r.startedAt),
+    startedAt: nextStartTime(r),
     finishedAt: undefined,
     errorKind: undefined,
     errorMessage: undefined,
