@@ -11,6 +11,8 @@ import type { Middleware } from "../../worker/middleware.js";
 import { Step, StepRef, type StepArgsOf, type StepTarget } from "../build/builder.js";
 import type { WorkflowCore } from "../store/core.js";
 import { WorkflowError } from "../model/errors.js";
+import { toJsonText } from "../model/json-text.js";
+import { EbindError } from "../../task/errors.js";
 import { publishEvent } from "../store/events.js";
 import { validateStepId } from "../model/keys.js";
 import type { RetryPolicyOptions, RetryPolicy } from "../../task/retry.js";
@@ -191,6 +193,10 @@ function handle<R>(dagId: string, id: string): DynamicStep<R> {
     dagId,
     id,
     ref: () => new StepRef<R>(id, "required", undefined),
-    refOrDefault: (fallback: R) => new StepRef<R>(id, "or_default", JSON.stringify(fallback)),
+    refOrDefault: (fallback: R) => {
+      const json = toJsonText(fallback); // keeps a -0
+      if (json === undefined) throw new EbindError("invalid_argument", `workflow: step "${id}": refOrDefault value cannot be carried by JSON`);
+      return new StepRef<R>(id, "or_default", json);
+    },
   };
 }
