@@ -353,7 +353,8 @@ export function decodeSignalRecord(data: Data): SignalRecord {
 /**
  * Encodes a workflow event (reference §2.6.9): `kind`, `dag_id`, `step_id` always; then `status`?,
  * `error_kind`?, `error_message`?, `bp_position`?, `bp_labels`?, `signal_name`?, each omitted when
- * empty; and the extension `step_added_at`? (when the step's record was created).
+ * empty; and the extensions `step_added_at`? (when the step's record was created) and
+ * `step_started_at`? (the start the event completes).
  * @throws {EbindError} `invalid_argument` naming the field: an unknown kind, status or position, empty
  *   ids.
  */
@@ -369,6 +370,8 @@ export function encodeDagEvent(e: DagEvent): string {
   s += encodeOptionalString(d, "signal_name", e.signalName);
   // An extension, omitted when unset (ebind for Go ignores it): which incarnation of the step it is.
   if (e.stepAddedAt !== undefined) s += `,"step_added_at":${encodeTime(d, "step_added_at", e.stepAddedAt)}`;
+  // Likewise: which start of the step it completes.
+  if (e.stepStartedAt !== undefined) s += `,"step_started_at":${encodeTime(d, "step_started_at", e.stepStartedAt)}`;
   return `${s}}`;
 }
 
@@ -390,6 +393,7 @@ export function decodeDagEvent(data: Data): DagEvent {
     bpLabels: f.stringArray("bp_labels"),
     signalName: f.string("signal_name", false),
     stepAddedAt: f.optionalTime("step_added_at"),
+    stepStartedAt: f.optionalTime("step_started_at"),
   });
 }
 

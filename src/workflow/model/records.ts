@@ -167,6 +167,12 @@ export interface DagEvent {
    * old run carries another time and is ignored. Absent in events of ebind for Go.
    */
   readonly stepAddedAt?: Date | undefined;
+  /**
+   * For a step's `completed` event: the `startedAt` of the start it completes (an extension, wire
+   * `step_started_at`). A step reopened by a DLQ requeue has a later start: an event of the earlier
+   * one, delivered again, is ignored. Absent in events of ebind for Go, and for steps never started.
+   */
+  readonly stepStartedAt?: Date | undefined;
 }
 
 /** How a ref argument treats a failed, skipped or canceled upstream (reference §3.13). */

@@ -201,6 +201,7 @@ export async function settlePending(
     errorKind: change.errorKind,
     errorMessage: change.errorMessage,
     stepAddedAt: record.addedAt,
+    stepStartedAt: record.startedAt,
   };
   await publishEvent(core.broker, event);
   return true;

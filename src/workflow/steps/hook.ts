@@ -116,7 +116,7 @@ export function createStepHook(core: WorkflowCore): StepHook & { close(): void }
         return "superseded";
       }
       // A result created now for a step already done repairs a crash between the two writes.
-      if (wrote || created) await publishEvent(core.broker, { kind: "completed", dagId, stepId, status: "done", stepAddedAt: after.value.addedAt });
+      if (wrote || created) await publishEvent(core.broker, { kind: "completed", dagId, stepId, status: "done", stepAddedAt: after.value.addedAt, stepStartedAt: after.value.startedAt });
       return wrote ? "recorded" : "superseded";
     },
 
@@ -147,7 +147,7 @@ export function createStepHook(core: WorkflowCore): StepHook & { close(): void }
         return "superseded";
       }
       if (!wrote) return "superseded";
-      await publishEvent(core.broker, { kind: "completed", dagId, stepId, status: "failed", errorKind: error.kind, errorMessage: message || undefined, stepAddedAt: written.value.addedAt });
+      await publishEvent(core.broker, { kind: "completed", dagId, stepId, status: "failed", errorKind: error.kind, errorMessage: message || undefined, stepAddedAt: written.value.addedAt, stepStartedAt: written.value.startedAt });
       return "recorded";
     },
   };

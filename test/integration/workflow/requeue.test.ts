@@ -6,7 +6,8 @@
  *    skipped dependents run after it, and awaits started after the requeue resolve;
  * 2. a requeue of a step whose DAG was canceled or deleted is refused (`conflict`), the entry kept;
  * 3. a requeue without the workflow's preparation is refused for a step, the entry kept;
- * 4. two requeues racing, or a requeue racing a sweep, run the step once.
+ * 4. two requeues racing, or a requeue racing a sweep, run the step once;
+ * 5. the failure event of the earlier start, delivered again after the requeue, changes nothing.
  */
 import { expect, it } from "vitest";
 import { listDeadLetters, requeueDeadLetter, type DeadLetter } from "../../../src/dlq/index.js";
@@ -16,6 +17,7 @@ import { eventually } from "../../support/queue.js";
 import { rejection, stepOf } from "../../support/workflow-assert.js";
 import { useWorkflowEnv } from "../../support/workflow-env.js";
 import { double, slowValue } from "../../support/handlers/workflow.js";
+import type { DagEvent } from "../../../src/workflow/index.js";
 
 /** A handler that fails for good while `failing` is set, and counts its runs per step. */
 function flaky(name: string): { handler: ReturnType<typeof makeHandler>; state: { failing: boolean; runs: Map<string, number> } } {
@@ -139,5 +141,39 @@ describeBackends("workflow: DLQ requeue of a failed step", (backend) => {
     await scheduler.sweepNow();
     expect(state.runs.get("a")).toBe(2);
     expect((await stepOf(workflow, dag.id, "a")).attempt).toBe(1);
+  });
+
+  it("the failure event of the earlier start, delivered again after the requeue, does not skip the dependents again", async () => {
+    const { workflow, registry, broker, run } = await env();
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let failing = true;
+    const gated = defineHandler("rq.gated", async (_ctx, n: number) => {
+      if (failing) throw new TaskError("boom", "first start fails", { retryable: false });
+      await released;
+      return n + 1;
+    });
+    registry.register(gated);
+    registry.register(double);
+    const { scheduler } = await run();
+    const dag = workflow.dag();
+    const a = dag.step("a", gated, 1);
+    const b = dag.step("b", double, a.ref());
+    await workflow.submit(dag);
+    await rejection(workflow.awaitDag(dag.id, { timeoutMs: 10_000 }));
+    const first = await stepOf(workflow, dag.id, "a");
+    const letter = await letterOf(broker, dag.id, "a");
+    failing = false;
+    await requeueDeadLetter(broker, letter.seq, { prepare: workflow.prepareRequeue });
+    await eventually(async () => (await stepOf(workflow, dag.id, "a")).attempt === 1, "the requeued run to start");
+    const stale: DagEvent = { kind: "completed", dagId: dag.id, stepId: "a", status: "failed", errorKind: "boom", errorMessage: "first start fails", stepAddedAt: first.addedAt, stepStartedAt: first.startedAt };
+    try {
+      await scheduler.handleEvent(stale);
+      expect((await stepOf(workflow, dag.id, "b")).status).toBe("pending");
+    } finally {
+      release();
+    }
+    expect(await workflow.await(b, { timeoutMs: 10_000 })).toBe(4);
+    expect((await workflow.awaitDag(dag.id, { timeoutMs: 10_000 })).status).toBe("done");
   });
 });
