@@ -16,7 +16,7 @@ import { buildStepRecord } from "../build/step-records.js";
 import { DagProgress } from "../run/progress.js";
 import type { WorkflowCore } from "../store/core.js";
 import { publishEvent } from "../store/events.js";
-import { checkSubmitSizes } from "./submit-limits.js";
+import { checkSubmitSizes } from "../run/size-limits.js";
 
 /** Options of a submit. */
 export interface SubmitOptions {
@@ -104,7 +104,7 @@ function withMessage(err: unknown, message: string): Error {
  * @throws WorkflowError `invalid` (empty DAG, already submitted, a bad step, option or argument),
  *   `cycle`, or `stale_revision` when a DAG with this id exists; EbindError `payload_too_large` when
  *   a record or a step's task would not fit the server's max payload (naming the step, its size and
- *   the limit, `submit-limits.ts`). Nothing is persisted in those cases. A write failing half-way
+ *   the limit, `run/size-limits.ts`). Nothing is persisted in those cases. A write failing half-way
  *   (the server unreachable) throws its error after the written records are deleted again; see
  *   `writeSteps` for when even that fails.
  */

@@ -8,7 +8,9 @@
  * 2. a write failing half-way for another reason: what was written is rolled back, the sweep runs
  *    nothing, the id can be submitted again;
  * 3. when even the roll-back fails, the half-written DAG is never run by a sweep, and deleteDag
- *    frees its id.
+ *    frees its id;
+ * 4. a dynamic step added with an argument over the limit is refused the same way (it was written,
+ *    then failed at its start, or failed the write with `unavailable` on NATS).
  */
 import { describe, expect, it } from "vitest";
 import { EbindError } from "../../../src/task/index.js";
@@ -19,6 +21,8 @@ import { describeNats, useNatsNode } from "../../support/nats.js";
 import type { BackendUnderTest } from "../../support/backends.js";
 import { useWorkflowEnv } from "../../support/workflow-env.js";
 import { countedHandler } from "../../support/handlers/workflow.js";
+import { dagContext } from "../../../src/workflow/index.js";
+import { defineHandler } from "../../../src/task/index.js";
 
 const MAX_PAYLOAD = 64 * 1024;
 
@@ -102,6 +106,26 @@ function suite(backend: BackendUnderTest): void {
     const err = await workflow.submit(dag).catch((e: unknown) => e);
     expect((err as EbindError).code).toBe("payload_too_large");
     expect((err as Error).message).toMatch(/meta/);
+  });
+
+  it("a dynamic step over the limit: addStep throws payload_too_large naming it; nothing written", async () => {
+    const { workflow, registry, run } = await env();
+    const { counted } = countedHandler<string>("sa.echo5");
+    const adder = defineHandler("sa.adder", async (ctx) => {
+      const err = await dagContext(ctx)!
+        .addStep("huge", counted, "x".repeat(MAX_PAYLOAD))
+        .then(() => undefined, (e: unknown) => e as EbindError);
+      return `${err?.code}: ${err?.message}`;
+    });
+    registry.register(counted);
+    registry.register(adder);
+    await run();
+    const dag = workflow.dag();
+    const a = dag.step("adder", adder);
+    await workflow.submit(dag);
+    expect(await workflow.await(a, { timeoutMs: 10_000 })).toMatch(/^payload_too_large: workflow: add step "huge" to DAG .*: step "huge": its (record|task) would be \d+ bytes, more than the 49152 bytes/);
+    expect((await workflow.awaitDag(dag.id, { timeoutMs: 10_000 })).status).toBe("done");
+    expect((await workflow.dagInfo(dag.id)).steps.map((s) => s.stepId)).toEqual(["adder"]);
   });
 
   it("a step write failing half-way: the submit throws, what was written is rolled back, the sweep runs nothing, the id is free", async () => {
