@@ -138,4 +138,4 @@ export type {
 
 // Dead letters
 export { listDeadLetters, getDeadLetter, requeueDeadLetter, purgeDeadLetters } from "./dlq/index.js";
-export type { DeadLetter, Requeued } from "./dlq/index.js";
+export type { DeadLetter, PrepareRequeue, Requeued, RequeueOptions } from "./dlq/index.js";

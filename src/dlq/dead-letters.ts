@@ -82,8 +82,25 @@ export async function getDeadLetter(broker: Broker, seq: number): Promise<DeadLe
   return toDeadLetter(msg);
 }
 
+/**
+ * Prepares the requeue of a workflow step's task: give `workflow.prepareRequeue`. Called with the
+ * task about to be published (attempt 0, `enqueued_at` now, no worker id) and the entry it comes
+ * from (whose task is as it was dead-lettered). It reopens the failed step (and its DAG) so the
+ * requeued run's outcome counts, and returns the task to publish; it throws to refuse the requeue
+ * (EbindError `conflict`: the DAG was canceled or deleted, the step is no longer failed), and then
+ * nothing is published or deleted.
+ */
+export type PrepareRequeue = (task: Task, entry: DlqEntry) => Promise<Task>;
+
 /** Options of {@link requeueDeadLetter}. */
 export interface RequeueOptions {
+  /**
+   * Required to requeue the task of a workflow step (an entry whose task has a DAG id): the
+   * workflow's `workflow.prepareRequeue`. Without it such an entry is refused, since the step's new
+   * outcome would be dropped by the workers' start gate. Called for other tasks too, when given
+   * (the workflow's returns them unchanged).
+   */
+  readonly prepare?: PrepareRequeue | undefined;
   /**
    * A new deadline for the task, or `null` to remove it. By default the original deadline is kept,
    * so a task whose deadline has passed fails again at once with kind `deadline`.
@@ -101,8 +118,14 @@ export interface RequeueOptions {
  * The message id is derived from the entry (`ebind-requeue:<seq>:<dead-lettered time>`), not from the
  * task id, so the task's own dedupe window cannot swallow it, while two requeues of the same entry
  * racing each other store the task once: the loser gets `conflict`.
- * @throws EbindError `not_found` for a missing entry; `conflict` when the entry was requeued already;
- *   `invalid_argument` for an entry that holds no decodable task, or a bad deadline.
+ *
+ * A workflow step's task (issue 12) is requeued only with `prepare: workflow.prepareRequeue`, which
+ * first reopens the step and its DAG (`failed` → `running`, the dependents its failure skipped
+ * pending again), so awaits started after this returns wait for the new outcome.
+ * @throws EbindError `not_found` for a missing entry; `conflict` when the entry was requeued already,
+ *   or `prepare` refused it (a step of a canceled or deleted DAG, a step no longer failed);
+ *   `invalid_argument` for an entry that holds no decodable task, a bad deadline, or a step's task
+ *   without `prepare`.
  */
 export async function requeueDeadLetter(broker: Broker, seq: number, options: RequeueOptions = {}): Promise<Requeued> {
   const letter = await getDeadLetter(broker, seq);
@@ -125,7 +148,16 @@ export async function requeueDeadLetter(broker: Broker, seq: number, options: Re
     }
     deadline = options.deadline ?? undefined;
   }
-  const task: Task = { ...original, attempt: 0, enqueuedAt: new Date(), workerId: undefined, deadline };
+  if (original.dagId && options.prepare === undefined) {
+    throw new EbindError(
+      "invalid_argument",
+      `dlq: entry ${seq} is the task of step "${original.stepId ?? ""}" of DAG ${original.dagId}: requeue it with ` +
+        `requeueDeadLetter(broker, seq, { prepare: workflow.prepareRequeue }), which reopens the step so its new outcome counts ` +
+        `(without it the workers would drop the task as the step of a finished DAG); the entry is kept`,
+    );
+  }
+  let task: Task = { ...original, attempt: 0, enqueuedAt: new Date(), workerId: undefined, deadline };
+  if (options.prepare) task = await options.prepare(task, letter.entry);
   const ack = await broker.publish(taskPublishSubject(task.name, task.target), utf8.encode(encodeTask(task)), { msgId });
   if (ack.duplicate) throw new EbindError("conflict", `dlq: entry ${seq} was already requeued (as task seq ${ack.seq})`);
   if (!(await broker.deleteMessage(DLQ_STREAM, seq))) {

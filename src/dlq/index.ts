@@ -3,4 +3,4 @@
  * @module
  */
 export { listDeadLetters, getDeadLetter, requeueDeadLetter, purgeDeadLetters } from "./dead-letters.js";
-export type { DeadLetter, ListOptions, Requeued, RequeueOptions } from "./dead-letters.js";
+export type { DeadLetter, ListOptions, PrepareRequeue, Requeued, RequeueOptions } from "./dead-letters.js";

@@ -40,6 +40,8 @@ import { RecentStarts } from "./store/recent-starts.js";
 import { Scheduler, type SchedulerOptions } from "./run/scheduler.js";
 import { DagStore } from "./store/store.js";
 import { submitDag, type SubmitOptions } from "./ops/submit.js";
+import { prepareRequeue } from "./ops/requeue.js";
+import type { DlqEntry, Task } from "../task/envelope.js";
 
 /** Options of {@link Workflow.create}. */
 export interface WorkflowOptions {
@@ -62,12 +64,24 @@ export class Workflow {
   readonly stepHook: StepHook;
   /** The middleware to give workers: DAG context for step handlers (`dagContext(ctx)`). */
   readonly middleware: Middleware;
+  /**
+   * Give to `requeueDeadLetter(broker, seq, { prepare: workflow.prepareRequeue })` (issue 12): for
+   * the task of a failed DAG step, reopens the step (`running`, a new start; the requeued task is
+   * that start's), puts the steps its failure skipped back to `pending` and the DAG back to
+   * `running`, so the step's new outcome counts and awaits started afterwards wait for it. Other
+   * tasks are returned unchanged.
+   * @throws EbindError `conflict` (the requeue is refused, nothing published, the entry kept) when
+   *   the DAG was deleted or canceled, is paused, or the step is not failed (requeued already) or
+   *   failed in a later start than the entry's.
+   */
+  readonly prepareRequeue: (task: Task, entry: DlqEntry) => Promise<Task>;
 
   private constructor(core: WorkflowCore) {
     this.#core = core;
     this.#hook = createStepHook(core);
     this.stepHook = this.#hook;
     this.middleware = workflowMiddleware(core);
+    this.prepareRequeue = (task, entry) => prepareRequeue(core, task, entry);
   }
 
   /**
@@ -90,9 +104,14 @@ export class Workflow {
   }
 
   /**
-   * Persists the DAG and starts its root steps.
+   * Persists the DAG and starts its root steps. All or nothing: every record and step task is
+   * measured against the server's max payload before anything is written, and a write failing
+   * half-way deletes what was written (the id can be submitted again).
    * @throws WorkflowError `invalid` (empty, already submitted, a bad step or argument), `cycle`,
-   *   `stale_revision` when a DAG with this id exists.
+   *   `stale_revision` when a DAG with this id exists; EbindError `payload_too_large` naming the
+   *   step, its size and the limit (the server's max payload less 16 KiB); a store error (e.g.
+   *   `unavailable`) when a write failed — if even the roll-back failed, the message says so and the
+   *   half-written DAG, which no scheduler runs, is removed by {@link deleteDag}.
    */
   submit(dag: DagBuilder, options?: SubmitOptions): Promise<DagMeta> {
     return submitDag(this.#core, dag, options);

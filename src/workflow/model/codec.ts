@@ -159,8 +159,8 @@ function readPlacement(f: Fields): Placement {
 
 /**
  * Encodes a DAG meta (reference §2.6.6), keys in Go's order: `id`, `status`, `created_at`,
- * `default_policy`?, `paused_at`, `terminal_steps`?, `active_breakpoints`?, `labels`?
- * (`?` = omitted when absent or empty). `paused_at` is always written, the zero time when unset.
+ * `default_policy`?, `paused_at`, `terminal_steps`?, `active_breakpoints`?, `labels`?, then the
+ * extension `submit_steps`? (`?` = omitted when absent or empty). `paused_at` is always written, the zero time when unset.
  * @throws {EbindError} `invalid_argument` naming the field: an empty id, an unknown status, a time Go
  *   cannot write, an invalid policy.
  */
@@ -173,6 +173,8 @@ export function encodeDagMeta(meta: DagMeta): string {
   s += optionalList(d, "terminal_steps", meta.terminalSteps);
   s += optionalList(d, "active_breakpoints", meta.activeBreakpoints);
   s += optionalList(d, "labels", meta.labels);
+  // Extension of ebind for TypeScript, last and omitted when unset (Go ignores unknown fields).
+  if (meta.submitSteps !== undefined) s += `,"submit_steps":${encodeCount(d, "submit_steps", meta.submitSteps)}`;
   return `${s}}`;
 }
 
@@ -194,6 +196,7 @@ export function decodeDagMeta(data: Data): DagMeta {
     terminalSteps: f.stringArray("terminal_steps"),
     activeBreakpoints: f.stringArray("active_breakpoints"),
     labels: f.stringArray("labels"),
+    submitSteps: f.raw("submit_steps") === undefined ? undefined : f.count("submit_steps"),
   });
 }
 
@@ -350,7 +353,8 @@ export function decodeSignalRecord(data: Data): SignalRecord {
 /**
  * Encodes a workflow event (reference §2.6.9): `kind`, `dag_id`, `step_id` always; then `status`?,
  * `error_kind`?, `error_message`?, `bp_position`?, `bp_labels`?, `signal_name`?, each omitted when
- * empty; and the extension `step_added_at`? (when the step's record was created).
+ * empty; and the extensions `step_added_at`? (when the step's record was created) and
+ * `step_started_at`? (the start the event completes).
  * @throws {EbindError} `invalid_argument` naming the field: an unknown kind, status or position, empty
  *   ids.
  */
@@ -366,6 +370,8 @@ export function encodeDagEvent(e: DagEvent): string {
   s += encodeOptionalString(d, "signal_name", e.signalName);
   // An extension, omitted when unset (ebind for Go ignores it): which incarnation of the step it is.
   if (e.stepAddedAt !== undefined) s += `,"step_added_at":${encodeTime(d, "step_added_at", e.stepAddedAt)}`;
+  // Likewise: which start of the step it completes.
+  if (e.stepStartedAt !== undefined) s += `,"step_started_at":${encodeTime(d, "step_started_at", e.stepStartedAt)}`;
   return `${s}}`;
 }
 
@@ -387,6 +393,7 @@ export function decodeDagEvent(data: Data): DagEvent {
     bpLabels: f.stringArray("bp_labels"),
     signalName: f.string("signal_name", false),
     stepAddedAt: f.optionalTime("step_added_at"),
+    stepStartedAt: f.optionalTime("step_started_at"),
   });
 }
 

@@ -66,6 +66,13 @@ export interface DagMeta {
   readonly terminalSteps?: readonly string[] | undefined;
   readonly activeBreakpoints?: readonly string[] | undefined;
   readonly labels?: readonly string[] | undefined;
+  /**
+   * How many step records the submit writes after this meta (an extension, wire `submit_steps`,
+   * omitted when unset; ebind for Go ignores it). A DAG with fewer step records than this is
+   * half-written — its submit failed part-way — and is never advanced: no scheduler starts its steps
+   * (`plan/finalize.ts` `halfWritten`). Absent (metas of ebind for Go) means complete.
+   */
+  readonly submitSteps?: number | undefined;
 }
 
 /** A step record, KV key `<dag>.step.<step>` (reference §2.6.7). Empty lists are `[]`, never undefined. */
@@ -104,8 +111,21 @@ export interface StepRecord {
   readonly policy?: RetryPolicyData | undefined;
   readonly placement?: Placement | undefined;
   readonly workerId?: string | undefined;
+  /** When the record was created, on the clock of the process creating it (the submitter, or the worker whose handler added a dynamic step). */
   readonly addedAt: Date;
+  /**
+   * When the step was last started (marked running, its task published), on the clock of the
+   * scheduler (or submitter) that started it — never earlier than `addedAt` nor than the previous
+   * start (`run/enqueue.ts` `nextStartTime`). The step's task carries it as `enqueued_at`.
+   */
   readonly startedAt?: Date | undefined;
+  /**
+   * When the step became terminal, on the clock of the process that settled it (the worker for
+   * done and failed, the scheduler for skipped and failures found before a start, the canceller),
+   * but never earlier than `startedAt` (clamped, {@link finishTime}): clocks of different machines
+   * may disagree, and a step must not seem to end before it began (issue 12). The difference is
+   * the time from start to end only as far as those clocks agree.
+   */
   readonly finishedAt?: Date | undefined;
 }
 
@@ -147,6 +167,12 @@ export interface DagEvent {
    * old run carries another time and is ignored. Absent in events of ebind for Go.
    */
   readonly stepAddedAt?: Date | undefined;
+  /**
+   * For a step's `completed` event: the `startedAt` of the start it completes (an extension, wire
+   * `step_started_at`). A step reopened by a DLQ requeue has a later start: an event of the earlier
+   * one, delivered again, is ignored. Absent in events of ebind for Go, and for steps never started.
+   */
+  readonly stepStartedAt?: Date | undefined;
 }
 
 /** How a ref argument treats a failed, skipped or canceled upstream (reference §3.13). */
@@ -163,6 +189,15 @@ export interface RefArg {
 /** A signal placeholder inside `argsJson` (reference §2.6.8). */
 export interface SignalArg {
   readonly name: string;
+}
+
+/**
+ * The `finishedAt` of a step settled now: `now` on this process's clock, or the step's `startedAt`
+ * when that is later (written by a scheduler whose clock is ahead of this one's).
+ */
+export function finishTime(record: Pick<StepRecord, "startedAt">, now: number = Date.now()): Date {
+  const started = record.startedAt?.getTime();
+  return new Date(started !== undefined && started > now ? started : now);
 }
 
 /** Whether a step status is terminal. */

@@ -6,6 +6,16 @@ import type { DagStatus } from "../model/records.js";
 import { isTerminal } from "../model/records.js";
 import type { DagState } from "./state.js";
 
+/**
+ * Whether the DAG is half-written: its submit failed after writing the meta and before writing
+ * every step record (the meta's `submitSteps` says how many it meant to write). Such a DAG is never
+ * advanced: starting a step of it would run part of a DAG its submitter was told had failed.
+ */
+export function halfWritten(state: DagState): boolean {
+  const expected = state.meta.submitSteps;
+  return expected !== undefined && state.steps.size < expected;
+}
+
 /** Whether every step is terminal; `false` for a DAG without steps (reference §3.14). */
 export function allStepsTerminal(state: DagState): boolean {
   if (state.steps.size === 0) return false;

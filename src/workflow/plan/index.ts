@@ -10,7 +10,8 @@ export { cascadeSkips, cascadeSkipCauses, hasOrDefaultRef, skipMessage } from ".
 export type { CascadeSkip } from "./cascade.js";
 export { addStep, applyCompletion } from "./transitions.js";
 export type { CompletionResult, StepOutcome } from "./transitions.js";
-export { allStepsTerminal, canPause, canResume, deriveFinalStatus, hasInFlightSteps, terminal } from "./finalize.js";
+export { allStepsTerminal, canPause, canResume, deriveFinalStatus, halfWritten, hasInFlightSteps, terminal } from "./finalize.js";
+export { reopenedWith } from "./reopen.js";
 export { resolveArgs } from "./resolve.js";
 export type { ResolveLookup, ResolvedArgs } from "./resolve.js";
 export { validateGraph } from "./graph.js";

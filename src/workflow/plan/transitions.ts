@@ -4,7 +4,7 @@
  * @module
  */
 import { WorkflowError } from "../model/errors.js";
-import { isTerminal, type StepRecord } from "../model/records.js";
+import { finishTime, isTerminal, type StepRecord } from "../model/records.js";
 import { cascadeSkips } from "./cascade.js";
 import type { DagState } from "./state.js";
 
@@ -23,7 +23,8 @@ export interface CompletionResult {
 
 /**
  * Applies a step's outcome (reference §3.13):
- * - `done` (MarkDone): a non-terminal step becomes done with `finishedAt = at`; already done → no change.
+ * - `done` (MarkDone): a non-terminal step becomes done with `finishedAt = at` (or its `startedAt`
+ *   when that is later: another machine's clock, see `StepRecord.finishedAt`); already done → no change.
  * - `failed` (MarkFailed): a non-terminal step becomes failed with the error kind and message and
  *   `finishedAt = at`; already failed → no change (the first error stays); then the cascade runs.
  * - `skipped` (MarkSkipped): likewise, without error fields.
@@ -46,8 +47,8 @@ export function applyCompletion(state: DagState, stepId: string, outcome: StepOu
   if (!isTerminal(step.status)) {
     current =
       outcome.status === "failed"
-        ? { ...step, status: "failed", errorKind: outcome.errorKind, errorMessage: outcome.errorMessage, finishedAt: at }
-        : { ...step, status: outcome.status, finishedAt: at };
+        ? { ...step, status: "failed", errorKind: outcome.errorKind, errorMessage: outcome.errorMessage, finishedAt: finishTime(step, at.getTime()) }
+        : { ...step, status: outcome.status, finishedAt: finishTime(step, at.getTime()) };
     steps.set(stepId, current);
     changed.push(stepId);
   }
@@ -56,7 +57,7 @@ export function applyCompletion(state: DagState, stepId: string, outcome: StepOu
     const skips = cascadeSkips(next, stepId);
     for (const id of skips) {
       const s = steps.get(id) as StepRecord;
-      steps.set(id, { ...s, status: "skipped", finishedAt: at });
+      steps.set(id, { ...s, status: "skipped", finishedAt: finishTime(s, at.getTime()) });
       changed.push(id);
     }
     next = { ...state, steps };

@@ -6,11 +6,13 @@
  * - `pausing`: hold what has not started (steps added during the drain included), then move to
  *   `paused` — or to the final status when every step has finished;
  * - `paused`: finalise when every step is terminal, else nothing (zero work for paused DAGs).
+ * A half-written DAG (its submit failed part-way, `plan/finalize.ts` `halfWritten`) is left alone.
  * The sweep also releases holds orphaned under a running meta, applies cascades an event missed,
  * and publishes again the task of a step marked running that no worker ever started.
  * @module
  */
 import { isTerminal } from "../model/records.js";
+import { halfWritten } from "../plan/index.js";
 import { casStep } from "../store/cas.js";
 import type { WorkflowCore } from "../store/core.js";
 import type { LoadedDag } from "../store/store.js";
@@ -28,6 +30,7 @@ export interface Advanced {
 
 /** Moves a loaded, running or pausing DAG forward (the event and timer path). */
 export async function advance(core: WorkflowCore, loaded: LoadedDag, progress = new DagProgress(core, loaded)): Promise<Advanced> {
+  if (halfWritten(progress.state)) return { finished: false }; // a failed submit's remains: never run
   const status = progress.meta.status;
   if (status === "pausing") {
     await fenceDag(core, progress.meta.id);
@@ -54,6 +57,10 @@ export interface SweepOptions {
 /** The repair sweep of one DAG (see the module comment). */
 export async function sweepDag(core: WorkflowCore, loaded: LoadedDag, options: SweepOptions): Promise<Advanced> {
   const progress = new DagProgress(core, loaded);
+  if (halfWritten(progress.state)) {
+    core.logger.warn("scheduler: a DAG whose submit failed half-way is left as it is (deleteDag removes it)", { dag_id: progress.meta.id });
+    return { finished: false };
+  }
   if (progress.meta.status === "running") {
     await releaseOrphanedHolds(core, progress, options.orphanedHoldMs);
     await progress.cascadeAll();

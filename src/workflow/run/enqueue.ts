@@ -22,7 +22,7 @@ import type { Task } from "../../task/envelope.js";
 import { parseArgs } from "../model/codec.js";
 import { WorkflowError } from "../model/errors.js";
 import { stepTaskId } from "../model/keys.js";
-import { StepErrorKind, type DagEvent, type DagMeta, type StepRecord } from "../model/records.js";
+import { finishTime, StepErrorKind, type DagEvent, type DagMeta, type StepRecord } from "../model/records.js";
 import { hasOrDefaultRef, resolveArgs, skipMessage } from "../plan/index.js";
 import { casStep } from "../store/cas.js";
 import type { WorkflowCore } from "../store/core.js";
@@ -41,12 +41,14 @@ export function stepMsgId(meta: DagMeta, record: StepRecord): string {
 }
 
 /**
- * The start time of a new start: now, or just after the previous start (a step held by a pause
- * keeps it) when the clock says otherwise, so every start of a step is later than the one before.
+ * The start time of a new start of `record`: now, unless the clock says otherwise — then just after
+ * the previous start (a step held by a pause, or reopened by a requeue, keeps it) or at its
+ * creation, whichever is later — so every start of a step is later than the one before and never
+ * before the step existed (the clocks of the submitter and of schedulers may disagree).
  */
-function nextStartTime(previous: Date | undefined): Date {
-  const now = Date.now();
-  return new Date(previous === undefined ? now : Math.max(now, previous.getTime() + 1));
+export function nextStartTime(record: Pick<StepRecord, "startedAt" | "addedAt">): Date {
+  const previous = record.startedAt === undefined ? Number.NEGATIVE_INFINITY : record.startedAt.getTime() + 1;
+  return new Date(Math.max(Date.now(), previous, record.addedAt.getTime()));
 }
 
 /**
@@ -58,7 +60,7 @@ async function markRunning(core: WorkflowCore, record: StepRecord, revision: num
   const running = await casStep(core.store, record.dagId, record.stepId, { value: record, revision }, (r) => {
     if (r.status === "running") return "keep";
     if (r.status !== "pending" || r.held) return undefined;
-    return { ...r, status: "running", attempt: 0, startedAt: nextStartTime(r.startedAt) };
+    return { ...r, status: "running", attempt: 0, startedAt: nextStartTime(r) };
   });
   if (running) core.recentStarts.remember(running); // for this process's worker, if the task lands here
   return running;
@@ -188,7 +190,7 @@ export async function settlePending(
   change: Pick<StepRecord, "status"> & Partial<Pick<StepRecord, "errorKind" | "errorMessage">>,
 ): Promise<boolean> {
   const written = await casStep(core.store, record.dagId, record.stepId, { value: record, revision }, (r) =>
-    r.status !== "pending" || r.held ? undefined : { ...r, ...change, finishedAt: new Date() },
+    r.status !== "pending" || r.held ? undefined : { ...r, ...change, finishedAt: finishTime(r) },
   );
   if (!written) return false;
   const event: DagEvent = {
@@ -199,6 +201,7 @@ export async function settlePending(
     errorKind: change.errorKind,
     errorMessage: change.errorMessage,
     stepAddedAt: record.addedAt,
+    stepStartedAt: record.startedAt,
   };
   await publishEvent(core.broker, event);
   return true;
@@ -260,7 +263,7 @@ export async function republishStepTask(core: WorkflowCore, meta: DagMeta, recor
  * `enqueued_at` is the start time on the record, which the start gate compares to tell this start's
  * task from an older one.
  */
-function stepTask(meta: DagMeta, record: StepRecord, payload: string, target: string | undefined): Task {
+export function stepTask(meta: DagMeta, record: StepRecord, payload: string, target: string | undefined): Task {
   return {
     id: stepTaskId(meta.id, record.stepId),
     name: record.fnName,

@@ -16,7 +16,7 @@
  * @module
  */
 import { ErrKind } from "../../task/errors.js";
-import { isTerminal, type StepRecord } from "../model/records.js";
+import { finishTime, isTerminal, type StepRecord } from "../model/records.js";
 import { casStep } from "../store/cas.js";
 import type { WorkflowCore } from "../store/core.js";
 import type { Versioned } from "../store/store.js";
@@ -60,7 +60,7 @@ export async function cancelStep(core: WorkflowCore, dagId: string, stepId: stri
       status: "canceled",
       held: false,
       heldAt: undefined,
-      finishedAt: new Date(),
+      finishedAt: finishTime(r),
       errorKind: ran ? ErrKind.Canceled : r.errorKind,
       errorMessage: ran ? "the DAG was canceled while the step ran" : r.errorMessage,
     };

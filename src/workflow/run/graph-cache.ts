@@ -14,7 +14,9 @@
  *   (`DagStore.touchMeta`), and a graph is used only while the meta is still at that revision. A
  *   deleted and re-created DAG has a new meta revision too (revisions are never reused).
  * - records of steps seen terminal: a terminal status is never left (every compare-and-set refuses
- *   to move a terminal step), so such a record stays true. Steps with breakpoint labels are not
+ *   to move a terminal step) — except by a DLQ requeue of a failed step, which reopens it and its
+ *   skipped dependents and moves the meta afterwards (`ops/requeue.ts`), so a graph listed before
+ *   is no longer used — so such a record stays true. Steps with breakpoint labels are not
  *   kept: their breakpoint state may still change.
  * Statuses of steps not known terminal are always read afresh. Arguments are not kept (they may
  * be large): records come back with `argsJson` empty, and {@link DagGraph.usesSignals} tells

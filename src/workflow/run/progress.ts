@@ -26,7 +26,7 @@ import {
   type DagState,
 } from "../plan/index.js";
 import { StepErrorKind, type DagMeta, type StepRecord } from "../model/records.js";
-import { isTerminal } from "../model/records.js";
+import { finishTime, isTerminal } from "../model/records.js";
 import type { LoadedDag } from "../store/store.js";
 
 /** When a step's signal wait times out (ms since the epoch), or undefined when it has no running timeout. */
@@ -87,7 +87,7 @@ export class DagProgress {
     const start = this.#start(stepId);
     if (!start) return false;
     const written = await casStep(this.core.store, this.meta.id, stepId, start, (r) =>
-      isTerminal(r.status) ? undefined : { ...r, status: "skipped", errorMessage: message, finishedAt: new Date() },
+      isTerminal(r.status) ? undefined : { ...r, status: "skipped", errorMessage: message, finishedAt: finishTime(r) },
     );
     if (!written) return false;
     this.setStep(written.value, written.revision);

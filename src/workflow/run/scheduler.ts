@@ -70,10 +70,14 @@ function outcomeOf(event: DagEvent): StepOutcome | undefined {
 /**
  * Whether a `completed` event cannot be about this step as it is now: it names another incarnation
  * of the step (a DAG deleted and re-created under its id: the record was created at another time),
- * or the step has never started (nothing could have completed it).
+ * an earlier start than the record's (a failed step reopened by a DLQ requeue; a later start than
+ * the record's is a read lagging behind the event, not stale), or the step has never started
+ * (nothing could have completed it).
  */
 export function staleCompletion(event: DagEvent, record: StepRecord): boolean {
   if (event.stepAddedAt !== undefined && event.stepAddedAt.getTime() !== record.addedAt.getTime()) return true;
+  const started = record.startedAt?.getTime();
+  if (event.stepStartedAt !== undefined && started !== undefined && event.stepStartedAt.getTime() < started) return true;
   return record.status === "pending";
 }
 

@@ -11,6 +11,8 @@ import type { Middleware } from "../../worker/middleware.js";
 import { Step, StepRef, type StepArgsOf, type StepTarget } from "../build/builder.js";
 import type { WorkflowCore } from "../store/core.js";
 import { WorkflowError } from "../model/errors.js";
+import { toJsonText } from "../model/json-text.js";
+import { EbindError } from "../../task/errors.js";
 import { publishEvent } from "../store/events.js";
 import { validateStepId } from "../model/keys.js";
 import type { RetryPolicyOptions, RetryPolicy } from "../../task/retry.js";
@@ -18,6 +20,7 @@ import { buildStepRecord } from "../build/step-records.js";
 import type { StepRecord } from "../model/records.js";
 import type { SignalName } from "../build/signals.js";
 import { cancelStep, holdStep } from "../run/fence.js";
+import { checkStepSize } from "../run/size-limits.js";
 
 /** Options of a dynamic step. */
 export interface DynamicStepOptions {
@@ -64,7 +67,9 @@ export interface DagContext {
   /**
    * Adds a step to this DAG, depending on the current step.
    * @throws WorkflowError `dag_canceled` for a canceled DAG, `invalid` for a ref to an unknown step
-   *   (or to itself) or bad arguments, `stale_revision` when the id exists with another handler.
+   *   (or to itself) or bad arguments, `stale_revision` when the id exists with another handler;
+   *   EbindError `payload_too_large` when its record or task would not fit the server's max payload
+   *   (naming the step, its size and the limit; nothing written).
    */
   addStep<T extends StepTarget>(id: string, target: T, ...args: StepArgsOf<T>): Promise<DynamicStep<ResultOf<T>>>;
   /** {@link addStep} with options. */
@@ -133,6 +138,7 @@ class StepContext implements DagContext {
     }
     const existing = await this.core.store.getStep(this.dagId, id);
     if (existing) return this.#announced(sameStep(existing.value, record));
+    checkStepSize(this.core.broker.maxPayloadBytes, meta.value, record, `add step "${id}" to DAG ${this.dagId}`);
     try {
       await this.core.store.createStep(record);
     } catch (err) {
@@ -191,6 +197,10 @@ function handle<R>(dagId: string, id: string): DynamicStep<R> {
     dagId,
     id,
     ref: () => new StepRef<R>(id, "required", undefined),
-    refOrDefault: (fallback: R) => new StepRef<R>(id, "or_default", JSON.stringify(fallback)),
+    refOrDefault: (fallback: R) => {
+      const json = toJsonText(fallback); // keeps a -0
+      if (json === undefined) throw new EbindError("invalid_argument", `workflow: step "${id}": refOrDefault value cannot be carried by JSON`);
+      return new StepRef<R>(id, "or_default", json);
+    },
   };
 }

@@ -20,7 +20,7 @@
 import type { Task } from "../../task/envelope.js";
 import { ErrKind, type TaskError } from "../../task/errors.js";
 import type { StepHook, StepSettled, StepStart } from "../../worker/step-hook.js";
-import { isTerminal, type StepRecord } from "../model/records.js";
+import { finishTime, isTerminal, type StepRecord } from "../model/records.js";
 import { casStep } from "../store/cas.js";
 import type { WorkflowCore } from "../store/core.js";
 import { publishEvent } from "../store/events.js";
@@ -106,7 +106,7 @@ export function createStepHook(core: WorkflowCore): StepHook & { close(): void }
         before, // the record just read: no second read unless the CAS conflicts
         (r) => {
           wrote = !isTerminal(r.status);
-          return wrote ? { ...r, status: "done", workerId: task.workerId, finishedAt: new Date(), errorKind: undefined, errorMessage: undefined } : "keep";
+          return wrote ? { ...r, status: "done", workerId: task.workerId, finishedAt: finishTime(r), errorKind: undefined, errorMessage: undefined } : "keep";
         },
         { pauseMs: 50 },
       );
@@ -116,7 +116,7 @@ export function createStepHook(core: WorkflowCore): StepHook & { close(): void }
         return "superseded";
       }
       // A result created now for a step already done repairs a crash between the two writes.
-      if (wrote || created) await publishEvent(core.broker, { kind: "completed", dagId, stepId, status: "done", stepAddedAt: after.value.addedAt });
+      if (wrote || created) await publishEvent(core.broker, { kind: "completed", dagId, stepId, status: "done", stepAddedAt: after.value.addedAt, stepStartedAt: after.value.startedAt });
       return wrote ? "recorded" : "superseded";
     },
 
@@ -138,7 +138,7 @@ export function createStepHook(core: WorkflowCore): StepHook & { close(): void }
         null,
         (r) => {
           wrote = !isTerminal(r.status);
-          return wrote ? { ...r, status: "failed", errorKind: error.kind, errorMessage: message || undefined, workerId: task.workerId, finishedAt: new Date() } : "keep";
+          return wrote ? { ...r, status: "failed", errorKind: error.kind, errorMessage: message || undefined, workerId: task.workerId, finishedAt: finishTime(r) } : "keep";
         },
         { pauseMs: 50 },
       );
@@ -147,7 +147,7 @@ export function createStepHook(core: WorkflowCore): StepHook & { close(): void }
         return "superseded";
       }
       if (!wrote) return "superseded";
-      await publishEvent(core.broker, { kind: "completed", dagId, stepId, status: "failed", errorKind: error.kind, errorMessage: message || undefined, stepAddedAt: written.value.addedAt });
+      await publishEvent(core.broker, { kind: "completed", dagId, stepId, status: "failed", errorKind: error.kind, errorMessage: message || undefined, stepAddedAt: written.value.addedAt, stepStartedAt: written.value.startedAt });
       return "recorded";
     },
   };

@@ -250,6 +250,7 @@ describeBackends("workflow: scheduling", (backend) => {
       error_kind: "boom",
       error_message: "x".repeat(20),
       step_added_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), // an extension: which incarnation of the step
+      step_started_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), // an extension: which start of it (issue 12)
     });
   });
 

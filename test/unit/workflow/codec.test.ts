@@ -63,6 +63,15 @@ describe("golden fixtures: DAG meta (reference §2.6.6)", () => {
     expect(decodeDagMeta(text).pausedAt).toEqual(at);
   });
 
+  it("submit_steps (extension, issue 12): written last when set, read back; absent reads as unset", () => {
+    const at = new Date("2026-05-01T10:00:00Z");
+    const text = encodeDagMeta({ id: "d", status: "running", createdAt: at, submitSteps: 3 });
+    expect(text).toBe(`{"id":"d","status":"running","created_at":"2026-05-01T10:00:00Z","paused_at":"0001-01-01T00:00:00Z","submit_steps":3}`);
+    expect(decodeDagMeta(text).submitSteps).toBe(3);
+    expect(decodeDagMeta(text.replace(',"submit_steps":3', "")).submitSteps).toBeUndefined();
+    expect(decodeFailure(() => decodeDagMeta(text.replace("3}", "-1}"))).detail).toMatch(/field "submit_steps"/);
+  });
+
   it("rejects an unknown status and a missing id, naming the field", () => {
     expect(decodeFailure(() => decodeDagMeta('{"id":"d","status":"weird","created_at":"2026-05-01T10:00:00Z"}')).detail).toBe(
       'dag meta: field "status": unknown value "weird"',

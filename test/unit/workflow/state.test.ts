@@ -9,6 +9,7 @@ import {
   canResume,
   cascadeSkips,
   deriveFinalStatus,
+  halfWritten,
   hasInFlightSteps,
   holdingAtAfter,
   readyToRun,
@@ -183,6 +184,14 @@ describe("reference §6.5 state_test.go", () => {
     ["TestState_AllStepsTerminal_Empty", [], false],
   ] as const)("%s", (_n, statuses, expected) => {
     expect(allStepsTerminal(state(statuses.map((st, i) => step(`s${i}`, { status: st }))))).toBe(expected);
+  });
+
+  it("halfWritten (issue 12): fewer step records than the meta's submitSteps; absent submitSteps (Go) is complete", () => {
+    const two = state([step("a"), step("b")]);
+    expect(halfWritten(two)).toBe(false);
+    expect(halfWritten({ ...two, meta: { ...two.meta, submitSteps: 2 } })).toBe(false);
+    expect(halfWritten({ ...two, meta: { ...two.meta, submitSteps: 3 } })).toBe(true);
+    expect(halfWritten({ ...two, meta: { ...two.meta, submitSteps: 1 } })).toBe(false); // dynamic steps added since
   });
 
   it.each([
