@@ -9,10 +9,14 @@ import type { TaskError } from "../task/errors.js";
 
 /**
  * What {@link StepHook.onStepStart} decided. `run: false` means the task must not run: the worker
- * acks its message and records nothing (the step's record already says what became of it).
+ * acks its message and records nothing (the step's record already says what became of it) — unless
+ * `unknown` says the step has no record at all (its DAG does not exist, or was deleted): then nothing
+ * else will ever account for the task, so the worker dead-letters it with its bytes.
  * `release` is called once the handler has returned, whatever its outcome.
  */
-export type StepStart = { readonly run: true; readonly release: () => void } | { readonly run: false; readonly reason: string };
+export type StepStart =
+  | { readonly run: true; readonly release: () => void }
+  | { readonly run: false; readonly reason: string; readonly unknown?: boolean | undefined };
 
 /**
  * What became of an outcome handed to the hook: `recorded`, or `superseded` when the step already

@@ -421,6 +421,11 @@ export class Worker {
         return undefined;
       }
       if (!start.run) {
+        if (start.unknown) {
+          // Nothing will ever account for a step of no DAG: keep it where an operator sees it.
+          await this.#settler.deadLetterInvalid(delivery, start.reason, task);
+          return undefined;
+        }
         this.options.logger.debug("worker: workflow step not started", { task_id: task.id, reason: start.reason });
         delivery.ack();
         return undefined;

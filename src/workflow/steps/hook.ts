@@ -64,7 +64,8 @@ export function createStepHook(core: WorkflowCore): StepHook & { close(): void }
       await cancels.ready();
       const release = cancels.register(dagId, abort);
       try {
-        let why: string | undefined = "the step does not exist (its DAG was deleted)";
+        const missing = `step ${JSON.stringify(stepId)} of DAG ${JSON.stringify(dagId)} does not exist (the DAG was never submitted, or was deleted)`;
+        let why: string | undefined = missing;
         const started = core.recentStarts.take(dagId, stepId) ?? null; // a record this process just wrote saves a read
         const written = await casStep(core.store, dagId, stepId, started, (r) => {
           why = refusal(r, task);
@@ -73,7 +74,7 @@ export function createStepHook(core: WorkflowCore): StepHook & { close(): void }
         });
         if (!written) {
           release();
-          return { run: false, reason: why };
+          return { run: false, reason: why, unknown: why === missing };
         }
         if (cancels.suspect(dagId)) {
           // The watch saw this DAG end lately, maybe before this handler was registered.

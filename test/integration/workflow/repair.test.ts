@@ -5,7 +5,8 @@
  */
 import { expect, it } from "vitest";
 import { TASK_STREAM } from "../../../src/broker/index.js";
-import { defineHandler, ErrKind, TaskError } from "../../../src/task/index.js";
+import { decodeTask, defineHandler, encodeTask, ErrKind, TaskError } from "../../../src/task/index.js";
+import { listDeadLetters } from "../../../src/dlq/index.js";
 import type { WorkflowError } from "../../../src/workflow/index.js";
 import { describeBackends } from "../../support/backends.js";
 import { useWorkflowEnv } from "../../support/workflow-env.js";
@@ -69,6 +70,19 @@ describeBackends("workflow: repair, cancel, await, labels, delete", (backend) =>
     await new Promise((r) => setTimeout(r, 2)); // a new creation time, hence a new message id
     await workflow.submit(second);
     expect(await workflow.await(a2, { timeoutMs: 5000 })).toBe(4);
+  });
+
+  it("a step task of a DAG that does not exist is dead-lettered with its bytes, not dropped (issue 12 fuzzing)", async () => {
+    const { broker, registry, run } = await env();
+    registry.register(add);
+    await run();
+    const body = encodeTask({ id: "ghost:a", name: "wf.add", payload: "[1,2]", enqueuedAt: new Date(), attempt: 0, dagId: "ghost", stepId: "a" });
+    await broker.publish("TASKS.wf.add", new TextEncoder().encode(body), { msgId: "ghost-a" });
+    await eventually(async () => (await listDeadLetters(broker)).length === 1, "a DLQ entry for the ghost step");
+    const [letter] = await listDeadLetters(broker);
+    expect(letter?.entry?.task.id).toBe("ghost:a");
+    expect(letter?.entry?.error.message).toMatch(/step "a" of DAG "ghost" does not exist/);
+    expect(decodeTask(letter!.entry!.raw!.data).dagId).toBe("ghost");
   });
 
   it("an outcome for a step that is already terminal, or whose DAG was deleted, changes nothing and does not throw", async () => {
