@@ -123,3 +123,71 @@ function ctorName(v: object): string {
   const ctor: unknown = (v as { constructor?: unknown }).constructor;
   return typeof ctor === "function" && ctor.name !== "" ? ctor.name : "(anonymous class)";
 }
+
+/**
+ * Whether `value` holds a `-0` that `JSON.stringify` would write as `0`: depth first through arrays
+ * and plain objects; values with a `toJSON` method are not looked into (their JSON form is their
+ * own). Iterative; a cycle ends the walk of its branch (the caller refuses cycles separately).
+ */
+export function containsNegativeZero(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  const seen = new Set<object>();
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === "number") {
+      if (v === 0 && 1 / v < 0) return true;
+      continue;
+    }
+    if (typeof v !== "object" || v === null || seen.has(v)) continue;
+    if (typeof (v as { toJSON?: unknown }).toJSON === "function") continue;
+    if (v instanceof Number) {
+      if (Object.is(v.valueOf(), -0)) return true;
+      continue;
+    }
+    seen.add(v);
+    if (Array.isArray(v)) {
+      for (const item of v as readonly unknown[]) if (typeof item === "number" ? item === 0 && 1 / item < 0 : typeof item === "object") stack.push(item);
+    } else {
+      for (const key of Object.keys(v)) {
+        const item = (v as Record<string, unknown>)[key];
+        if (typeof item === "number" ? item === 0 && 1 / item < 0 : typeof item === "object") stack.push(item);
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * `JSON.stringify(value)`, except that `-0` is written as the JSON text `-0` (which JSON allows,
+ * `JSON.parse` reads back as `-0`, and Go's `encoding/json` writes too) instead of `0`. The common
+ * case — no `-0` anywhere — is one walk plus `JSON.stringify`; only a value holding a `-0` takes the
+ * slower path (a replacer marks each `-0`, the marks are then rewritten). A `-0` produced by a
+ * `toJSON` method is not seen and is written as `0`.
+ *
+ * @returns the JSON text, or `undefined` where `JSON.stringify` returns it (a top-level `undefined`,
+ *   function or symbol, or a `toJSON` returning undefined).
+ * @throws whatever `JSON.stringify` throws (a cycle, a BigInt, a throwing `toJSON`).
+ */
+export function stringifyJson(value: unknown): string | undefined {
+  if (!containsNegativeZero(value)) return JSON.stringify(value);
+  for (;;) {
+    // A random mark, checked afterwards: if a user string happened to equal it, try another.
+    const mark = `\u0000ebind-negative-zero-${Math.random().toString(36).slice(2)}`;
+    let marks = 0;
+    const text = JSON.stringify(value, function (this: unknown, _key: string, v: unknown) {
+      if (typeof v === "number" && v === 0 && 1 / v < 0) {
+        marks++;
+        return mark;
+      }
+      if (v instanceof Number && Object.is(v.valueOf(), -0)) {
+        marks++;
+        return mark;
+      }
+      return v;
+    });
+    if (text === undefined) return undefined;
+    const quoted = JSON.stringify(mark);
+    const parts = text.split(quoted);
+    if (parts.length - 1 === marks) return parts.join("-0");
+  }
+}
