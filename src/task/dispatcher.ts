@@ -217,7 +217,7 @@ export class Dispatcher {
     } catch (e) {
       throw decodeFailure(`marshal result: ${e instanceof Error ? e.message : String(e)}`, e);
     }
-    // A toJSON returning undefined leaves nothing to send: the same as returning undefined.
+    // Unreachable for a toJSON returning undefined (refused above); kept for a value JSON.stringify skips.
     return text;
   }
 }

@@ -12,7 +12,7 @@ export function pathKey(path: string, key: string): string {
 }
 
 type Frame =
-  | { readonly value: unknown; readonly path: string; readonly inArray: boolean }
+  | { readonly value: unknown; readonly path: string; readonly inArray: boolean; readonly key: string; readonly fromToJson?: boolean }
   | { readonly leave: object }
   | { readonly problem: string };
 
@@ -22,10 +22,13 @@ type Frame =
  *
  * Refused: `bigint`, `symbol`, functions, `NaN`, `±Infinity`, `undefined` at the top or inside an
  * array, holes in sparse arrays, `Map`, `Set`, `WeakMap`, `WeakSet`, typed arrays, `DataView` and
- * `ArrayBuffer`s, cycles, and instances of classes (prototype other than `Object.prototype` or `null`)
+ * `ArrayBuffer`s, cycles, an invalid `Date` (it would arrive as `null`), properties keyed by a symbol
+ * (JSON drops them), and instances of classes (prototype other than `Object.prototype` or `null`)
  * without a `toJSON` method, which would arrive as plain objects. Allowed: object properties whose
- * value is `undefined` (JSON omits them, like an optional field), `Date` and anything else with a
- * `toJSON` method (it defines its own JSON form; its output is not inspected), boxed primitives.
+ * value is `undefined` (JSON omits them, like an optional field), a valid `Date` (it arrives as its
+ * ISO text), boxed primitives, and anything else with a `toJSON` method: that method is called (with
+ * the key, as `JSON.stringify` does) and its output is checked by the same rules, its problems named
+ * `<path> (toJSON): …`; a `toJSON` that throws is named too.
  *
  * Iterative, so deep values cannot overflow the stack.
  *
@@ -33,7 +36,7 @@ type Frame =
  *   carried by JSON`.
  */
 export function findUnfaithfulJson(value: unknown, path: string): string | undefined {
-  const stack: Frame[] = [{ value, path, inArray: true }];
+  const stack: Frame[] = [{ value, path, inArray: true, key: "" }];
   const onPath = new Map<object, string>();
   for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
     if ("leave" in frame) {
@@ -47,7 +50,22 @@ export function findUnfaithfulJson(value: unknown, path: string): string | undef
     if (typeof v !== "object" || v === null) continue;
     const ancestor = onPath.get(v);
     if (ancestor !== undefined) return `${p}: a cycle (back to ${ancestor}) cannot be carried by JSON`;
-    if (typeof (v as { toJSON?: unknown }).toJSON === "function") continue;
+    const toJson: unknown = frame.fromToJson ? undefined : (v as { toJSON?: unknown }).toJSON;
+    if (typeof toJson === "function") {
+      if (v instanceof Date) {
+        if (Number.isNaN(v.getTime())) return `${p}: an invalid Date cannot be carried by JSON (it would arrive as null)`;
+        continue;
+      }
+      let out: unknown;
+      try {
+        out = (toJson as (key: string) => unknown).call(v, frame.key);
+      } catch (e) {
+        return `${p}: its toJSON method threw: ${e instanceof Error ? e.message : String(e)}`;
+      }
+      // JSON.stringify does not call toJSON again on the output itself, only on its members.
+      if (out !== undefined || frame.inArray) stack.push({ value: out, path: `${p} (toJSON)`, inArray: frame.inArray, key: frame.key, fromToJson: true });
+      continue;
+    }
     const objectProblem = objectKindProblem(v);
     if (objectProblem !== undefined) return `${p}: ${objectProblem}`;
     onPath.set(v, p);
@@ -62,7 +80,7 @@ export function findUnfaithfulJson(value: unknown, path: string): string | undef
         }
         const item = arr[i];
         if ((typeof item === "object" && item !== null) || primitiveProblem(item, true) !== undefined) {
-          stack.push({ value: item, path: `${p}[${i}]`, inArray: true });
+          stack.push({ value: item, path: `${p}[${i}]`, inArray: true, key: String(i) });
         }
       }
     } else {
@@ -72,9 +90,11 @@ export function findUnfaithfulJson(value: unknown, path: string): string | undef
         const item = (v as Record<string, unknown>)[key];
         if (item === undefined) continue;
         if ((typeof item === "object" && item !== null) || primitiveProblem(item, false) !== undefined) {
-          stack.push({ value: item, path: pathKey(p, key), inArray: false });
+          stack.push({ value: item, path: pathKey(p, key), inArray: false, key });
         }
       }
+      const symbolKey = Object.getOwnPropertySymbols(v).find((s) => Object.prototype.propertyIsEnumerable.call(v, s));
+      if (symbolKey !== undefined) return `${p}: a property keyed by ${String(symbolKey)} cannot be carried by JSON (it would be dropped)`;
     }
   }
   return undefined;
@@ -105,7 +125,11 @@ function objectKindProblem(v: object): string | undefined {
   if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || isSharedArrayBuffer(v)) {
     return `${withArticle(ctorName(v))} cannot be carried by JSON (pass base64 text or an array of numbers)`;
   }
-  if (v instanceof Number || v instanceof String || v instanceof Boolean) return undefined;
+  if (v instanceof Number) {
+    const n = v.valueOf();
+    return Number.isFinite(n) ? undefined : `a boxed ${String(n)} cannot be carried by JSON (it would arrive as null)`;
+  }
+  if (v instanceof String || v instanceof Boolean) return undefined;
   const proto: unknown = Object.getPrototypeOf(v);
   if (proto === Object.prototype || proto === null) return undefined;
   return `an instance of ${ctorName(v)} cannot be carried by JSON (it would lose its prototype; give the class a toJSON method or pass a plain object)`;
@@ -125,9 +149,10 @@ function ctorName(v: object): string {
 }
 
 /**
- * Whether `value` holds a `-0` that `JSON.stringify` would write as `0`: depth first through arrays
- * and plain objects; values with a `toJSON` method are not looked into (their JSON form is their
- * own). Iterative; a cycle ends the walk of its branch (the caller refuses cycles separately).
+ * Whether `value` may hold a `-0` that `JSON.stringify` would write as `0`: depth first through
+ * arrays and plain objects. A value with a `toJSON` method other than a `Date` counts as "may" (its
+ * output is seen only when it is called). Iterative; a cycle ends the walk of its branch (the caller
+ * refuses cycles separately).
  */
 export function containsNegativeZero(value: unknown): boolean {
   const stack: unknown[] = [value];
@@ -139,7 +164,11 @@ export function containsNegativeZero(value: unknown): boolean {
       continue;
     }
     if (typeof v !== "object" || v === null || seen.has(v)) continue;
-    if (typeof (v as { toJSON?: unknown }).toJSON === "function") continue;
+    // A toJSON other than Date's may return a -0 we cannot see without calling it: take the slow path.
+    if (typeof (v as { toJSON?: unknown }).toJSON === "function") {
+      if (v instanceof Date) continue;
+      return true;
+    }
     if (v instanceof Number) {
       if (Object.is(v.valueOf(), -0)) return true;
       continue;
@@ -160,9 +189,9 @@ export function containsNegativeZero(value: unknown): boolean {
 /**
  * `JSON.stringify(value)`, except that `-0` is written as the JSON text `-0` (which JSON allows,
  * `JSON.parse` reads back as `-0`, and Go's `encoding/json` writes too) instead of `0`. The common
- * case — no `-0` anywhere — is one walk plus `JSON.stringify`; only a value holding a `-0` takes the
- * slower path (a replacer marks each `-0`, the marks are then rewritten). A `-0` produced by a
- * `toJSON` method is not seen and is written as `0`.
+ * case — no `-0` anywhere — is one walk plus `JSON.stringify`; only a value holding a `-0` (or an
+ * object with its own `toJSON`, whose output may) takes the slower path: a replacer marks each `-0`,
+ * the marks are then rewritten.
  *
  * @returns the JSON text, or `undefined` where `JSON.stringify` returns it (a top-level `undefined`,
  *   function or symbol, or a `toJSON` returning undefined).

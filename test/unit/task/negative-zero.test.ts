@@ -44,8 +44,9 @@ suite("stringifyJson", () => {
     expect(stringifyJson(value)).toBe(JSON.stringify(value));
   });
 
-  it("does not look inside toJSON output, nor loop on shared or cyclic references", () => {
-    expect(stringifyJson({ toJSON: () => -0 })).toBe("0");
+  it("carries a -0 from a toJSON, and does not loop on shared or cyclic references", () => {
+    expect(stringifyJson({ toJSON: () => -0 })).toBe("-0");
+    expect(stringifyJson([{ toJSON: () => ({ a: -0 }) }])).toBe('[{"a":-0}]');
     const shared = { v: -0 };
     expect(stringifyJson([shared, shared])).toBe('[{"v":-0},{"v":-0}]');
     const cyclic: Record<string, unknown> = { a: 1 };
