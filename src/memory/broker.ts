@@ -321,9 +321,16 @@ export class MemoryBroker implements Broker {
   }
 }
 
-/** Stream and consumer names: no spaces, dots or wildcards (as nats-server). */
+const NAME_BYTES = new TextEncoder();
+
+/**
+ * A stream or consumer name as JetStream accepts it: non-empty, at most 255 UTF-8 bytes, none of
+ * whitespace, `.`, `*`, `>`, `/`, `\\` or NUL (the last three name files in the server's store).
+ */
 function checkName(name: string, what: string): void {
-  if (name.length === 0 || /[\s.*>]/.test(name)) throw new EbindError("invalid_argument", `${what} ${JSON.stringify(name)} is invalid`);
+  if (name.length === 0 || /[\s.*>/\\]/.test(name) || name.includes("\u0000")) throw new EbindError("invalid_argument", `${what} ${JSON.stringify(name)} is invalid`);
+  const bytes = NAME_BYTES.encode(name).length;
+  if (bytes > 255) throw new EbindError("invalid_argument", `${what} of ${bytes} bytes is too long, maximum allowed is 255`);
 }
 
 /**

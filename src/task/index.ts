@@ -44,7 +44,7 @@ export {
   encodeTaskError,
 } from "./codec.js";
 export { containsNegativeZero, findUnfaithfulJson, stringifyJson } from "./json-safe.js";
-export { MAX_NAME_LENGTH, b64url, validateHandlerName, validateKeyToken, validateSubjectToken } from "./names.js";
+export { MAX_NAME_LENGTH, b64url, validateHandlerName, validateKeyToken, validateSubjectToken, validateTarget } from "./names.js";
 export { formatIssuePath, formatIssues, isStandardSchema } from "./schema.js";
 export { Dispatcher } from "./dispatcher.js";
 export type { ArgType, DispatcherInit } from "./dispatcher.js";
