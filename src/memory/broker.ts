@@ -195,7 +195,13 @@ export class MemoryBroker implements Broker {
     }
     checkSubject(subject, "publish", false);
     for (const s of this.#streams.values()) {
-      if (s.captures(subject)) return s.store(subject, data, options.msgId, options.headers);
+      if (!s.captures(subject)) continue;
+      // As JetStream: a publish naming another stream in Nats-Expected-Stream is refused, not stored.
+      const expected = options.headers?.["Nats-Expected-Stream"];
+      if (expected !== undefined && expected !== s.spec.name) {
+        throw new EbindError("invalid_argument", `publish ${subject}: expected stream does not match (${JSON.stringify(expected)}, stored by ${s.spec.name})`);
+      }
+      return s.store(subject, data, options.msgId, options.headers);
     }
     throw new EbindError("not_found", `publish ${subject}: no stream captures this subject (call ensureStreams first)`);
   }
