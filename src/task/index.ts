@@ -43,7 +43,7 @@ export {
   encodeTask,
   encodeTaskError,
 } from "./codec.js";
-export { containsNegativeZero, findUnfaithfulJson, stringifyJson } from "./json-safe.js";
+export { findUnfaithfulJson, stringifyJson } from "./json-safe.js";
 export { MAX_NAME_LENGTH, b64url, validateHandlerName, validateKeyToken, validateSubjectToken, validateTarget } from "./names.js";
 export { formatIssuePath, formatIssues, isStandardSchema } from "./schema.js";
 export { Dispatcher } from "./dispatcher.js";
