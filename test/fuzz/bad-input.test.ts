@@ -13,7 +13,7 @@ import fc from "fast-check";
 import { afterAll, expect, it } from "vitest";
 import { DLQ_STREAM, silentLogger, TASK_STREAM, type Broker } from "../../src/broker/index.js";
 import { Client } from "../../src/client/index.js";
-import { listDeadLetters } from "../../src/dlq/index.js";
+import { listDeadLetters, requeueDeadLetter } from "../../src/dlq/index.js";
 import { defineHandler, EbindError, Registry, type HandlerContext } from "../../src/task/index.js";
 import { Worker, type Middleware } from "../../src/worker/index.js";
 import { alwaysLeader, DAG_BUCKET, Workflow } from "../../src/workflow/index.js";
@@ -132,6 +132,32 @@ describeBackends("fuzz: bad input on the wire", (backend) => {
     // The DLQ lists every entry, garbage included, without throwing.
     const letters = await listDeadLetters(broker, { limit: 10_000 });
     expect(letters.length).toBe(await streamCount(broker, DLQ_STREAM));
+    // Requeue the newest entries: one that holds no task is refused with invalid_argument; each
+    // requeued task ends again in exactly one completion or one new DLQ entry.
+    const runsBefore = counter.runs.n;
+    const dlqBefore = (await broker.streamState(DLQ_STREAM))?.lastSeq ?? 0;
+    let requeued = 0;
+    for (const letter of letters.slice(-25)) {
+      const outcome = await requeueDeadLetter(broker, letter.seq, { deadline: null }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      if (outcome === undefined) {
+        requeued++;
+        continue;
+      }
+      expect(outcome).toBeInstanceOf(EbindError);
+      expect(letter.entry, `requeue of a readable entry failed: ${(outcome as Error).message}`).toBeUndefined();
+      expect((outcome as EbindError).code).toBe("invalid_argument");
+    }
+    await eventually(async () => (await streamCount(broker, TASK_STREAM)) === 0, "the requeued tasks to end", 30_000);
+    await eventually(
+      async () => counter.runs.n - runsBefore + ((await broker.streamState(DLQ_STREAM))?.lastSeq ?? 0) - dlqBefore >= requeued,
+      "every requeued task to end",
+      10_000,
+    );
+    expect(counter.runs.n - runsBefore + ((await broker.streamState(DLQ_STREAM))?.lastSeq ?? 0) - dlqBefore).toBe(requeued);
+    process.stdout.write(`bad-input fuzz ${label} [${backend.name}]: requeued ${requeued} of the newest ${Math.min(25, letters.length)} DLQ entries, each ended once\n`);
   };
 
   it(
