@@ -37,13 +37,16 @@ const quoted = (s: string): string => JSON.stringify(s);
 const TIME_FAR = '"2999-01-01T00:00:00Z"';
 
 /** One member of a near-valid envelope: absent, valid, or wrong. */
-function member(name: string, valid: fc.Arbitrary<string>, odd: fc.Arbitrary<string> = wrongJson): fc.Arbitrary<string | undefined> {
+/** Wrong JSON that is not a non-empty string (for `name`: a string is a handler name, see `unroutableTask`). */
+const wrongNonString = wrongJson.filter((t) => !t.startsWith('"') || t === '""');
+
+function member(name: string, valid: fc.Arbitrary<string>, odd: fc.Arbitrary<string> = wrongJson, wrong: fc.Arbitrary<string> = wrongJson): fc.Arbitrary<string | undefined> {
   return fc
     .oneof(
       { weight: 1, arbitrary: fc.constant(undefined) },
       { weight: 30, arbitrary: valid },
       { weight: 1, arbitrary: odd },
-      { weight: 1, arbitrary: wrongJson },
+      { weight: 1, arbitrary: wrong },
     )
     .map((v) => (v === undefined ? undefined : `${quoted(name)}:${v}`));
 }
@@ -59,14 +62,19 @@ const oddPolicy = fc.constantFrom(
  * A near-valid task envelope: each field absent, right, or of a wrong type; extra members, duplicate
  * keys and trailing garbage sometimes. `stepIds`: `"none"` never sets both `dag_id` and `step_id`
  * (a DAG step of no DAG is dropped by the step hook: a known bug, see bad-input.test.ts); `"step"`
- * always does.
+ * always does; `"unroutable"` is like `"none"` but its `name` is one no handler can have (whitespace,
+ * a control character, a wildcard, an empty token: another known bug, see bad-input.test.ts). In the
+ * other two, `name` is right, empty, or not a string.
  */
-export function nearValidTask(stepIds: "none" | "step"): fc.Arbitrary<string> {
-  const ids = stepIds === "none" ? ['"dag_id":"fzdag1"', '"step_id":"s"'] : ['"dag_id":"fzdag1","step_id":"s"', '"dag_id":"a.b","step_id":"c d"'];
+export function nearValidTask(stepIds: "none" | "step" | "unroutable"): fc.Arbitrary<string> {
+  const ids = stepIds === "step" ? ['"dag_id":"fzdag1","step_id":"s"', '"dag_id":"a.b","step_id":"c d"'] : ['"dag_id":"fzdag1"', '"step_id":"s"'];
   return fc
   .tuple(
     member("id", fc.uuid().map(quoted)),
-    member("name", fc.constant(quoted(OK_NAME)), fc.constantFrom("fuzz.missing", "").map(quoted)),
+    // No other handler names: a task whose handler no worker has waits for one (issue 12), by design.
+    stepIds === "unroutable"
+      ? fc.constantFrom("a\u0000b", "a b", "x.*", ".x", "").map((n) => `"name":${quoted(n)}`)
+      : member("name", fc.constant(quoted(OK_NAME)), fc.constant(quoted("")), wrongNonString),
     member("payload", fc.constantFrom("[1]", "[]", "[1,2,3]", "null", "[-0]", '[{"a":[1e308]}]'), fc.constantFrom('"str"', "{}", "[1e400]")),
     member("reply_to", fc.constantFrom("RESP.nobody.t1", "ELSEWHERE.x", "").map(quoted), fc.constantFrom("RESP.a b.c", "RESP..x", "RESP.x", "RESP.*.>").map(quoted)),
     member("deadline", fc.constantFrom('"0001-01-01T00:00:00Z"', TIME_FAR), fc.constant('"2000-01-01T00:00:00Z"')),
@@ -74,7 +82,7 @@ export function nearValidTask(stepIds: "none" | "step"): fc.Arbitrary<string> {
     member("attempt", fc.constantFrom("0", "1", "7")),
     member("trace_ctx", fc.constantFrom('{"traceparent":"00-x"}', "{}"), fc.constantFrom('{"a":1}', '{"a":null}')),
     member("retry_policy", policy, oddPolicy),
-    stepIds === "none" ? fc.option(fc.constantFrom(...ids), { nil: undefined, freq: 5 }) : fc.constantFrom(...ids),
+    stepIds === "step" ? fc.constantFrom(...ids) : fc.option(fc.constantFrom(...ids), { nil: undefined, freq: 5 }),
     fc.option(member("target", fc.constant(quoted(CLAIM)), fc.constantFrom("", "other").map(quoted)), { nil: undefined, freq: 2 }).map((m) => m ?? undefined),
     member("worker_id", fc.constantFrom("w", "").map(quoted)),
     fc.constantFrom("", ',"extra":{"deep":[1,2,{"x":null}]}', ',"id":"dup-id"', ',"name":"fuzz.ok"'),
@@ -137,6 +145,14 @@ export const orphanStep: fc.Arbitrary<BadMessage> = fc.record({
   kind: fc.constant("task" as const),
   subject: taskSubjects,
   data: nearValidTask("step").map((s) => utf8.encode(s)),
+  headers,
+});
+
+/** A near-valid envelope whose name no handler can have, on a task subject. */
+export const unroutableTask: fc.Arbitrary<BadMessage> = fc.record({
+  kind: fc.constant("task" as const),
+  subject: taskSubjects,
+  data: nearValidTask("unroutable").map((s) => utf8.encode(s)),
   headers,
 });
 

@@ -19,7 +19,7 @@ import { Worker, type Middleware } from "../../src/worker/index.js";
 import { alwaysLeader, DAG_BUCKET, Workflow } from "../../src/workflow/index.js";
 import { describeBackends, openFreshBroker, useCleanups } from "../support/backends.js";
 import { eventually } from "../support/queue.js";
-import { badKvRecord, badMessage, CLAIM, OK_NAME, orphanStep, type BadKvRecord, type BadMessage } from "./bad-input-support.js";
+import { badKvRecord, badMessage, CLAIM, OK_NAME, orphanStep, unroutableTask, type BadKvRecord, type BadMessage } from "./bad-input-support.js";
 import { watchCrashes } from "./values-support.js";
 
 const watch = watchCrashes();
@@ -137,7 +137,10 @@ describeBackends("fuzz: bad input on the wire", (backend) => {
     const runsBefore = counter.runs.n;
     const dlqBefore = (await broker.streamState(DLQ_STREAM))?.lastSeq ?? 0;
     let requeued = 0;
-    for (const letter of letters.slice(-25)) {
+    // Only entries this worker can run: a task of another name, or targeted at a claim nobody holds,
+    // waits for a worker that can (issue 12), which never comes here.
+    const runnable = letters.filter((l) => l.entry === undefined || (l.entry.task.name === OK_NAME && (l.entry.task.target ?? CLAIM) === CLAIM));
+    for (const letter of runnable.slice(-25)) {
       const outcome = await requeueDeadLetter(broker, letter.seq, { deadline: null }).then(
         () => undefined,
         (e: unknown) => e,
@@ -174,5 +177,14 @@ describeBackends("fuzz: bad input on the wire", (backend) => {
   it.skip(
     `a DAG step of no DAG ends as a DLQ entry (${backend.name === "memory" ? 50 : 10} runs)`,
     property("orphan-steps", () => fc.array(orphanStep, { minLength: 1, maxLength: 2 }), backend.name === "memory" ? 50 : 10, false),
+  );
+
+  // KNOWN BUG on main after the worker rewrite (src/worker; passes on this branch's base, where such
+  // a task is dead-lettered as unknown_handler after its attempts): a task whose name no handler can
+  // have ("a\u0000b", "a b", "x.*", "") is handed back for ever ("handback:<seq>" republished), waiting
+  // for a worker that cannot exist. It should be dead-lettered (kind decode) with its bytes.
+  it.skip(
+    `a task whose name no handler can have ends as a DLQ entry (${backend.name === "memory" ? 50 : 10} runs)`,
+    property("unroutable-names", () => fc.array(unroutableTask, { minLength: 1, maxLength: 2 }), backend.name === "memory" ? 50 : 10, false),
   );
 });
