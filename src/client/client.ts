@@ -21,7 +21,7 @@ import { EbindError, TaskError } from "../task/errors.js";
 import type { ArgsOf, HandlerFn, ResultOf, TaskRef } from "../task/handler.js";
 import { describe } from "../task/describe.js";
 import type { Dispatcher } from "../task/dispatcher.js";
-import { validateSubjectToken } from "../task/names.js";
+import { validateSubjectToken, validateTarget } from "../task/names.js";
 import { RetryPolicy } from "../task/retry.js";
 import { Future } from "./future.js";
 import { DEFAULT_RESPONSE_INACTIVE_MS, type ClientOptions, type EnqueueOptions } from "./options.js";
@@ -52,7 +52,7 @@ export class Client {
     options: ClientOptions,
   ) {
     this.id = options.clientId ?? randomUUID();
-    validateSubjectToken(this.id, "client.clientId");
+    validateClientId(this.id);
     this.#logger = options.logger ?? consoleLogger("warn");
     this.#clock = resolveClock(options.clock, "client.clock");
   }
@@ -292,5 +292,24 @@ function resolveTarget(target: string | undefined, name: string): string | undef
   if (typeof target !== "string" || target.trim().length === 0) {
     throw new EbindError("invalid_argument", `enqueue ${name}: options.target must be a non-empty string`);
   }
+  validateTarget(target, `enqueue ${name}: options.target`);
   return target;
+}
+
+/** `ebind-resp-`: the prefix of a client's response durable. */
+const RESPONSE_DURABLE_PREFIX_CHARS = 11;
+
+/**
+ * A client id is one subject token (`RESP.<clientId>.<taskId>`) and part of a durable name
+ * (`ebind-resp-<clientId>`), which JetStream limits to 255 bytes without `/`, `\\` or NUL.
+ * @throws {EbindError} `invalid_argument` naming the character or the length.
+ */
+function validateClientId(id: string): void {
+  validateSubjectToken(id, "client.clientId");
+  const bad = /[/\\]/.exec(id);
+  if (bad !== null) throw new EbindError("invalid_argument", `client.clientId ${JSON.stringify(id)} is invalid: it contains ${JSON.stringify(bad[0])} at ${bad.index}, which a durable name cannot hold`);
+  const bytes = new TextEncoder().encode(id).length;
+  if (bytes > 255 - RESPONSE_DURABLE_PREFIX_CHARS) {
+    throw new EbindError("invalid_argument", `client.clientId is invalid: it is ${bytes} UTF-8 bytes, longer than ${255 - RESPONSE_DURABLE_PREFIX_CHARS} (its durable ebind-resp-<clientId> must fit 255)`);
+  }
 }

@@ -10,7 +10,9 @@ import type { RetryPolicy, RetryPolicyOptions } from "../task/retry.js";
 export interface ClientOptions {
   /**
    * This client's id: responses come back on `RESP.<clientId>.<taskId>` through the durable
-   * `ebind-resp-<clientId>`. Letters, digits, `_` and `-` only. Must be unique among live clients:
+   * `ebind-resp-<clientId>`, so it must be one subject token that a durable name can hold: no
+   * whitespace, control characters, lone surrogates, `.`, `*`, `>`, `/` or `\\`, at most 244 UTF-8
+   * bytes (letters, digits, `_` and `-` are always safe). Must be unique among live clients:
    * two clients with one id share the durable, and each would receive half of the other's
    * responses. @default a random UUID
    */

@@ -195,7 +195,13 @@ export class MemoryBroker implements Broker {
     }
     checkSubject(subject, "publish", false);
     for (const s of this.#streams.values()) {
-      if (s.captures(subject)) return s.store(subject, data, options.msgId, options.headers);
+      if (!s.captures(subject)) continue;
+      // As JetStream: a publish naming another stream in Nats-Expected-Stream is refused, not stored.
+      const expected = options.headers?.["Nats-Expected-Stream"];
+      if (expected !== undefined && expected !== s.spec.name) {
+        throw new EbindError("invalid_argument", `publish ${subject}: expected stream does not match (${JSON.stringify(expected)}, stored by ${s.spec.name})`);
+      }
+      return s.store(subject, data, options.msgId, options.headers);
     }
     throw new EbindError("not_found", `publish ${subject}: no stream captures this subject (call ensureStreams first)`);
   }
@@ -321,9 +327,16 @@ export class MemoryBroker implements Broker {
   }
 }
 
-/** Stream and consumer names: no spaces, dots or wildcards (as nats-server). */
+const NAME_BYTES = new TextEncoder();
+
+/**
+ * A stream or consumer name as JetStream accepts it: non-empty, at most 255 UTF-8 bytes, none of
+ * whitespace, `.`, `*`, `>`, `/`, `\\` or NUL (the last three name files in the server's store).
+ */
 function checkName(name: string, what: string): void {
-  if (name.length === 0 || /[\s.*>]/.test(name)) throw new EbindError("invalid_argument", `${what} ${JSON.stringify(name)} is invalid`);
+  if (name.length === 0 || /[\s.*>/\\]/.test(name) || name.includes("\u0000")) throw new EbindError("invalid_argument", `${what} ${JSON.stringify(name)} is invalid`);
+  const bytes = NAME_BYTES.encode(name).length;
+  if (bytes > 255) throw new EbindError("invalid_argument", `${what} of ${bytes} bytes is too long, maximum allowed is 255`);
 }
 
 /**

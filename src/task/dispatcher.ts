@@ -7,7 +7,7 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { EbindError, ErrKind, TaskError, toTaskError } from "./errors.js";
 import type { HandlerContext, HandlerFn, HandlerSpec } from "./handler.js";
-import { findUnfaithfulJson } from "./json-safe.js";
+import { findUnfaithfulJson, stringifyJson } from "./json-safe.js";
 import { isStandardSchema, runSchema } from "./schema.js";
 
 /** One declared argument of a handler (after the context). */
@@ -146,11 +146,12 @@ export class Dispatcher {
 
   /**
    * The payload for `args`: a JSON array text. Call {@link validateArgs} first; this only encodes.
+   * A `-0` is written as `-0`, so it arrives as `-0` (see `stringifyJson`).
    * @throws {TaskError} `arg_type` when `JSON.stringify` fails (for example a `toJSON` that throws).
    */
   encodeArgs(args: readonly unknown[]): string {
     try {
-      return JSON.stringify(args);
+      return stringifyJson(args) as string;
     } catch (e) {
       throw new TaskError(ErrKind.ArgType, `encode args: ${e instanceof Error ? e.message : String(e)}`, { retryable: false, cause: e });
     }
@@ -168,7 +169,7 @@ export class Dispatcher {
    *   chain is kept as is, anything else becomes kind `handler`, retryable;
    * - result `undefined` → `undefined` (no result on the wire); a result JSON cannot carry → TaskError
    *   `decode`: `marshal result: …`; failing the result schema → TaskError `decode`: `result at …`;
-   *   otherwise the JSON text of the (schema's output) value.
+   *   otherwise the JSON text of the (schema's output) value, `-0` written as `-0`.
    *
    * Every error ebind raises here is non-retryable.
    * @throws {EbindError} `invalid_argument` when the dispatcher was built from a `TaskRef`.
@@ -212,11 +213,11 @@ export class Dispatcher {
     }
     let text: string | undefined;
     try {
-      text = JSON.stringify(value);
+      text = stringifyJson(value);
     } catch (e) {
       throw decodeFailure(`marshal result: ${e instanceof Error ? e.message : String(e)}`, e);
     }
-    // A toJSON returning undefined leaves nothing to send: the same as returning undefined.
+    // Unreachable for a toJSON returning undefined (refused above); kept for a value JSON.stringify skips.
     return text;
   }
 }
@@ -238,6 +239,6 @@ function decodePayload(payload: string): unknown[] {
 
 function jsonRoundTrip(value: unknown): unknown {
   if (value === undefined) return undefined;
-  const text = JSON.stringify(value);
+  const text = stringifyJson(value);
   return text === undefined ? undefined : JSON.parse(text);
 }

@@ -43,8 +43,8 @@ export {
   encodeTask,
   encodeTaskError,
 } from "./codec.js";
-export { findUnfaithfulJson } from "./json-safe.js";
-export { MAX_NAME_LENGTH, b64url, validateHandlerName, validateKeyToken, validateSubjectToken } from "./names.js";
+export { findUnfaithfulJson, stringifyJson } from "./json-safe.js";
+export { MAX_NAME_LENGTH, b64url, validateHandlerName, validateKeyToken, validateSubjectToken, validateTarget } from "./names.js";
 export { formatIssuePath, formatIssues, isStandardSchema } from "./schema.js";
 export { Dispatcher } from "./dispatcher.js";
 export type { ArgType, DispatcherInit } from "./dispatcher.js";

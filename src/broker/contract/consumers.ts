@@ -43,6 +43,16 @@ export function describeConsumerContract(name: string, make: BackendFactory): vo
       expect((await h().broker.streamState(s))?.consumers).toBe(3);
     });
 
+    // Found by test/fuzz/names.test.ts: the memory backend used to accept these.
+    // (NUL too, on file storage, which ebind's streams use; these test streams are in memory.)
+    it("durable names JetStream refuses are refused: '/', '\\', more than 255 bytes", async () => {
+      const { name: s, root } = await h().stream("_DN", { retention: "limits" });
+      for (const [i, durable] of ["a/b", "a\\b", "d".repeat(256), "é".repeat(128)].entries()) {
+        await expect(h().consumer(s, durable, { filterSubject: `${root}.n${i}` })).rejects.toThrow();
+      }
+      await h().consumer(s, "d".repeat(255), { filterSubject: `${root}.ok` });
+    });
+
     it("consumerSpec reads back what the server holds, and null for a missing durable", async () => {
       const { name: s, root } = await h().stream("_CS", { retention: "workqueue" });
       expect(await h().broker.consumerSpec(s, "nobody")).toBeNull();

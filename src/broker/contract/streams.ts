@@ -29,6 +29,14 @@ export function describeStreamsContract(name: string, make: BackendFactory): voi
       await expect(h().broker.publish(`${h().id}_NONE.x`, bytes("x"), { timeoutMs: 500 })).rejects.toMatchObject({ code: "not_found" });
     });
 
+    // Found by test/fuzz/bad-input.test.ts: the memory backend used to ignore the header.
+    it("a publish whose Nats-Expected-Stream names another stream fails and stores nothing", async () => {
+      const { name: s, root } = await h().stream("_S");
+      await expect(h().broker.publish(`${root}.x`, bytes("x"), { headers: { "Nats-Expected-Stream": `${s}_OTHER` } })).rejects.toThrow(/expected stream does not match/);
+      await h().broker.publish(`${root}.y`, bytes("y"), { headers: { "Nats-Expected-Stream": s } });
+      expect((await h().broker.streamState(s))?.messages).toBe(1);
+    });
+
     it("a payload over maxPayloadBytes fails with payload_too_large and stores nothing", async () => {
       const { name: s, root } = await h().stream("_S");
       const big = new Uint8Array(h().broker.maxPayloadBytes + 1);

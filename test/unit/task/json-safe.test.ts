@@ -79,4 +79,27 @@ describe("findUnfaithfulJson", () => {
     const big = Array.from({ length: 1_000_000 }, (_, i) => i);
     expect(findUnfaithfulJson(big, "v")).toBeUndefined();
   });
+
+  // Found by test/fuzz/values.test.ts: each of these used to pass the check and arrive changed.
+  it.each<[string, unknown, string]>([
+    ["an invalid Date (arrived as null)", { when: new Date(Number.NaN) }, "arg 1.when: an invalid Date cannot be carried by JSON"],
+    ["a boxed NaN (arrived as null)", [new Number(Number.NaN)], "arg 1[0]: a boxed NaN cannot be carried by JSON"],
+    ["a boxed Infinity (arrived as null)", { n: new Number(Number.POSITIVE_INFINITY) }, "arg 1.n: a boxed Infinity cannot be carried by JSON"],
+    ["a toJSON returning NaN (arrived as null)", { m: { toJSON: () => Number.NaN } }, "arg 1.m (toJSON): NaN cannot be carried by JSON"],
+    ["a toJSON returning a Map (arrived as {})", [{ toJSON: () => new Map() }], "arg 1[0] (toJSON): a Map cannot be carried by JSON"],
+    ["a toJSON returning undefined in an array (arrived as null)", [{ toJSON: () => undefined }], "arg 1[0] (toJSON): undefined cannot be carried by JSON"],
+    ["a toJSON that throws", { t: { toJSON: () => { throw new Error("nope"); } } }, "arg 1.t: its toJSON method threw: nope"],
+    ["a symbol-keyed property (was dropped)", { a: 1, [Symbol("k")]: 2 }, "arg 1: a property keyed by Symbol(k) cannot be carried by JSON"],
+  ])("refuses %s", (_what, value, message) => {
+    expect(findUnfaithfulJson(value, "arg 1")).toContain(message);
+  });
+
+  it("checks a toJSON's output with the key JSON.stringify passes, and accepts a good one", () => {
+    const keys: string[] = [];
+    const spy = { toJSON: (key: string) => (keys.push(key), { ok: [1, "x"] }) };
+    expect(findUnfaithfulJson({ a: spy, b: [spy] }, "v")).toBeUndefined();
+    expect(keys).toEqual(["a", "0"]);
+    expect(findUnfaithfulJson({ toJSON: () => undefined }, "v")).toContain("v (toJSON): undefined");
+    expect(findUnfaithfulJson({ p: { toJSON: () => undefined } }, "v")).toBeUndefined();
+  });
 });

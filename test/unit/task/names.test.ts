@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EbindError, b64url, validateHandlerName, validateKeyToken, validateSubjectToken } from "../../../src/task/index.js";
+import { EbindError, b64url, validateHandlerName, validateKeyToken, validateSubjectToken, validateTarget } from "../../../src/task/index.js";
 
 function problem(fn: () => void): string {
   try {
@@ -79,5 +79,25 @@ describe("b64url", () => {
     for (const s of ["é", "名前", "\u{1f600}", "???>>>", "a".repeat(100)]) {
       expect(b64url(s)).toBe(Buffer.from(s, "utf8").toString("base64url"));
     }
+  });
+});
+
+// Found by test/fuzz/names.test.ts.
+describe("names UTF-8 cannot carry, and targets no worker can take", () => {
+  it("refuses lone surrogates, which would share a subject with U+FFFD", () => {
+    expect(problem(() => validateHandlerName("a\ud800"))).toContain('lone surrogate ("\\ud800" at 1)');
+    expect(problem(() => validateSubjectToken("\udc00x", "client.clientId"))).toContain("lone surrogate");
+    expect(problem(() => validateTarget("gpu\ud83d", "options.target"))).toContain("lone surrogate");
+    expect(() => validateHandlerName("a\ud83d\ude00")).not.toThrow();
+  });
+
+  it("names the character a KV key token refuses", () => {
+    expect(problem(() => validateKeyToken("ab.c", "DAG id"))).toBe(`DAG id "ab.c" is invalid: it contains "." at 2; only letters, digits, '-', '_' and '=' are allowed`);
+  });
+
+  it("refuses targets with surrounding whitespace (workers trim claims) or too long for a claim's durable", () => {
+    expect(problem(() => validateTarget(" gpu", "options.target"))).toContain("leading or trailing whitespace");
+    expect(problem(() => validateTarget("é".repeat(91), "options.target"))).toContain("longer than 180 UTF-8 bytes");
+    expect(() => validateTarget("é".repeat(90), "options.target")).not.toThrow();
   });
 });
