@@ -273,6 +273,14 @@ export interface Broker {
    * @throws EbindError `invalid_argument` when `everyMs` is not a positive number.
    */
   startHeartbeats?(options: HeartbeatOptions): Heartbeats | undefined;
+  /**
+   * Optional capability: calls `onMessage` with the stream sequence of each message the server gave
+   * up redelivering because the consumer's max deliver was reached (NATS: the
+   * `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.<stream>.<durable>` advisory). Processes that
+   * subscribe with the same `group` share the advisories: each reaches one of them. Advisories sent
+   * while no process listens are lost. Returns the function that stops listening.
+   */
+  onMaxDeliveries?(stream: string, durable: string, group: string, onMessage: (streamSeq: number) => void): () => void;
   /** Closes the connection; idempotent. Pulls in progress end. */
   close(): Promise<void>;
 }

@@ -25,6 +25,7 @@ import { NatsHeartbeats, positiveMs } from "./heartbeats.js";
 import { consoleLogger } from "../broker/logger.js";
 import { consumerSpec, deleteConsumer, ensureConsumer } from "./consumers.js";
 import { openKv } from "./kv.js";
+import { onMaxDeliveries } from "./advisories.js";
 import { deleteMessage, getMessage, purgeStream } from "./messages.js";
 import { publish } from "./publish.js";
 import { PubAckMux } from "./pub-acks.js";
@@ -136,6 +137,10 @@ export class NatsBroker implements Broker {
    * caller then sends `working()` itself. {@link close} closes every sender this started.
    * @throws EbindError `invalid_argument` when `everyMs` is not a positive number.
    */
+  onMaxDeliveries(stream: string, durable: string, group: string, onMessage: (streamSeq: number) => void): () => void {
+    return onMaxDeliveries(this.connection, stream, durable, group, onMessage);
+  }
+
   startHeartbeats(options: HeartbeatOptions): Heartbeats | undefined {
     positiveMs(options.everyMs, "everyMs");
     const logger = options.logger ?? consoleLogger("warn");

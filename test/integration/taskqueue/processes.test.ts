@@ -4,7 +4,7 @@
  */
 import { expect, it } from "vitest";
 import { connectNats } from "../../../src/nats/index.js";
-import { TASK_STREAM } from "../../../src/broker/index.js";
+import { DEFAULT_WORKER_DURABLE, TASK_STREAM } from "../../../src/broker/index.js";
 import { listDeadLetters } from "../../../src/dlq/index.js";
 import { ErrKind, TaskError } from "../../../src/task/index.js";
 import { describeNats, useNatsNode } from "../../support/nats.js";
@@ -49,6 +49,25 @@ describeNats("task queue: worker processes", () => {
     expect(letters[0]?.entry?.task.id).toBe(future.id);
     expect(letters[0]?.entry?.task.payload).toBe('[5000,"last"]');
     expect(letters[0]?.entry?.error.kind).toBe(ErrKind.MaxDeliver);
+    await expectEmpty(broker, TASK_STREAM);
+  });
+
+  it("a durable made with a server max deliver (as ebind for Go makes it): a worker killed on the last delivery — another worker dead-letters the task from the server's advisory", async () => {
+    const { broker, client } = await env();
+    // The durable exists before any of our workers, with max deliver 1, as a Go worker would create it.
+    await broker.ensureConsumer(TASK_STREAM, { durable: DEFAULT_WORKER_DURABLE, filterSubject: "TASKS.>", ackWaitMs: 1000, maxDeliver: 1 });
+    const victim = await startProcess(node().url, "go-victim", { ackWaitMs: 1000 });
+    const future = await client.enqueue(slow, 5000, "exhausted");
+    await victim.waitFor(/^ran /, 10_000);
+    const rescuer = await startProcess(node().url, "go-rescuer", { ackWaitMs: 1000 });
+    victim.child.kill("SIGKILL");
+    const err = (await future.result({ timeoutMs: 20_000 }).catch((e: unknown) => e)) as TaskError;
+    expect(err).toBeInstanceOf(TaskError);
+    expect(err.kind).toBe(ErrKind.MaxDeliver);
+    expect(err.detail).toMatch(/the server stopped redelivering after 1 deliveries/);
+    expect(rescuer.lines.filter((l) => l.startsWith("ran "))).toEqual([]);
+    const letters = await listDeadLetters(broker);
+    expect(letters.map((l) => [l.entry?.task.id, l.entry?.task.payload])).toEqual([[future.id, '[5000,"exhausted"]']]);
     await expectEmpty(broker, TASK_STREAM);
   });
 
