@@ -10,6 +10,7 @@ import { RESPONSE_PREFIX, TARGET_PREFIX, targetToken } from "../broker/topology.
 import { decodeTask } from "../task/codec.js";
 import type { Task } from "../task/envelope.js";
 import { ErrKind, TaskError, toTaskError } from "../task/errors.js";
+import { validateHandlerName, validateKeyToken } from "../task/names.js";
 import { attemptsBefore } from "./hand-back.js";
 
 /** The verdict on one delivery. */
@@ -48,7 +49,7 @@ export function admit(delivery: Delivery, ctx: AdmissionContext): Admission {
   } catch (err) {
     return { action: "invalid", reason: toTaskError(err).detail, task: undefined };
   }
-  const mismatch = targetMismatch(delivery.subject, decoded.target) ?? badReplyTo(decoded.replyTo);
+  const mismatch = targetMismatch(delivery.subject, decoded.target) ?? badReplyTo(decoded.replyTo) ?? badNames(decoded);
   if (mismatch !== undefined) return { action: "invalid", reason: mismatch, task: decoded };
   const attempt = attemptsBefore(delivery) + 1;
   const task: Task = { ...decoded, attempt, workerId: ctx.workerId };
@@ -68,6 +69,24 @@ export function admit(delivery: Delivery, ctx: AdmissionContext): Admission {
   if (task.dagId && !ctx.hasStepHook) return { action: "hand-back", why: "a workflow step arrived but this worker has no stepHook", task };
   if (!ctx.hasHandler(task.name)) return { action: "hand-back", why: `no handler "${task.name}" is registered on this worker`, task };
   return { action: "run", task };
+}
+
+/**
+ * Why no worker could ever run the task, by its names, or undefined: a handler name no handler can be
+ * registered under (it would be handed back for ever), or DAG and step ids that are not KV key
+ * tokens (its step could never be recorded). ebind's own producers refuse these at the API.
+ */
+function badNames(task: Task): string | undefined {
+  try {
+    validateHandlerName(task.name, "the task's handler name");
+    if (task.dagId !== undefined || task.stepId !== undefined) {
+      validateKeyToken(task.dagId ?? "", "the task's DAG id");
+      validateKeyToken(task.stepId ?? "", "the task's step id");
+    }
+  } catch (err) {
+    return (err as Error).message.replace(/^invalid_argument: /, "");
+  }
+  return undefined;
 }
 
 /** Longest `reply_to` accepted: a subject far longer would break the connection's control line. */
