@@ -49,6 +49,13 @@ export function mapNatsError(err: unknown, context: string): EbindError {
   if (code !== undefined && CONFIG_REFUSED.has(code)) {
     return new EbindError("invalid_argument", `${context}: ${message}`, { cause: err });
   }
+  // Refusals no retry can change, whatever their code (some come from the client, without one).
+  if (/maximum payload|max_payload|message size exceeds|payload too large/i.test(message)) {
+    return new EbindError("payload_too_large", `${context}: ${message}`, { cause: err });
+  }
+  if (/expected stream does not match|consumer name is too long|durable name|invalid (consumer|durable|stream) name/i.test(message)) {
+    return new EbindError("invalid_argument", `${context}: ${message}`, { cause: err });
+  }
   if (hasCause(err, coreErrors.ClosedConnectionError)) {
     return new EbindError("closed", `${context}: connection closed`, { cause: err });
   }
@@ -59,9 +66,6 @@ export function mapNatsError(err: unknown, context: string): EbindError {
     const cause: unknown = err instanceof Error ? err.cause : undefined;
     const detail = cause instanceof Error ? `${message} (${cause.message})` : message;
     return new EbindError("unavailable", `${context}: ${detail}`, { cause: err });
-  }
-  if (code !== undefined && /maximum payload|message size/i.test(message)) {
-    return new EbindError("payload_too_large", `${context}: ${message}`, { cause: err });
   }
   return new EbindError("unavailable", `${context}: ${message}`, { cause: err });
 }

@@ -7,6 +7,7 @@
 import type { Logger } from "../broker/logger.js";
 import type { ClaimProvider } from "./claims.js";
 import { concreteTarget, normalizeClaims } from "./claims.js";
+import { validateTarget } from "../task/names.js";
 
 /** Tracks the claim set and tells the worker when a claim is new. */
 export class ClaimSet {
@@ -66,7 +67,16 @@ export class ClaimSet {
 
   async #fetch(): Promise<string[]> {
     const provided = this.provider ? await this.provider.claims(this.#abort.signal) : [];
-    return normalizeClaims([this.#concrete, ...provided]);
+    return normalizeClaims([this.#concrete, ...provided]).filter((claim) => {
+      try {
+        validateTarget(claim, "claim");
+        return true;
+      } catch (err) {
+        // A claim no target can name (a lone surrogate, too long): held, it would take another's tasks or fail its consumer.
+        this.logger.warn(`worker: ignoring a claim from the claim provider: ${(err as Error).message}`);
+        return false;
+      }
+    });
   }
 
   async #apply(claims: readonly string[]): Promise<void> {

@@ -10,7 +10,7 @@ import { resolveClock, type Clock } from "../broker/clock.js";
 import { DEFAULT_WORKER_DURABLE } from "../broker/topology.js";
 import { EbindError } from "../task/errors.js";
 import { MAX_DELAY_MS, RetryPolicy, type RetryPolicyOptions } from "../task/retry.js";
-import { validateSubjectToken } from "../task/names.js";
+import { validateSubjectToken, validateTarget } from "../task/names.js";
 import type { ClaimProvider } from "./claims.js";
 import { staticClaims } from "./claims.js";
 import type { Middleware } from "./middleware.js";
@@ -185,6 +185,7 @@ function resolveClaims(claims: WorkerOptions["claims"]): ClaimProvider | undefin
     claims.forEach((c: unknown, i) => {
       if (typeof c !== "string") throw new EbindError("invalid_argument", `worker.claims[${i}] must be a string, got ${typeof c}`);
       if (c.trim().length === 0) throw new EbindError("invalid_argument", `worker.claims[${i}] must be a non-empty string (a task's target cannot be empty)`);
+      validateTarget(c.trim(), `worker.claims[${i}]`);
     });
     return staticClaims(...(claims as string[]));
   }
