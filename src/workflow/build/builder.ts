@@ -18,7 +18,7 @@ import { RetryPolicy, type RetryPolicyData, type RetryPolicyOptions } from "../.
 import { EbindError } from "../../task/errors.js";
 import { validateDagId, validateStepId } from "../model/keys.js";
 import { WorkflowError } from "../model/errors.js";
-import { toJsonText } from "../model/json-text.js";
+import { stringifyJson } from "../../task/json-safe.js";
 import type { Placement } from "../model/records.js";
 import type { SignalRef} from "./signals.js";
 import { signalNameOf, type SignalName } from "./signals.js";
@@ -136,7 +136,7 @@ export class Step<R> {
   refOrDefault(fallback: R): StepRef<R>;
   refOrDefault(...fallback: [] | [R]): StepRef<R> | StepRef<R | null> {
     if (fallback.length === 0) return new StepRef<R | null>(this.id, "or_default", undefined, this.dagId);
-    const json = toJsonText(fallback[0]); // keeps a -0
+    const json = stringifyJson(fallback[0]); // keeps a -0
     if (json === undefined) throw new EbindError("invalid_argument", `workflow: step "${this.id}": refOrDefault value cannot be carried by JSON`);
     return new StepRef<R>(this.id, "or_default", json, this.dagId);
   }

@@ -13,7 +13,7 @@ import type { RetryPolicyData } from "../../task/retry.js";
 import { StepRef, type StepSpec } from "./builder.js";
 import { checkSignalName, SignalRef } from "./signals.js";
 import { encodeArgs, type ArgSlot } from "../model/codec.js";
-import { toJsonText } from "../model/json-text.js";
+import { stringifyJson } from "../../task/json-safe.js";
 import { WorkflowError } from "../model/errors.js";
 import type { Placement, StepRecord } from "../model/records.js";
 
@@ -62,13 +62,13 @@ export async function buildStepRecord(spec: StepSpec, ctx: RecordContext, now: D
     if (problem !== undefined) throw new WorkflowError("invalid", `${where}: ${problem}`);
     const schema = dispatcher.argTypes[i]?.schema;
     if (schema) {
-      const checked = await schema["~standard"].validate(JSON.parse(toJsonText(arg) ?? "null"));
+      const checked = await schema["~standard"].validate(JSON.parse(stringifyJson(arg) ?? "null"));
       if (checked.issues) {
         const detail = checked.issues.map((issue) => issue.message).join("; ");
         throw new WorkflowError("invalid", `${where}: arg ${i}: ${detail}`, { cause: new TaskError("arg_type", detail, { retryable: false }) });
       }
     }
-    slots.push({ kind: "literal", raw: toJsonText(arg) ?? "null" });
+    slots.push({ kind: "literal", raw: stringifyJson(arg) ?? "null" });
   }
   for (const id of [...spec.after, ...(ctx.parent === undefined ? [] : [ctx.parent])]) if (!deps.includes(id)) deps.push(id);
   const optionalDeps = spec.afterAny.filter((id, i, all) => !deps.includes(id) && all.indexOf(id) === i);

@@ -7,7 +7,7 @@
 import { findUnfaithfulJson } from "../../task/json-safe.js";
 import { signalNameOf, type SignalDef, type SignalName } from "../build/signals.js";
 import { WorkflowError } from "../model/errors.js";
-import { toJsonText } from "../model/json-text.js";
+import { stringifyJson } from "../../task/json-safe.js";
 import { validateDagId } from "../model/keys.js";
 import { computeSignals, type SignalInfo } from "../plan/index.js";
 import type { WorkflowCore } from "../store/core.js";
@@ -57,7 +57,7 @@ export async function sendSignal(core: WorkflowCore, dagId: string, signal: Sign
   }
   const problem = findUnfaithfulJson(value, "payload");
   if (problem !== undefined) throw new WorkflowError("invalid", `${where}: ${problem}`);
-  const json = toJsonText(value) ?? "null"; // keeps a -0
+  const json = stringifyJson(value) ?? "null"; // keeps a -0
   const limit = core.broker.maxPayloadBytes - SIGNAL_HEADROOM_BYTES;
   const bytes = Buffer.byteLength(json);
   if (bytes > limit) {

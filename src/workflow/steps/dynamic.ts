@@ -11,7 +11,7 @@ import type { Middleware } from "../../worker/middleware.js";
 import { Step, StepRef, type StepArgsOf, type StepTarget } from "../build/builder.js";
 import type { WorkflowCore } from "../store/core.js";
 import { WorkflowError } from "../model/errors.js";
-import { toJsonText } from "../model/json-text.js";
+import { stringifyJson } from "../../task/json-safe.js";
 import { EbindError } from "../../task/errors.js";
 import { publishEvent } from "../store/events.js";
 import { validateStepId } from "../model/keys.js";
@@ -198,7 +198,7 @@ function handle<R>(dagId: string, id: string): DynamicStep<R> {
     id,
     ref: () => new StepRef<R>(id, "required", undefined),
     refOrDefault: (fallback: R) => {
-      const json = toJsonText(fallback); // keeps a -0
+      const json = stringifyJson(fallback); // keeps a -0
       if (json === undefined) throw new EbindError("invalid_argument", `workflow: step "${id}": refOrDefault value cannot be carried by JSON`);
       return new StepRef<R>(id, "or_default", json);
     },
