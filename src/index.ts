@@ -52,6 +52,7 @@ export type {
   TaskResponse,
   Response,
   DlqEntry,
+  RawMessage,
   RetryPolicyData,
   RetryPolicyOptions,
   HandlerContext,
@@ -68,7 +69,7 @@ export type {
 
 // Broker port and topology
 export { ensureStreams, consoleLogger, silentLogger, TASK_STREAM, RESPONSE_STREAM, DLQ_STREAM } from "./broker/index.js";
-export type { Broker, StreamOptions, Logger, LogFields, KvBucket, KvEntry, Delivery } from "./broker/index.js";
+export type { Broker, StreamOptions, Logger, LogFields, KvBucket, KvEntry, Delivery, Heartbeats, HeartbeatOptions, TrackOptions } from "./broker/index.js";
 
 // Backends
 export { connectNats, NatsBroker } from "./nats/index.js";
@@ -87,7 +88,7 @@ export { Client, Future, pauseTask, resumeTask, listPausedTasks } from "./client
 export type { ClientOptions, EnqueueOptions, AwaitOptions, Enqueueable, TaskNameOf, TaskResume } from "./client/index.js";
 export type { TaskPause } from "./broker/index.js";
 export { Worker, recover, log, metrics, chain, claimsFunc, staticClaims, concreteTarget } from "./worker/index.js";
-export type { WorkerOptions, Middleware, TaskHandler, Metrics, ClaimProvider, StepHook, StepStart, StepSettled } from "./worker/index.js";
+export type { WorkerOptions, Middleware, TaskHandler, Metrics, ClaimProvider, StepHook, StepStart, StepSettled, AbandonedHandler } from "./worker/index.js";
 
 // Workflows
 export {

@@ -17,7 +17,7 @@
  */
 export { EbindError, EbindErrorCode, ErrKind, TaskError, toTaskError } from "./errors.js";
 export type { TaskErrorData } from "./errors.js";
-export type { DlqEntry, Response, Task, TaskResponse } from "./envelope.js";
+export type { DlqEntry, RawMessage, Response, Task, TaskResponse } from "./envelope.js";
 export { HANDLER_SPEC } from "./handler.js";
 export type { ArgSchemas, ArgsOf, DefinedHandler, HandlerContext, HandlerFn, HandlerSpec, ResultOf, TaskRef } from "./handler.js";
 export {

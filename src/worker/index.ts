@@ -3,8 +3,10 @@
  * @module
  */
 export { Worker } from "./worker.js";
+export type { AbandonedHandler } from "./worker.js";
 export {
   resolveWorkerOptions,
+  DEFAULT_ABORT_GRACE_MS,
   DEFAULT_ACK_WAIT_MS,
   DEFAULT_BACKOFF_MS,
   DEFAULT_CLAIM_REFRESH_INTERVAL_MS,
