@@ -266,7 +266,7 @@ export class MemoryBroker implements Broker {
     }
     let b = this.#buckets.get(bucket);
     if (b === undefined) {
-      b = new MemoryKvBucket(bucket, history, this.#clock, () => this.#checkOpen());
+      b = new MemoryKvBucket(bucket, history, this.#clock, () => this.#checkOpen(), this.maxPayloadBytes);
       this.#buckets.set(bucket, b);
     } else if (options.history !== undefined) {
       b.setHistory(history);

@@ -37,6 +37,8 @@ export class MemoryKvBucket implements KvBucket {
     history: number,
     private readonly clock: Clock,
     private readonly checkOpen: () => void,
+    /** The largest value accepted, in bytes (the broker's max payload, as on NATS). */
+    private readonly maxValueBytes: number = Number.POSITIVE_INFINITY,
   ) {
     this.#history = history;
   }
@@ -190,6 +192,9 @@ export class MemoryKvBucket implements KvBucket {
   }
 
   #write(key: string, value: Uint8Array, operation: KvEntry["operation"]): number {
+    if (value.length > this.maxValueBytes) {
+      throw new EbindError("payload_too_large", `kv ${this.name} put ${key}: value of ${value.length} bytes exceeds the server's max payload of ${this.maxValueBytes} bytes`);
+    }
     const entry: KvEntry = { key, value: value.slice(), revision: ++this.#revision, operation, createdAt: new Date(this.clock.now()) };
     let list = this.#entries.get(key);
     if (list === undefined) this.#entries.set(key, (list = []));

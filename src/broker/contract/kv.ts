@@ -28,6 +28,14 @@ export function describeKvContract(name: string, make: BackendFactory): void {
       expect(await kv.get("wf.none")).toBeNull();
     });
 
+    it("a value larger than the server's max payload is refused with payload_too_large, and nothing is written", async () => {
+      const kv = await bucket();
+      const big = new Uint8Array(h().broker.maxPayloadBytes + 1);
+      await expect(kv.put("big", big)).rejects.toMatchObject({ code: "payload_too_large" });
+      await expect(kv.create("big", big)).rejects.toMatchObject({ code: "payload_too_large" });
+      expect(await kv.get("big")).toBeNull();
+    });
+
     it("update with the expected revision writes; a stale revision or a missing key is a conflict that never overwrites", async () => {
       const kv = await bucket();
       const r1 = await kv.create("state", bytes("a"));
