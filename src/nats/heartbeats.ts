@@ -76,7 +76,7 @@ export class NatsHeartbeats implements Heartbeats {
   readonly #free: number[] = [];
   readonly #encoder = new TextEncoder();
   /** How to stop tracking each delivery tracked now. */
-  readonly #releases = new WeakMap<NatsDelivery, () => void>();
+  readonly #releases = new Map<NatsDelivery, () => void>();
 
   /**
    * Starts the thread. Prefer `NatsBroker.startHeartbeats`, which passes the broker's connection options.
@@ -143,7 +143,10 @@ export class NatsHeartbeats implements Heartbeats {
         this.#meta[m + 3] = Math.round(forMs);
         this.#times[slot] = Date.now();
         const generation = Atomics.add(this.#meta, m, 1) + 1; // odd: in use
-        const release = (): void => this.#release(slot, generation);
+        const release = (): void => {
+          this.#releases.delete(delivery);
+          this.#release(slot, generation);
+        };
         this.#releases.set(delivery, release);
         delivery.onSettle(release);
         return true;
@@ -151,7 +154,10 @@ export class NatsHeartbeats implements Heartbeats {
       this.#free.push(slot);
     }
     // The table is full, or the subject longer than a slot: one message each way.
-    const release = (): void => this.#post({ type: "untrack", subject });
+    const release = (): void => {
+      this.#releases.delete(delivery);
+      this.#post({ type: "untrack", subject });
+    };
     this.#releases.set(delivery, release);
     delivery.onSettle(release);
     this.#post({ type: "track", subject, everyMs, forMs });
@@ -169,7 +175,6 @@ export class NatsHeartbeats implements Heartbeats {
     if (!(delivery instanceof NatsDelivery) || delivery.settled) return;
     const release = this.#releases.get(delivery);
     if (release === undefined) return;
-    this.#releases.delete(delivery);
     delivery.onSettle(undefined);
     release();
   }
