@@ -21,6 +21,8 @@ const RESPONSE_OVERHEAD_BYTES = 1024;
 
 /** Error messages longer than this many characters are cut on the wire (a DLQ entry must fit). */
 export const MAX_ERROR_DETAIL_CHARS = 8192;
+/** Error kinds longer than this many characters are cut on the wire (a DLQ entry must fit). */
+export const MAX_ERROR_KIND_CHARS = 256;
 
 /** Errors that will recur however often the publish is tried again. */
 function isPermanent(err: unknown): boolean {
@@ -29,7 +31,8 @@ function isPermanent(err: unknown): boolean {
 
 /** A TaskError whose fields are well-formed and whose message fits in a DLQ entry. */
 export function wireSafe(error: TaskError): TaskError {
-  const kind = typeof error.kind === "string" && error.kind.length > 0 ? error.kind : ErrKind.Handler;
+  let kind = typeof error.kind === "string" && error.kind.length > 0 ? error.kind : ErrKind.Handler;
+  if (kind.length > MAX_ERROR_KIND_CHARS) kind = `${kind.slice(0, MAX_ERROR_KIND_CHARS)}…`;
   let detail = typeof error.detail === "string" ? error.detail : String(error.detail);
   if (detail.length > MAX_ERROR_DETAIL_CHARS) {
     detail = `${detail.slice(0, MAX_ERROR_DETAIL_CHARS)}… (${detail.length - MAX_ERROR_DETAIL_CHARS} more characters cut)`;
@@ -90,7 +93,12 @@ export class Settler {
     delivery.ack();
   }
 
-  /** Terminal failure: hook, DLQ entry (before the response, so a producer that sees one finds the other), response, term. */
+  /**
+   * Terminal failure: hook, response, DLQ entry, term. The response goes first: when this run's
+   * response is already stored (a stale copy of the task succeeded or failed first), this failure is
+   * dropped whole — no DLQ entry beside a success. A producer that sees the failure may find its DLQ
+   * entry a moment later.
+   */
   async fail(delivery: Delivery, task: Task, failure: TaskError): Promise<void> {
     const error = wireSafe(failure);
     try {
@@ -100,9 +108,9 @@ export class Settler {
         delivery.term();
         return;
       }
-      // Another attempt of this run already dead-lettered it (a stale delivery): that is its one
-      // outcome; no second response.
-      if ((await this.#deadLetter(delivery, task, error)) !== "duplicate") await publishResponse(this.broker, task, task.attempt, { error });
+      // Another copy of this run already recorded its outcome (a stale delivery): that is its one
+      // outcome; no DLQ entry, no second response.
+      if ((await publishResponse(this.broker, task, task.attempt, { error })) !== "duplicate") await this.#deadLetter(delivery, task, error);
     } catch (err) {
       this.#retryLater(delivery, task, "its failure could not be recorded", err);
       return;

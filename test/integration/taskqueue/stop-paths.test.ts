@@ -217,6 +217,21 @@ describeBackends("task queue: one terminal record per task run", (backend) => {
     expect((await responsesFor(broker, id)).map((r) => r.result)).toEqual(["1"]);
   });
 
+  it("a success, then a failure of the same task run: the failure is dropped whole (no DLQ entry beside the success)", async () => {
+    const { broker, registry, startWorker } = await env();
+    let runs = 0;
+    registry.register(defineHandler("test.okThenFails", async () => {
+      if (++runs === 1) return "first";
+      throw new TaskError("fatal", "second copy", { retryable: false });
+    }));
+    await startWorker({ concurrency: 1 });
+    const id = await publishTwice(broker, "test.okThenFails", "RESP.dup-client.dup-test.okThenFails");
+    await eventually(() => runs === 2, "both copies ran");
+    await sleep(200);
+    expect((await responsesFor(broker, id)).map((r) => r.result)).toEqual(['"first"']);
+    expect(await dlqCount(broker)).toBe(0);
+  });
+
   it("two terminal failures of one task run store one DLQ entry and one response", async () => {
     const { broker, registry, startWorker } = await env();
     let runs = 0;
