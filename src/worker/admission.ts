@@ -6,7 +6,7 @@
  * @module
  */
 import type { Delivery } from "../broker/port.js";
-import { RESPONSE_PREFIX, TARGET_PREFIX, targetToken } from "../broker/topology.js";
+import { handlerNameFromSubject, RESPONSE_PREFIX, TARGET_PREFIX, targetToken } from "../broker/topology.js";
 import { decodeTask } from "../task/codec.js";
 import type { Task } from "../task/envelope.js";
 import { ErrKind, TaskError, toTaskError } from "../task/errors.js";
@@ -27,8 +27,12 @@ export type Admission =
 /** What the worker knows when it admits a delivery. */
 export interface AdmissionContext {
   readonly workerId: string;
-  /** The worker's cap on attempts; -1 = none. */
-  readonly maxDeliver: number;
+  /**
+   * The most attempts `task` may have (its retry policy's, else the worker's max deliver, else the
+   * default policy's); 0 = unlimited. A delivery past it ran no handler yet: its last allowed
+   * attempt was cut short by a crash.
+   */
+  maxAttempts(task: Task): number;
   /** Whether this worker holds the claim. */
   holds(claim: string): boolean;
   /** Whether this worker has a handler registered under the name. */
@@ -49,17 +53,18 @@ export function admit(delivery: Delivery, ctx: AdmissionContext): Admission {
   } catch (err) {
     return { action: "invalid", reason: toTaskError(err).detail, task: undefined };
   }
-  const mismatch = targetMismatch(delivery.subject, decoded.target) ?? badReplyTo(decoded.replyTo) ?? badNames(decoded);
+  const mismatch = targetMismatch(delivery.subject, decoded.target) ?? nameMismatch(delivery.subject, decoded.name) ?? badReplyTo(decoded.replyTo) ?? badNames(decoded);
   if (mismatch !== undefined) return { action: "invalid", reason: mismatch, task: decoded };
   const attempt = attemptsBefore(delivery) + 1;
   const task: Task = { ...decoded, attempt, workerId: ctx.workerId };
-  if (ctx.maxDeliver > 0 && attempt > ctx.maxDeliver) {
+  const cap = ctx.maxAttempts(task);
+  if (cap > 0 && attempt > cap) {
     const error = new TaskError(
       ErrKind.MaxDeliver,
-      `delivered again after its last allowed attempt (${ctx.maxDeliver}): the worker running that attempt stopped before recording an outcome`,
+      `delivered again after its last allowed attempt (${cap}): the worker running that attempt stopped before recording an outcome`,
       { retryable: false },
     );
-    return { action: "fail", task: { ...task, attempt: ctx.maxDeliver }, error };
+    return { action: "fail", task: { ...task, attempt: cap }, error };
   }
   if (task.target && !ctx.holds(task.target)) return { action: "hand-back", why: `this worker no longer holds the claim "${task.target}"`, task };
   const deadlineAt = ctx.deadlineAt(task, delivery);
@@ -87,6 +92,13 @@ function badNames(task: Task): string | undefined {
     return (err as Error).message.replace(/^invalid_argument: /, "");
   }
   return undefined;
+}
+
+/** Why the envelope's handler name contradicts its subject (`TASKS.<name>`, `TASKS_TARGET.<token>.<name>`), or undefined. */
+function nameMismatch(subject: string, name: string): string | undefined {
+  const fromSubject = handlerNameFromSubject(subject);
+  if (fromSubject === undefined || fromSubject === name) return undefined;
+  return `the envelope names handler ${JSON.stringify(name)} but arrived on ${subject}, the subject of ${JSON.stringify(fromSubject)}`;
 }
 
 /** Longest `reply_to` accepted: a subject far longer would break the connection's control line. */

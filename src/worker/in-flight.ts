@@ -49,27 +49,29 @@ export class InFlight {
   }
 
   /**
-   * At the end of the shutdown grace: aborts running handlers with {@link HandedBack} and naks their
-   * deliveries (the attempt ran, so it counts); gives queued and held deliveries back without
-   * spending an attempt; leaves those whose outcome is being recorded. Returns how many handlers
-   * were running.
+   * At the end of the shutdown grace: aborts running handlers with {@link HandedBack} and gives
+   * every delivery not being settled back to the queue without spending an attempt — an attempt our
+   * own shutdown cut short is not the task's (a task on its last allowed attempt would otherwise be
+   * dead-lettered as `max_deliver` by the next worker). Leaves those whose outcome is being recorded.
+   * Returns how many handlers were running, and a promise that settles when every hand-back is done.
    */
-  handBackAll(broker: Broker, logger: Logger): number {
+  handBackAll(broker: Broker, logger: Logger): { running: number; done: Promise<void> } {
     let running = 0;
+    const handBacks: Array<Promise<void>> = [];
     for (const [delivery, held] of this.#entries) {
       if (held.gone || held.phase === "settling") continue;
       held.gone = true;
       if (held.phase === "running") {
         running++;
         held.controller?.abort(new HandedBack());
-        delivery.nak();
-      } else {
-        void handBack(broker, delivery).catch((err: unknown) => {
+      }
+      handBacks.push(
+        handBack(broker, delivery).catch((err: unknown) => {
           logger.warn("worker: could not hand a task back at shutdown; nak'ing it", { subject: delivery.subject, error: (err as Error).message });
           delivery.nak();
-        });
-      }
+        }),
+      );
     }
-    return running;
+    return { running, done: Promise.all(handBacks).then(() => undefined) };
   }
 }

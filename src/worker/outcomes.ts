@@ -51,9 +51,16 @@ export async function publishResponse(
 /**
  * Publishes the DLQ entry for `task` (as delivered, with its final attempt) on `DLQ.<name>`, with
  * the message's original bytes when given (`raw`, for a message that could not run as a task).
+ * Returns whether it was stored (or was this run's duplicate) and its sequence in the DLQ stream.
  */
-export async function publishDeadLetter(broker: Broker, task: Task, error: TaskError, name: string = task.name, raw?: RawMessage): Promise<Recorded> {
+export async function publishDeadLetter(
+  broker: Broker,
+  task: Task,
+  error: TaskError,
+  name: string = task.name,
+  raw?: RawMessage,
+): Promise<{ recorded: Recorded; seq: number | undefined }> {
   const body = encodeDlqEntry({ task, error: error.toData(), finalAttempt: task.attempt, deadLetteredAt: new Date(), raw });
   const ack = await broker.publish(dlqSubject(name), utf8.encode(body), { msgId: raw ? undefined : terminalMsgId("dlq", task) });
-  return ack.duplicate ? "duplicate" : "recorded";
+  return ack.duplicate ? { recorded: "duplicate", seq: undefined } : { recorded: "recorded", seq: ack.seq };
 }

@@ -38,6 +38,18 @@ export function shouldRetry(task: Task, err: TaskError, attempt: number, options
   return retry;
 }
 
+/**
+ * The most attempts `task` may have: its policy's maximum (task policy, else the worker default),
+ * else the worker's `maxDeliver`, else the default policy's (5); 0 = unlimited. A crash cuts an
+ * attempt short: the delivery after the last allowed one is dead-lettered without running.
+ */
+export function maxAttempts(task: Task, options: ResolvedWorkerOptions): number {
+  const policy = policyFor(task, options);
+  const fromPolicy = policy ? policy.maximumAttempts : options.maxDeliver > 0 ? options.maxDeliver : fallbackPolicy.maximumAttempts;
+  if (options.maxDeliver > 0 && (fromPolicy <= 0 || options.maxDeliver < fromPolicy)) return options.maxDeliver;
+  return fromPolicy;
+}
+
 /** Reference §3.3: the policy's `nextDelay(attempt)`, else `backoffMs[attempt-1]` clamped to the last entry. */
 export function retryDelayMs(task: Task, attempt: number, options: ResolvedWorkerOptions): number {
   const policy = policyFor(task, options);

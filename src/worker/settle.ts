@@ -8,7 +8,7 @@
  */
 import type { Logger } from "../broker/logger.js";
 import type { Broker, Delivery } from "../broker/port.js";
-import { DLQ_HEADROOM_BYTES, handlerNameFromSubject } from "../broker/topology.js";
+import { DLQ_HEADROOM_BYTES, DLQ_STREAM, handlerNameFromSubject } from "../broker/topology.js";
 import { encodeResponse } from "../task/codec.js";
 import type { Task } from "../task/envelope.js";
 import { EbindError, ErrKind, TaskError } from "../task/errors.js";
@@ -94,10 +94,9 @@ export class Settler {
   }
 
   /**
-   * Terminal failure: hook, response, DLQ entry, term. The response goes first: when this run's
-   * response is already stored (a stale copy of the task succeeded or failed first), this failure is
-   * dropped whole — no DLQ entry beside a success. A producer that sees the failure may find its DLQ
-   * entry a moment later.
+   * Terminal failure: hook, DLQ entry, response, term. When this run's outcome is already recorded
+   * (a stale copy of the task settled it first), this failure is dropped whole: no second DLQ entry,
+   * no response, and no DLQ entry left beside another copy's success.
    */
   async fail(delivery: Delivery, task: Task, failure: TaskError): Promise<void> {
     const error = wireSafe(failure);
@@ -108,9 +107,17 @@ export class Settler {
         delivery.term();
         return;
       }
-      // Another copy of this run already recorded its outcome (a stale delivery): that is its one
-      // outcome; no DLQ entry, no second response.
-      if ((await publishResponse(this.broker, task, task.attempt, { error })) !== "duplicate") await this.#deadLetter(delivery, task, error);
+      // The DLQ entry goes first, so a producer that sees the failure finds its entry. Another copy
+      // of this run may have recorded its outcome already (a stale delivery): a duplicate entry is
+      // not stored, and an entry written beside that outcome's response is taken back.
+      const entry = await this.#deadLetter(delivery, task, error);
+      if (entry.recorded === "duplicate") {
+        delivery.term();
+        return;
+      }
+      if ((await publishResponse(this.broker, task, task.attempt, { error })) === "duplicate" && entry.seq !== undefined) {
+        await this.broker.deleteMessage(DLQ_STREAM, entry.seq);
+      }
     } catch (err) {
       this.#retryLater(delivery, task, "its failure could not be recorded", err);
       return;
@@ -119,7 +126,7 @@ export class Settler {
   }
 
   /** The DLQ entry; a task too large to fit in one is recorded without its payload, saying so. */
-  async #deadLetter(delivery: Delivery, task: Task, error: TaskError): Promise<Recorded> {
+  async #deadLetter(delivery: Delivery, task: Task, error: TaskError): Promise<{ recorded: Recorded; seq: number | undefined }> {
     const name = handlerNameFromSubject(delivery.subject) ?? task.name;
     try {
       return await publishDeadLetter(this.broker, task, error, name);

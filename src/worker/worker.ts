@@ -28,7 +28,7 @@ import { exhaustedDelivery, MAX_DELIVERIES_GROUP } from "./max-deliveries.js";
 import { LazyAbort, type Abortable } from "./lazy-abort.js";
 import { chain, recover, type Middleware, type TaskHandler } from "./middleware.js";
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions, DEFAULT_CLAIM_CONSUMER_INACTIVE_MS } from "./options.js";
-import { retryDelayMs, shouldRetry } from "./retry-decision.js";
+import { maxAttempts, retryDelayMs, shouldRetry } from "./retry-decision.js";
 import { openTaskConsumer } from "./consumer-setup.js";
 import { Settler } from "./settle.js";
 import { Slots } from "./slots.js";
@@ -90,7 +90,7 @@ export class Worker {
     this.#claims = new ClaimSet(this.options.workerId, this.options.claims, (claim) => this.#openClaim(claim), this.options.logger);
     this.#bounces = new Bounces(this.options.workerId, this.options.logger, this.options.clock);
     this.#serverClock = new ServerClock(broker, this.options.workerId, this.options.clock, this.options.logger);
-    this.#admission = { ...this.#admission, workerId: this.options.workerId, maxDeliver: this.options.maxDeliver, hasStepHook: this.options.stepHook !== undefined };
+    this.#admission = { ...this.#admission, workerId: this.options.workerId, hasStepHook: this.options.stepHook !== undefined };
   }
 
   /**
@@ -211,8 +211,9 @@ export class Worker {
     this.#beats = undefined;
     await beats?.close();
     if (timedOut) {
-      const stuck = this.#inFlight.handBackAll(this.broker, this.options.logger);
-      throw new EbindError("timeout", `worker: shutdown timeout after ${grace} ms, ${stuck} handlers still in flight (handed back to the queue)`);
+      const { running, done } = this.#inFlight.handBackAll(this.broker, this.options.logger);
+      await done;
+      throw new EbindError("timeout", `worker: shutdown timeout after ${grace} ms, ${running} handlers still in flight (handed back to the queue)`);
     }
     const abandoned = this.abandoned();
     if (abandoned.length > 0) {
@@ -383,7 +384,7 @@ export class Worker {
   /** What admission asks of this worker; one object for every delivery. */
   #admission: AdmissionContext = {
     workerId: "",
-    maxDeliver: -1,
+    maxAttempts: (task) => maxAttempts(task, this.options),
     holds: (claim) => this.#claims.holds(claim),
     hasHandler: (name) => this.registry.get(name) !== undefined,
     hasStepHook: false,
