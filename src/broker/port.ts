@@ -106,6 +106,8 @@ export interface Delivery {
   readonly storedAtMs: number;
   /** A header of the message (the first value), or undefined. */
   header(name: string): string | undefined;
+  /** How this delivery was settled, once it was (`ack`, `nak` with its delay, `term`); undefined before. */
+  readonly settlement?: Settlement | undefined;
   /** Done: a work-queue stream removes the message. */
   ack(): void;
   /** Redeliver, after `delayMs` (default: at once). */
@@ -159,6 +161,13 @@ export interface Heartbeats {
   untrack(delivery: Delivery): void;
   /** Stops every heartbeat and the sender (its thread and connection); idempotent. */
   close(): Promise<void>;
+}
+
+/** How a delivery was settled. */
+export interface Settlement {
+  readonly kind: "ack" | "nak" | "term";
+  /** The nak's delay, in ms (0: at once). */
+  readonly delayMs: number;
 }
 
 /** Options of {@link Broker.pull}. */

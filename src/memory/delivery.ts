@@ -3,7 +3,7 @@
  * ack from an expired delivery still acks the message's current copy (nats-2.9-notes.md item 4).
  * @module
  */
-import type { Delivery } from "../broker/port.js";
+import type { Delivery, Settlement } from "../broker/port.js";
 import type { MemoryMessage } from "./stream.js";
 
 /** What a delivery settles against: its consumer. */
@@ -43,25 +43,30 @@ export class MemoryDelivery implements Delivery {
     return this.#headers.get(name) || undefined;
   }
 
+  /** How it was settled (see {@link Delivery.settlement}). */
+  settlement: Settlement | undefined;
+
   ack(): void {
-    if (this.#settle()) this.target.ack(this.streamSeq);
+    if (this.#settle("ack", 0)) this.target.ack(this.streamSeq);
   }
 
   nak(delayMs?: number): void {
-    if (this.#settle()) this.target.nak(this.streamSeq, delayMs !== undefined && delayMs > 0 ? delayMs : 0);
+    const delay = delayMs !== undefined && delayMs > 0 ? delayMs : 0;
+    if (this.#settle("nak", delay)) this.target.nak(this.streamSeq, delay);
   }
 
   term(): void {
-    if (this.#settle()) this.target.term(this.streamSeq);
+    if (this.#settle("term", 0)) this.target.term(this.streamSeq);
   }
 
   working(): void {
     if (!this.#settled) this.target.working(this.streamSeq);
   }
 
-  #settle(): boolean {
+  #settle(kind: Settlement["kind"], delayMs: number): boolean {
     if (this.#settled) return false;
     this.#settled = true;
+    this.settlement = { kind, delayMs };
     return true;
   }
 }

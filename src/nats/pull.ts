@@ -6,7 +6,7 @@
  * @module
  */
 import type { Consumer, JetStreamClient, JsMsg } from "@nats-io/jetstream";
-import type { Delivery, PullOptions } from "../broker/port.js";
+import type { Delivery, PullOptions, Settlement } from "../broker/port.js";
 import { mapNatsError } from "./errors.js";
 import type { SettleBatch } from "./settle-batch.js";
 
@@ -23,6 +23,7 @@ export class NatsDelivery implements Delivery {
   readonly data: Uint8Array;
   #settled = false;
   #onSettle: (() => void) | undefined;
+  #settlement: Settlement | undefined;
 
   constructor(
     private readonly msg: JsMsg,
@@ -78,28 +79,33 @@ export class NatsDelivery implements Delivery {
     return this.msg.headers?.get(name) || undefined;
   }
 
+  get settlement(): Settlement | undefined {
+    return this.#settlement;
+  }
+
   ack(): void {
-    if (this.#settle()) this.batch.push(() => this.msg.ack());
+    if (this.#settle("ack", 0)) this.batch.push(() => this.msg.ack());
   }
 
   nak(delayMs?: number): void {
-    if (!this.#settle()) return;
     const delay = delayMs !== undefined && delayMs > 0 ? Math.round(delayMs) : undefined;
+    if (!this.#settle("nak", delay ?? 0)) return;
     this.batch.push(() => this.msg.nak(delay));
   }
 
   term(): void {
     // Never pass a reason: nats-server 2.9 ignores `+TERM <reason>` and redelivers (notes item 2).
-    if (this.#settle()) this.batch.push(() => this.msg.term());
+    if (this.#settle("term", 0)) this.batch.push(() => this.msg.term());
   }
 
   working(): void {
     if (!this.#settled) this.batch.push(() => this.msg.working());
   }
 
-  #settle(): boolean {
+  #settle(kind: Settlement["kind"], delayMs: number): boolean {
     if (this.#settled) return false;
     this.#settled = true;
+    this.#settlement = { kind, delayMs };
     const fn = this.#onSettle;
     this.#onSettle = undefined;
     fn?.();

@@ -45,6 +45,8 @@ export class Worker {
   readonly #slots: Slots;
   readonly #loops: ConsumeLoop[] = [];
   readonly #inFlight = new InFlight();
+  /** Per stream sequence held, the other copies of that message delivered meanwhile (see #receive). */
+  readonly #bySeq = new Map<number, Delivery[]>();
   /** Jobs close() waits for: handling a delivery up to its outcome, parking, handing back. */
   readonly #running = new Set<Promise<void>>();
   /** Handlers still running whose outcome is recorded, settling when each returns or is abandoned. */
@@ -295,6 +297,16 @@ export class Worker {
 
   /** Takes ownership of a delivery: heartbeats start now, the handler when a slot is free. */
   #receive(delivery: Delivery, consumer: ConsumerSpec): void {
+    const copies = this.#bySeq.get(delivery.streamSeq);
+    if (copies !== undefined) {
+      // The server delivered a message again while this worker still holds it (its ack wait ran
+      // out while the event loop was blocked, before its heartbeats started): one copy runs; this
+      // one is settled as that one is.
+      copies.push(delivery);
+      this.#beats?.track(delivery, { everyMs: this.#heartbeatEveryMs });
+      return;
+    }
+    this.#bySeq.set(delivery.streamSeq, []);
     const held = this.#inFlight.add(delivery);
     this.#beats?.track(delivery, { everyMs: this.#heartbeatEveryMs });
     if (this.#state !== "running") {
@@ -314,6 +326,15 @@ export class Worker {
   #forget(delivery: Delivery): void {
     this.#inFlight.delete(delivery);
     this.#beats?.untrack(delivery);
+    const copies = this.#bySeq.get(delivery.streamSeq);
+    this.#bySeq.delete(delivery.streamSeq);
+    const settled = delivery.settlement;
+    for (const copy of copies ?? []) {
+      if (settled?.kind === "ack") copy.ack();
+      else if (settled?.kind === "term") copy.term();
+      else if (settled?.kind === "nak") copy.nak(settled.delayMs);
+      this.#beats?.untrack(copy);
+    }
   }
 
   /** Parks a task of a paused name (broker/parking.ts): no slot, no attempt, nothing run. */

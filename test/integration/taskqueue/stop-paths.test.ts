@@ -315,3 +315,39 @@ describeNats("task queue: a handler that blocks the event loop [nats]", () => {
     expect(await responsesFor(broker, future.id)).toHaveLength(1);
   });
 });
+
+describeNats("task queue: a blocked event loop does not run a queued task twice [nats]", () => {
+  const node = useNatsNode();
+  const env = useQueueEnv({ name: "nats", open: () => connectNats({ servers: node().url }) });
+
+  it("tasks fetched while a handler blocked the loop past the ack wait run once each, with one outcome each (new-user break test)", async () => {
+    const { broker, registry, client, startWorker } = await env();
+    const runs = new Map<string, number>();
+    const blocker = defineHandler("test.blocker", async () => {
+      const until = Date.now() + 4000;
+      while (Date.now() < until) {
+        // a synchronous loop: the deliveries fetched meanwhile wait in the client
+      }
+      return "unblocked";
+    });
+    const ordinary = defineHandler("test.ordinary", async (ctx, tag: string) => {
+      runs.set(tag, (runs.get(tag) ?? 0) + 1);
+      await sleep(300);
+      return `${tag}#${ctx.attempt}`;
+    });
+    registry.register(blocker);
+    registry.register(ordinary);
+    // Queued first, so the worker's first pull fetches the blocker and three more at once.
+    const first = await client.enqueue(blocker);
+    const others: Array<Awaited<ReturnType<typeof client.enqueue<typeof ordinary>>>> = [];
+    for (let i = 0; i < 6; i++) others.push(await client.enqueue(ordinary, `t${i}`));
+    await startWorker({ concurrency: 4, ackWaitMs: 1000 });
+    expect(await first.result({ timeoutMs: 20_000 })).toBe("unblocked");
+    const results = await Promise.all(others.map((f) => f.result({ timeoutMs: 20_000 })));
+    expect(results.map((r) => r.split("#")[0])).toEqual(["t0", "t1", "t2", "t3", "t4", "t5"]);
+    await sleep(2500); // a second copy would have run by now
+    expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    for (const f of others) expect(await responsesFor(broker, f.id)).toHaveLength(1);
+    expect(await dlqCount(broker)).toBe(0);
+  });
+});
