@@ -6,6 +6,7 @@ export type {
   Broker,
   ConsumerSpec,
   Delivery,
+  Settlement,
   HeartbeatOptions,
   Heartbeats,
   KvBucket,
