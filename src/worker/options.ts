@@ -58,8 +58,10 @@ export interface WorkerOptions {
   /**
    * The most attempts a task gets, counted by the worker over the deliveries that ran it; -1 =
    * unlimited (the retry policy decides). The attempt that reaches it is the last: it ends in a
-   * response and a DLQ entry. A task delivered again after its last attempt (its worker died
-   * during it) is dead-lettered with kind `max_deliver` and its original bytes, without running.
+   * response and a DLQ entry. A task delivered again after its last allowed attempt — this cap or
+   * its retry policy's `maximumAttempts`, whichever is lower (the default policy's 5 when there is
+   * none) — because its worker died during it, is dead-lettered with kind `max_deliver` and its
+   * original bytes, without running. Hand-backs (a missing handler, a shutdown) spend no attempt.
    * Without a retry policy anywhere it also caps attempts (reference §3.3). Unlike ebind for Go,
    * the durable consumer itself is created with no max deliver, so the server never gives up on a
    * message silently (nats-2.9-notes: such a message would stay in the stream forever).
