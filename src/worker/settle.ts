@@ -101,7 +101,13 @@ export class Settler {
   async fail(delivery: Delivery, task: Task, failure: TaskError): Promise<void> {
     const error = wireSafe(failure);
     try {
-      if ((await this.options.stepHook?.onStepFailed(task, error)) === "superseded") {
+      const settled = await this.options.stepHook?.onStepFailed(task, error);
+      if (settled === "unknown") {
+        // A step of no DAG (never submitted, or deleted): keep it where an operator sees it.
+        await this.deadLetterInvalid(delivery, `step ${JSON.stringify(task.stepId ?? "")} of DAG ${JSON.stringify(task.dagId ?? "")} does not exist; it failed with ${error.kind}: ${error.detail}`, task);
+        return;
+      }
+      if (settled === "superseded") {
         // The step already has its terminal record (canceled while it ran, or settled by another
         // attempt): that is its one outcome; no DLQ entry, no second response.
         delivery.term();

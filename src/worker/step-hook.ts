@@ -20,10 +20,12 @@ export type StepStart =
 
 /**
  * What became of an outcome handed to the hook: `recorded`, or `superseded` when the step already
- * had a terminal record (canceled while it ran, or settled by another attempt). A superseded
- * failure writes no DLQ entry and no response: the step's record is its one outcome.
+ * had a terminal record (canceled while it ran, or settled by another attempt), or `unknown` when
+ * the step has no record at all (its DAG does not exist, or was deleted). A superseded failure
+ * writes no DLQ entry and no response: the step's record is its one outcome. An unknown one is
+ * dead-lettered with its bytes: nothing else will account for it.
  */
-export type StepSettled = "recorded" | "superseded";
+export type StepSettled = "recorded" | "superseded" | "unknown";
 
 /**
  * Called for tasks of workflow steps (tasks with a DAG id). The outcome methods run once per

@@ -143,10 +143,7 @@ export function createStepHook(core: WorkflowCore): StepHook & { close(): void }
         },
         { pauseMs: 50 },
       );
-      if (written === undefined) {
-        core.logger.warn("workflow: failure of a step that does not exist (deleted DAG?); dropped", { dag_id: dagId, step_id: stepId });
-        return "superseded";
-      }
+      if (written === undefined) return "unknown";
       if (!wrote) return "superseded";
       await publishEvent(core.broker, { kind: "completed", dagId, stepId, status: "failed", errorKind: error.kind, errorMessage: message || undefined, stepAddedAt: written.value.addedAt, stepStartedAt: written.value.startedAt });
       return "recorded";

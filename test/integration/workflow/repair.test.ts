@@ -85,6 +85,18 @@ describeBackends("workflow: repair, cancel, await, labels, delete", (backend) =>
     expect(decodeTask(letter!.entry!.raw!.data).dagId).toBe("ghost");
   });
 
+  it("a step task of no DAG whose deadline has passed is dead-lettered too, not dropped (issue 12 fuzzing, CI seed -757714243)", async () => {
+    const { broker, registry, run } = await env();
+    registry.register(add);
+    await run();
+    const body = encodeTask({ id: "ghost2:s", name: "wf.add", payload: "[1,2]", enqueuedAt: new Date(Date.now() - 30_000), deadline: new Date(Date.now() - 60_000), attempt: 0, dagId: "ghost2", stepId: "s" });
+    await broker.publish("TASKS.wf.add", new TextEncoder().encode(body), { msgId: "ghost2-s" });
+    await eventually(async () => (await listDeadLetters(broker)).length === 1, "a DLQ entry for the ghost step");
+    const [letter] = await listDeadLetters(broker);
+    expect(letter?.entry?.task.id).toBe("ghost2:s");
+    expect(letter?.entry?.error.message).toMatch(/step "s" of DAG "ghost2" does not exist; it failed with deadline/);
+  });
+
   it("an outcome for a step that is already terminal, or whose DAG was deleted, changes nothing and does not throw", async () => {
     const { workflow, registry, run } = await env();
     registry.register(add);
@@ -102,7 +114,7 @@ describeBackends("workflow: repair, cancel, await, labels, delete", (backend) =>
     expect(await workflow.awaitById(dag.id, "a")).toBe(3);
     await workflow.deleteDag(dag.id);
     await expect(workflow.stepHook.onStepDone(task, "1")).resolves.toBe("superseded");
-    await expect(workflow.stepHook.onStepFailed(task, new TaskError(ErrKind.Handler, "x"))).resolves.toBe("superseded");
+    await expect(workflow.stepHook.onStepFailed(task, new TaskError(ErrKind.Handler, "x"))).resolves.toBe("unknown");
   });
 
   it("cancel while a root runs: the root's handler is aborted and canceled, its after-dependent is canceled, the DAG stays canceled (§7.85 changed by issue 11, §7.87)", async () => {
