@@ -116,6 +116,19 @@ export function parkedSubject(subject: string): string {
   return PARKED_PREFIX + subject;
 }
 
+/** The attempts that ran a delivered task before this delivery (parked and handed-back runs included). */
+export function attemptsBefore(delivery: Delivery): number {
+  return priorAttempts(delivery) + delivery.deliveryCount - 1;
+}
+
+/**
+ * The headers a task keeps when ebind publishes it again (parked, handed back): the attempts that
+ * ran it so far, and when the task stream first stored it.
+ */
+export function carriedHeaders(delivery: Delivery): Record<string, string> {
+  return { [PRIOR_ATTEMPTS_HEADER]: String(attemptsBefore(delivery)), [STORED_AT_HEADER]: String(firstStoredAtMs(delivery)) };
+}
+
 /** The deliveries that ran a task before it was last parked (0 when it never was). */
 export function priorAttempts(delivery: Delivery): number {
   const raw = delivery.header(PRIOR_ATTEMPTS_HEADER);
@@ -131,11 +144,7 @@ export function priorAttempts(delivery: Delivery): number {
  * @throws the backend's error when it cannot be parked; the delivery is then left unsettled.
  */
 export async function parkDelivery(broker: Broker, delivery: Delivery, pausedRevision: number): Promise<void> {
-  const headers: Record<string, string> = {
-    [PRIOR_ATTEMPTS_HEADER]: String(priorAttempts(delivery) + delivery.deliveryCount - 1),
-    [PAUSED_REVISION_HEADER]: String(pausedRevision),
-    [STORED_AT_HEADER]: String(firstStoredAtMs(delivery)),
-  };
+  const headers = { ...carriedHeaders(delivery), [PAUSED_REVISION_HEADER]: String(pausedRevision) };
   const publish = (): Promise<unknown> =>
     broker.publish(parkedSubject(delivery.subject), delivery.data, { msgId: `park:${delivery.streamSeq}`, headers });
   try {

@@ -11,7 +11,7 @@ import { decodeTask } from "../task/codec.js";
 import type { Task } from "../task/envelope.js";
 import { ErrKind, TaskError, toTaskError } from "../task/errors.js";
 import { validateHandlerName, validateKeyToken } from "../task/names.js";
-import { attemptsBefore } from "./hand-back.js";
+import { attemptsBefore } from "../broker/parking.js";
 
 /** The verdict on one delivery. */
 export type Admission =
@@ -22,7 +22,8 @@ export type Admission =
   /** It fails now without running (a deadline already past, attempts used up). */
   | { readonly action: "fail"; readonly task: Task; readonly error: TaskError }
   /** Run it. */
-  | { readonly action: "run"; readonly task: Task };
+  /** Run it; `deadlineAt` is its deadline on the worker's clock (ms since the epoch), if it has one. */
+  | { readonly action: "run"; readonly task: Task; readonly deadlineAt: number | undefined };
 
 /** What the worker knows when it admits a delivery. */
 export interface AdmissionContext {
@@ -73,7 +74,7 @@ export function admit(delivery: Delivery, ctx: AdmissionContext): Admission {
   }
   if (task.dagId && !ctx.hasStepHook) return { action: "hand-back", why: "a workflow step arrived but this worker has no stepHook", task };
   if (!ctx.hasHandler(task.name)) return { action: "hand-back", why: `no handler "${task.name}" is registered on this worker`, task };
-  return { action: "run", task };
+  return { action: "run", task, deadlineAt };
 }
 
 /**

@@ -9,24 +9,15 @@
  * @module
  */
 import type { Broker, Delivery } from "../broker/port.js";
-import { firstStoredAtMs, PRIOR_ATTEMPTS_HEADER, priorAttempts, RESUMED_REVISION_HEADER, STORED_AT_HEADER } from "../broker/parking.js";
-
-/** The attempts that ran a delivered task before this delivery (parked and handed-back runs included). */
-export function attemptsBefore(delivery: Delivery): number {
-  return priorAttempts(delivery) + delivery.deliveryCount - 1;
-}
+import { carriedHeaders, RESUMED_REVISION_HEADER } from "../broker/parking.js";
 
 /**
  * Publishes the delivery's message again and acks it. The message id `handback:<stream seq>` makes a
  * repeated hand-back of the same message (after a lost publish acknowledgement) store it once.
- * @param ran whether this delivery ran the handler (then it counts as an attempt).
  * @throws the backend's error when the publish fails; the delivery is then left unsettled.
  */
-export async function handBack(broker: Broker, delivery: Delivery, ran = false): Promise<void> {
-  const headers: Record<string, string> = {
-    [PRIOR_ATTEMPTS_HEADER]: String(attemptsBefore(delivery) + (ran ? 1 : 0)),
-    [STORED_AT_HEADER]: String(firstStoredAtMs(delivery)),
-  };
+export async function handBack(broker: Broker, delivery: Delivery): Promise<void> {
+  const headers = carriedHeaders(delivery);
   const resumed = delivery.header(RESUMED_REVISION_HEADER);
   if (resumed !== undefined) headers[RESUMED_REVISION_HEADER] = resumed;
   await broker.publish(delivery.subject, delivery.data, { msgId: `handback:${delivery.streamSeq}`, headers });

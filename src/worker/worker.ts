@@ -59,6 +59,8 @@ export class Worker {
   readonly #drainStarted = deferred();
   readonly #loopsStopped = deferred();
   readonly #bounces: Bounces;
+  /** What admission asks of this worker; one object for every delivery. */
+  readonly #admission: AdmissionContext;
   /** Stops the max-deliveries advisory subscriptions. */
   readonly #unsubscribes: Array<() => void> = [];
   #heartbeat: TimerHandle | undefined;
@@ -92,7 +94,15 @@ export class Worker {
     this.#claims = new ClaimSet(this.options.workerId, this.options.claims, (claim) => this.#openClaim(claim), this.options.logger);
     this.#bounces = new Bounces(this.options.workerId, this.options.logger, this.options.clock);
     this.#serverClock = new ServerClock(broker, this.options.workerId, this.options.clock, this.options.logger);
-    this.#admission = { ...this.#admission, workerId: this.options.workerId, hasStepHook: this.options.stepHook !== undefined };
+    this.#admission = {
+      workerId: this.options.workerId,
+      maxAttempts: (task) => maxAttempts(task, this.options),
+      holds: (claim) => this.#claims.holds(claim),
+      hasHandler: (name) => this.registry.get(name) !== undefined,
+      hasStepHook: this.options.stepHook !== undefined,
+      now: () => this.options.clock.now(),
+      deadlineAt: (task, delivery) => localDeadline(task.deadline, task.enqueuedAt, firstStoredAtMs(delivery), this.#serverClock),
+    };
   }
 
   /**
@@ -402,24 +412,12 @@ export class Worker {
     }
   }
 
-  /** What admission asks of this worker; one object for every delivery. */
-  #admission: AdmissionContext = {
-    workerId: "",
-    maxAttempts: (task) => maxAttempts(task, this.options),
-    holds: (claim) => this.#claims.holds(claim),
-    hasHandler: (name) => this.registry.get(name) !== undefined,
-    hasStepHook: false,
-    now: () => this.options.clock.now(),
-    deadlineAt: (task, delivery) => localDeadline(task.deadline, task.enqueuedAt, firstStoredAtMs(delivery), this.#serverClock),
-  };
-
   /**
    * Reference §3.2 steps 1–8 for one delivery. Returns `finished`, which settles when the handler
    * has returned (or was abandoned), or undefined when no handler ran.
    */
   async #handle(delivery: Delivery, consumer: ConsumerSpec, held: Held, release: () => void): Promise<{ finished: Promise<void> } | undefined> {
     const verdict = admit(delivery, this.#admission);
-    const deadlineAt = verdict.action === "run" ? localDeadline(verdict.task.deadline, verdict.task.enqueuedAt, firstStoredAtMs(delivery), this.#serverClock) : undefined;
     switch (verdict.action) {
       case "invalid":
         await this.#settler.deadLetterInvalid(delivery, verdict.reason, verdict.task);
@@ -435,7 +433,7 @@ export class Worker {
       case "run":
         break;
     }
-    const task = verdict.task;
+    const { task, deadlineAt } = verdict;
     const controller = new LazyAbort();
     let releaseStep: (() => void) | undefined;
     if (task.dagId && this.options.stepHook?.onStepStart) {
