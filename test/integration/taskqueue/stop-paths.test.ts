@@ -93,7 +93,7 @@ describeBackends("task queue: one attempt, one outcome", (backend) => {
     registry.register(stuck);
     registry.register(quick);
     const worker = await startWorker({ concurrency: 1, abortGraceMs: 200, shutdownGraceMs: 200 });
-    const hung = await client.enqueueWith(stuck, { timeoutMs: 300 });
+    const hung = await client.enqueueWith(stuck, { timeoutMs: 1000 }); // room for the handler to start on a loaded machine
     const err = (await hung.result({ timeoutMs: 5000 }).catch((e: unknown) => e)) as TaskError;
     expect(err.kind).toBe(ErrKind.Deadline);
     expect(await (await client.enqueue(quick)).result({ timeoutMs: 5000 })).toBe("quick");
@@ -108,11 +108,12 @@ describeBackends("task queue: one attempt, one outcome", (backend) => {
     registry.register(fast);
     const slowAfter: Middleware = (next) => async (ctx) => {
       const result = await next(ctx);
-      await sleep(500);
+      await sleep(1500);
       return result;
     };
     await startWorker({ middleware: [slowAfter] });
-    const future = await client.enqueueWith(fast, { timeoutMs: 250 });
+    // A deadline the handler meets with room to spare on a loaded machine; the middleware overruns it.
+    const future = await client.enqueueWith(fast, { timeoutMs: 1000 });
     expect(await future.result({ timeoutMs: 5000 })).toBe("in time");
   });
 
