@@ -7,8 +7,12 @@
  * durables have no server max deliver (the worker counts attempts), so this never fires for them.
  * @module
  */
+import type { Logger } from "../broker/logger.js";
 import type { Broker, Delivery, StoredMessage } from "../broker/port.js";
 import { TASK_STREAM } from "../broker/topology.js";
+import { ErrKind, TaskError } from "../task/errors.js";
+import { admit, type AdmissionContext } from "./admission.js";
+import type { Settler } from "./settle.js";
 
 /** The queue group of the workers listening for max-deliveries advisories. */
 export const MAX_DELIVERIES_GROUP = "ebind-max-deliveries";
@@ -37,4 +41,40 @@ export function exhaustedDelivery(broker: Broker, msg: StoredMessage, deliveries
     nak: () => undefined,
     working: () => undefined,
   };
+}
+
+/** What {@link deadLetterExhausted} needs of the worker. */
+export interface ExhaustedContext {
+  readonly broker: Broker;
+  readonly settler: Settler;
+  readonly admission: AdmissionContext;
+  readonly logger: Logger;
+}
+
+/**
+ * Dead-letters the message at `seq` of the task stream, which the server stopped redelivering after
+ * `deliveries` deliveries (its last was never settled): kind `max_deliver` with its bytes (kind
+ * `decode` when it is no task at all), then deletes it. A message already gone is left alone.
+ * Never throws: a failure is logged, and the message stays in the stream.
+ */
+export async function deadLetterExhausted(seq: number, deliveries: number, ctx: ExhaustedContext): Promise<void> {
+  try {
+    const msg = await ctx.broker.getMessage(TASK_STREAM, seq);
+    if (!msg) return; // settled after all
+    const delivery = exhaustedDelivery(ctx.broker, msg, deliveries);
+    const verdict = admit(delivery, ctx.admission);
+    if (verdict.action === "invalid") {
+      await ctx.settler.deadLetterInvalid(delivery, verdict.reason, verdict.task);
+      return;
+    }
+    const error = new TaskError(
+      ErrKind.MaxDeliver,
+      `the server stopped redelivering after ${deliveries} deliveries (the consumer's max deliver); the last was never settled (its worker stopped)`,
+      { retryable: false },
+    );
+    await ctx.settler.fail(delivery, verdict.task, error);
+    ctx.logger.warn("worker: dead-lettered a task the server stopped redelivering (max deliver reached)", { task_id: verdict.task.id, seq });
+  } catch (err) {
+    ctx.logger.error("worker: could not dead-letter a task that reached the consumer's max deliver; it stays in the stream", { seq, error: (err as Error).message });
+  }
 }

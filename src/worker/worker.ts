@@ -24,7 +24,7 @@ import { ClaimSet } from "./claim-set.js";
 import { dispatch, judgeHandler } from "./dispatch.js";
 import { handBack } from "./hand-back.js";
 import { InFlight, type Held } from "./in-flight.js";
-import { exhaustedDelivery, MAX_DELIVERIES_GROUP } from "./max-deliveries.js";
+import { deadLetterExhausted, MAX_DELIVERIES_GROUP } from "./max-deliveries.js";
 import { LazyAbort, type Abortable } from "./lazy-abort.js";
 import { chain, recover, type Middleware, type TaskHandler } from "./middleware.js";
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions, DEFAULT_CLAIM_CONSUMER_INACTIVE_MS } from "./options.js";
@@ -247,7 +247,7 @@ export class Worker {
     const spec = await openTaskConsumer(this.broker, wanted, this.options.updateConsumer, this.options.logger);
     this.#watchAckWait(spec.ackWaitMs);
     if (spec.maxDeliver > 0 && this.broker.onMaxDeliveries) {
-      this.#unsubscribes.push(this.broker.onMaxDeliveries(TASK_STREAM, spec.durable, MAX_DELIVERIES_GROUP, (seq) => this.#track(this.#exhausted(seq, spec.maxDeliver))));
+      this.#unsubscribes.push(this.broker.onMaxDeliveries(TASK_STREAM, spec.durable, MAX_DELIVERIES_GROUP, (seq) => this.#track(deadLetterExhausted(seq, spec.maxDeliver, { broker: this.broker, settler: this.#settler, admission: this.#admission, logger: this.options.logger }))));
     }
     this.#loops.push(
       new ConsumeLoop({
@@ -482,32 +482,6 @@ export class Worker {
       await this.#settler.fail(delivery, task, error);
     }
     return { finished };
-  }
-
-  /**
-   * A message the server stopped redelivering (max-deliveries advisory, max-deliveries.ts): its last
-   * delivery was never settled. Dead-letter it with kind `max_deliver` and its bytes, then delete it.
-   */
-  async #exhausted(seq: number, deliveries: number): Promise<void> {
-    try {
-      const msg = await this.broker.getMessage(TASK_STREAM, seq);
-      if (!msg) return; // settled after all
-      const delivery = exhaustedDelivery(this.broker, msg, deliveries);
-      const verdict = admit(delivery, this.#admission);
-      if (verdict.action === "invalid") {
-        await this.#settler.deadLetterInvalid(delivery, verdict.reason, verdict.task);
-        return;
-      }
-      const error = new TaskError(
-        ErrKind.MaxDeliver,
-        `the server stopped redelivering after ${deliveries} deliveries (the consumer's max deliver); the last was never settled (its worker stopped)`,
-        { retryable: false },
-      );
-      await this.#settler.fail(delivery, verdict.task, error);
-      this.options.logger.warn("worker: dead-lettered a task the server stopped redelivering (max deliver reached)", { task_id: verdict.task.id, seq });
-    } catch (err) {
-      this.options.logger.error("worker: could not dead-letter a task that reached the consumer's max deliver; it stays in the stream", { seq, error: (err as Error).message });
-    }
   }
 
   /** A handler that did not return within `abortGraceMs` of its abort: reported, its slot given back. */
