@@ -135,6 +135,12 @@ export type {
   BreakpointInfo,
   LabelControlResult,
   DagDebug,
+  DagSummary,
+  ListDagsOptions,
+  StepCounts,
+  DagChange,
+  StepRecordAt,
+  WatchDagsOptions,
 } from "./workflow/index.js";
 
 // Dead letters

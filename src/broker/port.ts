@@ -202,6 +202,12 @@ export interface KvWatchOptions {
    * that it cannot miss what follows.
    */
   readonly onReady?: (() => void) | undefined;
+  /**
+   * Called once the initial part of the watch (`last` or `all`) has been yielded and the consumer
+   * asked for the next entry; at once, after `onReady`, when that part is empty or `include` is
+   * `updates`. A caller that only wants the bucket's current state aborts the watch here.
+   */
+  readonly onCaughtUp?: (() => void) | undefined;
 }
 
 /** A key-value bucket with compare-and-set (the workflow store). */

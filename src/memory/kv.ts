@@ -150,12 +150,15 @@ export class MemoryKvBucket implements KvBucket {
     this.#watchers.add(watcher);
     options.signal?.addEventListener("abort", watcher.end, { once: true });
     options.onReady?.();
+    let initial = queue.length;
+    if (initial === 0) options.onCaughtUp?.();
     try {
       for (;;) {
         if (ended) return;
         const next = queue.shift();
         if (next !== undefined) {
           yield copy(next);
+          if (initial > 0 && --initial === 0) options.onCaughtUp?.();
           continue;
         }
         await new Promise<void>((resolve) => (wake = resolve));

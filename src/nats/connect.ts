@@ -4,7 +4,7 @@
  * @module
  */
 import { readFile } from "node:fs/promises";
-import { connect, credsAuthenticator, type ConnectionOptions } from "@nats-io/transport-node";
+import { connect, credsAuthenticator, nkeyAuthenticator, type ConnectionOptions } from "@nats-io/transport-node";
 import { EbindError } from "../task/errors.js";
 import { NatsBroker } from "./broker.js";
 import type { NatsThreadConnectOptions } from "./heartbeat-thread.js";
@@ -20,6 +20,8 @@ export interface NatsConnectOptions {
   readonly token?: string | undefined;
   /** Path to a `.creds` file (JWT + nkey seed). */
   readonly credsFile?: string | undefined;
+  /** Path to a file holding an nkey seed (`SU…`, as `nsc`/`nk` write it), for nkey authentication. */
+  readonly nkeyFile?: string | undefined;
   /** TLS options passed to the client (`{ caFile, certFile, keyFile }`), or `true` for system CAs. */
   readonly tls?: ConnectionOptions["tls"] | true | undefined;
   /** Time to establish the connection, in ms; a positive number, else `invalid_argument`. @default 5000 */
@@ -47,6 +49,19 @@ function versionAtLeast(version: string, min: string): boolean {
     if (x !== y) return x > y;
   }
   return true;
+}
+
+/** The seed in an nkey file: the first line that looks like a user seed (`SU…`), as `nk -gen user` writes it. */
+async function readNkeySeed(path: string): Promise<Uint8Array> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    throw new EbindError("invalid_argument", `connectNats: nkey file ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  const seed = text.split(/\r?\n/).map((l) => l.trim()).find((l) => /^SU[A-Z2-7]{50,}$/.test(l));
+  if (seed === undefined) throw new EbindError("invalid_argument", `connectNats: nkey file ${path} holds no user seed (a line starting SU)`);
+  return new TextEncoder().encode(seed);
 }
 
 /**
@@ -77,6 +92,12 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsBrok
     creds = await readFile(options.credsFile);
     connectionOptions.authenticator = credsAuthenticator(creds);
   }
+  let nkeySeed: Uint8Array | undefined;
+  if (options.nkeyFile !== undefined) {
+    if (creds !== undefined) throw new EbindError("invalid_argument", "connectNats: give credsFile or nkeyFile, not both");
+    nkeySeed = await readNkeySeed(options.nkeyFile);
+    connectionOptions.authenticator = nkeyAuthenticator(nkeySeed);
+  }
   // The same servers and auth, as plain data, for the heartbeat thread's own connection.
   const threadConnect: NatsThreadConnectOptions = {
     servers,
@@ -85,6 +106,7 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsBrok
     pass: options.pass,
     token: options.token,
     creds,
+    nkeySeed,
     tls: connectionOptions.tls ?? undefined,
     timeoutMs: connectionOptions.timeout,
     maxReconnectAttempts: connectionOptions.maxReconnectAttempts,

@@ -26,6 +26,8 @@ export interface NatsThreadConnectOptions {
   readonly token?: string | undefined;
   /** The contents of a `.creds` file (JWT + nkey seed). */
   readonly creds?: Uint8Array | undefined;
+  /** An nkey seed (`SU…`), for nkey authentication. */
+  readonly nkeySeed?: Uint8Array | undefined;
   /** TLS options of the client (`{ caFile, certFile, keyFile }`, `{}` for system CAs); plain data only. */
   readonly tls?: ConnectionOptions["tls"] | undefined;
   /** Time to establish the connection, in ms. @default 5000 */
@@ -175,6 +177,7 @@ async function open() {
   while (!closing) {
     try {
       if (c.creds !== undefined) options.authenticator = api.credsAuthenticator(c.creds);
+      else if (c.nkeySeed !== undefined) options.authenticator = api.nkeyAuthenticator(c.nkeySeed);
       const conn = await api.connect(options);
       if (closing) {
         await conn.close();

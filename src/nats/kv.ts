@@ -102,14 +102,41 @@ class NatsKvBucket implements KvBucket {
     const iter = await this.kv.watch({ key: options.key ?? ">", include });
     // The client created the watch's consumer before returning: changes from now on are delivered.
     options.onReady?.();
+    let caughtUp = false;
+    const markCaughtUp = (): void => {
+      if (caughtUp) return;
+      caughtUp = true;
+      options.onCaughtUp?.();
+    };
     const stop = (): void => iter.stop();
     options.signal?.addEventListener("abort", stop, { once: true });
+    if (options.onCaughtUp && (await initialCount(iter)) === 0) markCaughtUp();
+    if (options.signal?.aborted) stop();
     try {
-      for await (const e of iter) yield toEntry(e);
+      for await (const e of iter) {
+        yield toEntry(e);
+        // The client marks the last entry of the initial part, and every later one, as an update.
+        if (e.isUpdate) markCaughtUp();
+      }
     } finally {
       options.signal?.removeEventListener("abort", stop);
       iter.stop();
     }
+  }
+}
+
+/**
+ * How many entries the watch's initial part holds: the client's push consumer (kept on the
+ * iterator) reports its pending count as of creation, which is what the client counts against.
+ * Undefined if a client version stops keeping it there; the caller then waits for the first entry.
+ */
+async function initialCount(iter: object): Promise<number | undefined> {
+  const consumer = (iter as { _data?: { info?: (cached: boolean) => Promise<{ num_pending: number }> } })._data;
+  if (typeof consumer?.info !== "function") return undefined;
+  try {
+    return (await consumer.info(true)).num_pending;
+  } catch {
+    return undefined;
   }
 }
 

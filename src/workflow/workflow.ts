@@ -39,6 +39,8 @@ import type { DagMeta, DagStatus } from "./model/records.js";
 import { RecentStarts } from "./store/recent-starts.js";
 import { Scheduler, type SchedulerOptions } from "./run/scheduler.js";
 import { DagStore } from "./store/store.js";
+import { listDags, type DagSummary, type ListDagsOptions } from "./ops/listing.js";
+import { stepRecord, storedResult, watchDagChanges, type DagChange, type StepRecordAt, type WatchDagsOptions } from "./ops/records.js";
 import { submitDag, type SubmitOptions } from "./ops/submit.js";
 import { prepareRequeue } from "./ops/requeue.js";
 import type { DlqEntry, Task } from "../task/envelope.js";
@@ -275,5 +277,41 @@ export class Workflow {
    */
   deleteDag(dagId: string): Promise<void> {
     return deleteDag(this.#core, dagId);
+  }
+
+  /**
+   * DAGs newest first, filtered by status (case-insensitive), labels (all of them) and age, then
+   * limited (reference §4.2 `dag ls`). Filters read the metas alone; `counts` adds each row's step
+   * counts, blocked breakpoints and steps waiting on signals from one more pass over the bucket.
+   */
+  listDags(options?: ListDagsOptions): Promise<DagSummary[]> {
+    return listDags(this.#core, options);
+  }
+
+  /**
+   * Every change to the workflow records (metas, steps, results, signals), decoded, in the order
+   * written: by default the current state first (`onCaughtUp` marks its end), then changes as they
+   * happen, until `signal` aborts. Undecodable records arrive as `invalid` changes, never as errors.
+   * @throws EbindError `invalid_argument` for a malformed `dagId`.
+   */
+  watch(options?: WatchDagsOptions): AsyncIterable<DagChange> {
+    return watchDagChanges(this.#core, options);
+  }
+
+  /**
+   * A step's record with its revision, or null when the DAG has no such step.
+   * @throws EbindError `invalid_argument` for a malformed DAG or step id.
+   */
+  getStep(dagId: string, stepId: string): Promise<StepRecordAt | null> {
+    return stepRecord(this.#core, dagId, stepId);
+  }
+
+  /**
+   * A step's stored result bytes exactly as written (JSON; empty for an error-only Go handler), or
+   * undefined when the step has none (not done, failed, skipped, canceled, or missing).
+   * @throws EbindError `invalid_argument` for a malformed DAG or step id.
+   */
+  storedResult(dagId: string, stepId: string): Promise<Uint8Array | undefined> {
+    return storedResult(this.#core, dagId, stepId);
   }
 }

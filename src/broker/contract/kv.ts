@@ -134,6 +134,35 @@ export function describeKvContract(name: string, make: BackendFactory): void {
       expect(reader.entries).toHaveLength(2);
     });
 
+    it("watch onCaughtUp fires after the initial part was consumed: aborting there reads the bucket's current state", async () => {
+      const kv = await bucket();
+      const scan = async (key: string): Promise<string[]> => {
+        const ac = new AbortController();
+        const seen: string[] = [];
+        let caughtUpAfter = -1;
+        for await (const e of kv.watch({ key, signal: ac.signal, onCaughtUp: () => { caughtUpAfter = seen.length; ac.abort(); } })) {
+          seen.push(view(e));
+        }
+        expect(caughtUpAfter).toBe(seen.length); // nothing after the initial part was yielded
+        return seen;
+      };
+      expect(await scan("c.>")).toEqual([]); // empty: fires at once, the loop ends with no entry
+      await kv.put("c.a", bytes("1"));
+      await kv.put("c.b", bytes("2"));
+      await kv.put("c.a", bytes("3"));
+      await kv.put("d.z", bytes("other"));
+      await kv.delete("c.b");
+      expect(await scan("c.>")).toEqual(["PUT c.a=3@3", "DEL c.b=@5"]);
+      let fired = false;
+      const ac = new AbortController();
+      const iter = kv.watch({ key: "c.>", include: "updates", signal: ac.signal, onCaughtUp: () => (fired = true) })[Symbol.asyncIterator]();
+      const first = iter.next();
+      await h().wait(300);
+      expect(fired).toBe(true); // updates only: nothing to catch up on
+      ac.abort();
+      await first;
+    });
+
     it("watch onReady fires once the watch is established: a change written right after it is delivered", async () => {
       const kv = await bucket();
       let ready!: () => void;
