@@ -80,7 +80,7 @@ async function loadDags() {
         { class: meta.id === state.selected ? "selected" : "", "data-dag": meta.id, onclick: () => selectDag(meta.id) },
         h("td", {}, h("a", { href: "#", onclick: (e) => e.preventDefault() }, meta.id)),
         h("td", {}, chip(meta.status)),
-        h("td", {}, counts ? `${counts.done}/${counts.total}${counts.failed ? ` (${counts.failed} failed)` : ""}${counts.blockedBreakpoints ? " ⏸" : ""}` : "—"),
+        h("td", {}, counts ? `${counts.done}/${counts.total}${counts.failed ? ` (${counts.failed} failed)` : ""}${counts.blockedBreakpoints ? ", at breakpoint" : ""}${counts.waitingOnSignals ? ", awaits signal" : ""}` : "—"),
         h("td", {}, (meta.labels ?? []).join(", ")),
         h("td", {}, when(meta.createdAt)),
       ),

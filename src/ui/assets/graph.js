@@ -23,12 +23,9 @@ function subtitle(step) {
   const parts = [step.status];
   if (step.attempt > 1) parts.push(`attempt ${step.attempt}`);
   const w = step.waitingOn;
-  if (w) {
-    if (w.breakpoint || w.afterBreakpoints?.length) parts.push("breakpoint");
-    if (w.signals?.length) parts.push("signal");
-    if (w.held) parts.push("held");
-  }
-  if (step.bpBefore === "blocked" || step.bpAfter === "blocked") parts.push("⏸ bp");
+  if (w?.breakpoint || w?.afterBreakpoints?.length || step.bpBefore === "blocked" || step.bpAfter === "blocked") parts.push("at breakpoint");
+  if (w?.signals?.length) parts.push("awaits signal");
+  if (w?.held) parts.push("held");
   return parts.join(" · ");
 }
 
