@@ -23,6 +23,8 @@ import { SECURITY_HEADERS } from "./security.js";
 export const WATCH_RESTART_MS = 1_000;
 /** A comment line is sent this often so proxies and browsers keep an idle stream open, in ms. */
 export const KEEPALIVE_MS = 15_000;
+/** Bytes queued for one page past which it is disconnected (it stopped reading). */
+export const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 /** Pull expiry of the DLQ follower on backends without core subscriptions, in ms. */
 const DLQ_PULL_EXPIRES_MS = 5_000;
 
@@ -88,7 +90,16 @@ export class LiveFeed {
   }
 
   #write(text: string): void {
-    for (const res of this.#clients) if (!res.writableEnded) res.write(text);
+    for (const res of this.#clients) {
+      if (res.writableEnded) continue;
+      // A page that stopped reading is dropped rather than buffered without bound; it reconnects.
+      if (res.writableLength > MAX_BUFFERED_BYTES) {
+        this.#clients.delete(res);
+        res.destroy();
+        continue;
+      }
+      res.write(text);
+    }
   }
 
   async #watchLoop(ready: () => void): Promise<void> {

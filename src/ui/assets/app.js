@@ -1,7 +1,7 @@
 // The dashboard page: speaks only the dashboard's JSON API. The token comes from the URL fragment
 // (`#token=…`) and goes in the X-Ebind-Token header of every request; the live event stream
 // (server-sent events) says what changed, and the page refetches only that — nothing is polled.
-/* global document, window, location, fetch, EventSource, FormData, URLSearchParams, setTimeout, clearTimeout, confirm */
+/* global document, window, location, fetch, EventSource, FormData, URLSearchParams, setTimeout, confirm */
 import { drawGraph, updateNode } from "./graph.js";
 import { chip, fillTable, h, stepFields, when } from "./views.js";
 
@@ -42,12 +42,18 @@ async function act(label, method, path, body) {
   }
 }
 
-/** Calls `fn` once, `ms` after the last of a burst of calls. */
-function debounce(fn, ms) {
+/**
+ * Coalesces a burst of calls into one call of `fn`, `ms` after the first of them. Unlike a
+ * debounce it never starves: under a steady stream of changes `fn` still runs every `ms`.
+ */
+function coalesce(fn, ms) {
   let t;
   return () => {
-    clearTimeout(t);
-    t = setTimeout(() => void fn(), ms);
+    if (t !== undefined) return;
+    t = setTimeout(() => {
+      t = undefined;
+      void fn();
+    }, ms);
   };
 }
 
@@ -88,7 +94,7 @@ async function loadDags() {
   );
   $("#dag-empty").hidden = data.dags.length > 0;
 }
-const refreshDags = debounce(loadDags, 250);
+const refreshDags = coalesce(loadDags, 500);
 
 // ---- one DAG ----
 
@@ -120,7 +126,7 @@ async function loadDag() {
   renderSignals(dag.signals);
   if (state.step) await loadStep();
 }
-const refreshDag = debounce(loadDag, 150);
+const refreshDag = coalesce(loadDag, 150);
 
 function renderBreakpoints(bps) {
   const items = bps.map((b) => {
@@ -201,7 +207,7 @@ async function loadDlq() {
     }),
   );
 }
-const refreshDlq = debounce(loadDlq, 250);
+const refreshDlq = coalesce(loadDlq, 250);
 
 async function showLetter(seq) {
   try {

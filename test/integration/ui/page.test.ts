@@ -134,6 +134,12 @@ describeBrowser("dashboard page in Chromium", () => {
     await row.getByRole("button", { name: "Requeue" }).click();
     await row.waitFor({ state: "detached", timeout: 10_000 });
     expect(await workflow.awaitById(dag.id, "s", { timeoutMs: 10_000 })).toBe("ok:page");
+
+    await page.getByRole("button", { name: "Streams" }).click();
+    const tasks = page.locator("#stream-table tr.stream").filter({ hasText: "EBIND_TASKS" });
+    await tasks.waitFor();
+    expect(await page.locator("#stream-table tr.consumer").count()).toBeGreaterThan(0);
+    await page.screenshot({ path: `${ARTIFACTS}/streams.png` });
     await page.context().close();
   });
 
