@@ -2,7 +2,7 @@
  * The ebind demo: hash every file of a directory tree with a durable workflow.
  *
  *   npm run demo -- [DIR] [--json] [--verbose] [--dag-id ID] [--store-dir DIR]
- *                         [--chunk-size N] [--workers N] [--concurrency N]
+ *                         [--chunk-size N] [--workers N] [--concurrency N] [--ui]
  *
  * DIR defaults to this project's root (node_modules included). The DAG (handlers.ts): a `scan` step
  * walks DIR and adds one `hash-<n>` step per chunk of files and a `report` step that joins them
@@ -16,6 +16,10 @@
  * start. Without `--store-dir` the store is a temporary directory removed at exit, so a run cannot
  * be resumed; with `NATS_URL` the state is in that deployment (`--dag-id` alone resumes); the memory
  * backend keeps nothing.
+ *
+ * With `--ui` the live dashboard (src/ui) runs beside the workflow: its address, with the token in
+ * the fragment, is printed at start; once the report is printed the demo stays up, so the finished
+ * DAG can be looked at, until Ctrl-C.
  *
  * Unreadable files are reported, not failures. Exit code 0 when the report was printed, 1 when the
  * system failed (a step failed for good, the backend is unreachable, nothing finished for 5
@@ -38,10 +42,11 @@ import { formatSummary, type Summary } from "./output.js";
 import { DagWatch, StallError } from "./progress.js";
 import { DEFAULT_CHUNK_SIZE } from "./scan.js";
 import { lockStore, StoreBusyError, type StoreLock } from "./store-lock.js";
+import { startDashboard, type Dashboard } from "../src/ui/index.js";
 
 const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 const USAGE =
-  "usage: npm run demo -- [DIR] [--json] [--verbose] [--dag-id ID] [--store-dir DIR] [--chunk-size N] [--workers N] [--concurrency N]";
+  "usage: npm run demo -- [DIR] [--json] [--verbose] [--dag-id ID] [--store-dir DIR] [--chunk-size N] [--workers N] [--concurrency N] [--ui]";
 /**
  * The workers' ack wait on servers the demo starts: a task held by a worker that died is delivered
  * again after this long, which is how a resumed run gets back the chunks the killed run was hashing.
@@ -58,6 +63,8 @@ interface Options {
   readonly chunkSize: number;
   readonly workers: number;
   readonly concurrency: number;
+  /** Start the dashboard beside the run and stay up after the report until Ctrl-C. */
+  readonly ui: boolean;
   /** Hidden, for tests: a pause before each file, so a run can be interrupted half-way. */
   readonly hashDelayMs: number;
 }
@@ -77,6 +84,7 @@ function parseOptions(argv: string[]): Options {
       workers: { type: "string", default: "2" },
       concurrency: { type: "string", default: "4" },
       "hash-delay-ms": { type: "string", default: "0" },
+      ui: { type: "boolean", default: false },
     },
   });
   if (positionals.length > 1) throw new UsageError(`expected at most one directory, got ${positionals.length}`);
@@ -97,6 +105,7 @@ function parseOptions(argv: string[]): Options {
     workers: count("workers", values.workers),
     concurrency: count("concurrency", values.concurrency),
     hashDelayMs: count("hash-delay-ms", values["hash-delay-ms"], 0),
+    ui: values.ui,
   };
 }
 
@@ -130,7 +139,24 @@ function resumeHint(backend: DevBackend, dagId: string, storeDir: string | undef
   }
 }
 
-async function run(options: Options): Promise<Summary> {
+/** Resolves on the first SIGINT or SIGTERM (installed only when the demo waits for one). */
+function interrupted(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      process.off("SIGINT", done);
+      process.off("SIGTERM", done);
+      resolve();
+    };
+    process.on("SIGINT", done);
+    process.on("SIGTERM", done);
+  });
+}
+
+/**
+ * Runs the demo. `present` prints the summary: with `--ui` it is called here, before the demo waits
+ * for Ctrl-C with the dashboard up; otherwise the caller prints what this returns.
+ */
+async function run(options: Options, present: (summary: Summary) => void): Promise<Summary> {
   const started = performance.now();
   if (options.root !== undefined) await checkDirectory(options.root);
   const storeDir = process.env.NATS_URL ? undefined : options.storeDir;
@@ -141,6 +167,7 @@ async function run(options: Options): Promise<Summary> {
   let closeWorkflow = (): void => {};
   let scheduler: Scheduler | undefined;
   let watch: DagWatch | undefined;
+  let dashboard: Dashboard | undefined;
   const workers: Worker[] = [];
   try {
     if (storeDir !== undefined) lock = await lockStore(storeDir, say);
@@ -184,6 +211,10 @@ async function run(options: Options): Promise<Summary> {
     }
     // The demo's scheduler is alone (or racing harmlessly), so it sweeps at once: a resumed DAG is repaired before anything else.
     scheduler = await workflow.startScheduler({ elector: alwaysLeader, sweepIntervalMs: 15_000, strandedAfterMs: 60_000 });
+    if (options.ui) {
+      dashboard = await startDashboard({ broker, workflow });
+      say(`demo: dashboard at ${dashboard.url}`);
+    }
 
     if (existing?.meta.status === "done") {
       say(`demo: DAG ${dagId} (${root}) already finished; printing its report`);
@@ -211,7 +242,7 @@ async function run(options: Options): Promise<Summary> {
     const elapsedMs = performance.now() - started;
     const all = options.json ? await readChunks(workflow, dagId, scanned.chunks) : { files: [], failures: report.failures };
     const hashedHere = stepsRun.reduce((n, r) => n + r.files, 0);
-    return {
+    const summary: Summary = {
       root,
       backend: backend.description,
       dagId,
@@ -237,8 +268,15 @@ async function run(options: Options): Promise<Summary> {
       walkErrorCount: scanned.walkErrorCount,
       results: all.files,
     };
+    if (dashboard) {
+      present(summary);
+      say(`demo: done; the dashboard stays up at ${dashboard.url} — Ctrl-C to exit`);
+      await interrupted();
+    }
+    return summary;
   } finally {
     stop.abort();
+    await dashboard?.close();
     await watch?.stop();
     // Both wait for a pull to expire; anything left half-done is picked up by a resumed run.
     await Promise.allSettled([...workers.map((w) => w.close()), scheduler?.stop()]);
@@ -256,8 +294,9 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     const options = parseOptions(argv);
-    const summary = await run(options);
-    process.stdout.write(options.json ? JSON.stringify(summary, null, 2) + "\n" : formatSummary(summary));
+    const present = (summary: Summary): void => void process.stdout.write(options.json ? JSON.stringify(summary, null, 2) + "\n" : formatSummary(summary));
+    const summary = await run(options, present);
+    if (!options.ui) present(summary);
     return 0;
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: unknown }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
