@@ -121,6 +121,9 @@ class NatsKvBucket implements KvBucket {
     } finally {
       options.signal?.removeEventListener("abort", stop);
       iter.stop();
+      // The client leaves the watch's ephemeral consumer on the server until its inactive threshold
+      // (minutes): a tool that lists often would pile them up. Remove it now, best effort.
+      void removeWatchConsumer(iter);
     }
   }
 }
@@ -137,6 +140,15 @@ async function initialCount(iter: object): Promise<number | undefined> {
     return (await consumer.info(true)).num_pending;
   } catch {
     return undefined;
+  }
+}
+
+async function removeWatchConsumer(iter: object): Promise<void> {
+  const consumer = (iter as { _data?: { delete?: () => Promise<boolean> } })._data;
+  try {
+    await consumer?.delete?.();
+  } catch {
+    // already gone, or the connection closed: the server's inactive threshold removes it
   }
 }
 

@@ -51,6 +51,14 @@ describeBackends("workflow: listing and watching for tools", (backend) => {
     const kv = await broker.kv("ebind-dags");
     await kv.put("broken.meta", new TextEncoder().encode("{not json"));
     expect((await workflow.listDags(since)).map((r) => r.meta.id)).toEqual(["ls-held", "ls-bad", "ls-ok"]);
+
+    // Each listing reads through a watch: its server-side consumer must not outlive it (a dashboard
+    // lists on every change; the client alone leaves them for minutes).
+    const consumers = async (): Promise<number> => (await broker.streamState("KV_ebind-dags"))?.consumers ?? 0;
+    const before = await consumers();
+    for (let i = 0; i < 5; i++) await workflow.listDags({ counts: true });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await consumers()).toBe(before);
   });
 
   it("watch yields the current records, marks when caught up, then follows changes; getStep and storedResult read one step", async () => {
