@@ -5,7 +5,9 @@
  * `"exit"` (SIGKILL each child synchronously and remove owned temporary directories), `SIGINT` and
  * `SIGTERM` (same clean-up, then the signal's default behaviour: the listener removes itself and
  * re-raises the signal when no other listener remains) are installed; they are removed again when
- * the last child is gone.
+ * the last child is gone. When the application listens for the signal itself, the signal is left to
+ * it: its graceful shutdown may still need the server, and the `"exit"` listener cleans up after it.
+ * Servers run in their own process group, so a terminal's Ctrl-C reaches the application only.
  *
  * A parent killed by SIGKILL runs no handler, so each child also gets a watchdog: a tiny `sh` loop,
  * detached and unreferenced, that polls the parent pid once a second with `kill -0`; when the
@@ -72,6 +74,9 @@ function onExit(): void {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
+  // The application handles the signal itself (a graceful shutdown that may still need the
+  // server): leave the children to it; the "exit" listener kills what it leaves behind.
+  if (process.listeners(signal).some((l) => l !== onSigint && l !== onSigterm)) return;
   killAllSync();
   uninstall();
   // Do not swallow the signal: with no other listener, re-raise it so the default action runs.

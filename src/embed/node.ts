@@ -220,7 +220,12 @@ export class ServerNode implements NatsNode {
     let exit: string | undefined;
     let clientSeen: number | undefined;
     let monitorSeen: number | undefined = cfg.monitorPort === -1 ? undefined : cfg.monitorPort;
-    const child = spawn(this.binary, ["-c", this.configPath], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(this.binary, ["-c", this.configPath], {
+      stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group: a terminal's Ctrl-C goes to the application, which stops the server
+      // when its shutdown is done (children.ts kills it at exit in any case).
+      detached: true,
+    });
     child.on("error", (err) => {
       spawnError = err;
     });

@@ -39,7 +39,8 @@ describeNats("demo --ui", () => {
       await waiting;
       const url = /demo: dashboard at (http:\/\/\S+)/.exec(stderr)?.[1];
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=\S+$/);
-      expect(stdout).toContain("files:");
+      // stdout and stderr are separate pipes: the report may land after the "Ctrl-C" line.
+      await eventually(() => stdout.includes("files:"), "the demo's report on stdout");
       const { port } = new URL(url!);
       // The report is awaited from its step; the DAG's meta turns done just after.
       await eventually(async () => (await http(Number(port), "GET", "/api/dags?status=done")).json.total === 1, "the demo's DAG done on the dashboard");
