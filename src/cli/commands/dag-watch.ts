@@ -103,7 +103,11 @@ async function watchTree(s: Session, dagId: string): Promise<void> {
   };
   const ticker = setInterval(() => caughtUp && draw(), 1000);
   try {
-    for await (const c of wf.watch({ dagId, signal: abort.signal, onCaughtUp: () => ((caughtUp = true), draw()) })) {
+    for await (const c of wf.watch({ dagId, signal: abort.signal, onCaughtUp: () => {
+      caughtUp = true;
+      draw();
+      if (meta && TERMINAL_DAG.has(meta.status)) abort.abort();
+    } })) {
       if (c.type === "meta") {
         if (c.meta === null) {
           s.io.stdout.write(`DAG ${dagId} was deleted\n`);
