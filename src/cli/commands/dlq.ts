@@ -82,7 +82,7 @@ async function show(s: Session, seqText: string): Promise<void> {
 
 async function watch(s: Session): Promise<void> {
   const nc = (await s.broker()).connection;
-  const consumer = await jetstream(nc).consumers.get(DLQ_STREAM, { filter_subjects: ["DLQ.>"], deliver_policy: DeliverPolicy.New });
+  const consumer = await jetstream(nc).consumers.get(DLQ_STREAM, { deliver_policy: DeliverPolicy.New });
   const messages = await consumer.consume();
   const stop = (): void => void messages.stop();
   if (s.io.signal?.aborted) stop();

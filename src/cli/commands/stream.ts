@@ -97,7 +97,7 @@ function peekRow(m: StoredMsg): PeekRow {
 
 async function getMsg(jsm: JetStreamManager, stream: string, seq: number): Promise<StoredMsg | null> {
   try {
-    return await jsm.direct.getMessage(stream, { seq });
+    return await jsm.streams.getMessage(stream, { seq });
   } catch (err) {
     if (isNotFound(err)) return null;
     throw err;
