@@ -240,4 +240,29 @@ describeNats("ebctl dag", () => {
     expect((await watching).code).toBe(0);
     expect(out).not.toContain("ok-1");
   });
+
+  it("dag watch <id> on a terminal: a live tree redrawn in place, ending by itself when the DAG finishes", async () => {
+    const d = workflow.dag({ id: "live-1" });
+    const a = d.step("a", add, 1, 1);
+    d.step("b", add, a.ref(), 1).breakBefore("go");
+    await workflow.submit(d, { breakpoints: ["go"] });
+    await eventually(async () => expect((await workflow.getStep("live-1", "a"))?.status).toBe("done"));
+    let out = "";
+    const watching = run(["dag", "watch", "live-1"], { stdoutIsTTY: true, onStdout: (all) => (out = all) });
+    await eventually(() => expect(out).toContain("└─ ⋯ b [pending] ⦿bp"));
+    expect(out.startsWith("DAG live-1 [running]\n└─ ✓ a [done]  ")).toBe(true);
+    await workflow.resumeBreakpoint("live-1", "go");
+    const r = await watching; // ends without a signal: the DAG finished
+    expect(r.code).toBe(0);
+    expect(out).toContain("\x1b[3A\r\x1b[J"); // redrawn over the previous 3 lines
+    const last = out.slice(out.lastIndexOf("\x1b[J") + 3);
+    expect(last).toMatch(/^DAG live-1 \[done\]\n└─ ✓ a \[done\] {2}\S+\n {3}└─ ✓ b \[done\] {2}\S+\n$/);
+  });
+
+  it("dag watch <id> on a terminal for a DAG already finished draws it once and ends", async () => {
+    const r = await run(["dag", "watch", "ok-1"], { stdoutIsTTY: true });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^DAG ok-1 \[done\]\n└─ ✓ a \[done\] {2}\S+\n {3}├─ ✓ b \[done\] {2}\S+\n {3}└─ ✓ c \[done\] {2}\S+\n$/);
+    expect(await run(["dag", "watch", "nope"], { stdoutIsTTY: true })).toMatchObject({ code: 1, stderr: "ebctl: workflow: DAG not found: nope\n" });
+  });
 });

@@ -177,3 +177,30 @@ describe("completion", () => {
     expect([r.status, r.stderr]).toEqual([0, ""]);
   });
 });
+
+describe("progress", () => {
+  it("silent unless stderr is a terminal; then shown past 500 items (or 1 s) and erased when done", async () => {
+    const { Progress } = await import("../../../src/cli/progress.js");
+    const { PassThrough } = await import("node:stream");
+    const capture = (tty: boolean): { text: () => string; io: ConstructorParameters<typeof Progress>[0] } => {
+      const stderr = new PassThrough();
+      let text = "";
+      stderr.on("data", (c: Buffer) => (text += c.toString()));
+      return { text: () => text, io: { stdin: new PassThrough(), stdout: new PassThrough(), stderr, isTTY: false, env: {}, stderrIsTTY: tty } };
+    };
+    const quiet = capture(false);
+    const p1 = new Progress(quiet.io, "reading");
+    for (let i = 1; i <= 2000; i++) p1.update(i, 2000);
+    p1.done();
+    const loud = capture(true);
+    const p2 = new Progress(loud.io, "reading");
+    p2.update(10, 2000);
+    await new Promise((r) => setImmediate(r));
+    expect(loud.text()).toBe("");
+    p2.update(600, 2000);
+    p2.done();
+    await new Promise((r) => setImmediate(r));
+    expect(quiet.text()).toBe("");
+    expect(loud.text()).toBe("\r\x1b[2Kreading: 600/2000 (30%)\r\x1b[2K");
+  });
+});
