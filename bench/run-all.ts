@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { BENCH_DIR, RUNS, type SystemResult } from "./lib/harness.js";
 import { versions } from "./lib/servers.js";
 
-const SCENARIOS = ["1-throughput", "2-reqresp", "3-latency", "4-retries", "5-workflow", "6-memory"];
+const SCENARIOS = ["1-throughput", "2-reqresp", "3-latency", "4-retries", "5-workflow", "6-memory", "7-ebctl-ls"];
 const only = (process.env.BENCH_ONLY ?? "").split(",").filter(Boolean);
 const chosen = only.length ? SCENARIOS.filter((s) => only.some((o) => s.startsWith(o))) : SCENARIOS;
 

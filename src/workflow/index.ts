@@ -31,5 +31,6 @@ export { WorkflowError, WorkflowErrorCode } from "./model/errors.js";
 export { DagStatus, StepStatus, EventKind, StepErrorKind } from "./model/records.js";
 export type { DagMeta, StepRecord, SignalRecord, DagEvent, Placement } from "./model/records.js";
 export { DAG_BUCKET } from "./model/keys.js";
+export { encodeDagMeta, encodeStepRecord, encodeSignalRecord, decodeDagEvent } from "./model/codec.js";
 export { DAG_EVENTS_STREAM, SCHEDULER_DURABLE } from "./store/events.js";
 export { truncateErrorMessage, DEFAULT_MAX_STEP_ERROR_BYTES } from "./steps/hook.js";

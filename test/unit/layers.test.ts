@@ -22,7 +22,11 @@ const TOP: Readonly<Record<string, readonly string[]>> = {
   worker: ["task", "broker"],
   dlq: ["task", "broker"],
   workflow: ["task", "broker", "client", "worker"],
+  cli: ["task", "broker", "nats", "dlq", "workflow"],
 };
+
+/** Layers whose imports of other layers must go through their public barrel (`<layer>/index.ts`). */
+const PUBLIC_API_ONLY = ["cli"];
 
 /** Rooms of `src/workflow/`, lowest first; a room imports only rooms before it ("" = the top files). */
 const WORKFLOW_ROOMS = ["model", "plan", "store", "build", "run", "steps", "ops", ""];
@@ -82,6 +86,16 @@ describe("layers (DESIGN.md §3)", () => {
         if (to > from) {
           broken.push(`${file} imports ${target}: ${room(file) || "workflow/"} is below ${room(target) || "workflow/"}`);
         }
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+
+  it("src/cli uses the layers below only through their public API (index.ts)", () => {
+    const broken: string[] = [];
+    for (const file of files.filter((f) => PUBLIC_API_ONLY.includes(top(f)))) {
+      for (const target of imports(join(SRC, file))) {
+        if (top(target) !== top(file) && !/^[a-z]+\/index\.js$/.test(target)) broken.push(`${file} imports ${target} (not a public index)`);
       }
     }
     expect(broken).toEqual([]);

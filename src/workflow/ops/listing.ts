@@ -81,6 +81,8 @@ export async function listDags(core: WorkflowCore, options: ListDagsOptions = {}
   // The state filters need counts for every candidate; otherwise only the rows kept are counted.
   if (!options.breakpointBlocked && !options.signalWaiting && limit > 0) metas = metas.slice(0, limit);
   if (!needsCounts) return metas.map((meta) => ({ meta }));
+  // Nothing to count: skip the pass over every record (a filter that matched nothing).
+  if (metas.length === 0) return [];
 
   const wanted = new Map(metas.map((m) => [m.id, { meta: m, steps: [] as StepRecord[], signals: [] as SignalRecord[] }]));
   const total = (await core.broker.streamState(`KV_${core.store.kv.name}`))?.messages ?? 0;

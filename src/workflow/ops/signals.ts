@@ -8,6 +8,7 @@ import { findUnfaithfulJson } from "../../task/json-safe.js";
 import { signalNameOf, type SignalDef, type SignalName } from "../build/signals.js";
 import { WorkflowError } from "../model/errors.js";
 import { stringifyJson } from "../../task/json-safe.js";
+import { validateJson } from "../../task/rawjson.js";
 import { validateDagId } from "../model/keys.js";
 import { computeSignals, type SignalInfo } from "../plan/index.js";
 import type { WorkflowCore } from "../store/core.js";
@@ -24,6 +25,15 @@ export interface SignalOptions {
    * @default false
    */
   readonly early?: boolean | undefined;
+  /**
+   * The payload as JSON text, stored exactly as given (surrounding whitespace trimmed): for tools
+   * such as `ebctl dag signal` that hold JSON text, whose numbers must not be rounded by a parse
+   * (a 39-digit integer stays as it is). Replaces the `payload` argument, which must then be
+   * `undefined`; only for a signal sent by its plain name (no schema runs on text).
+   * @throws WorkflowError `invalid` when it is not one JSON value, or given with a payload or a
+   *   signal definition.
+   */
+  readonly payloadJson?: string | undefined;
 }
 
 /**
@@ -55,9 +65,20 @@ export async function sendSignal(core: WorkflowCore, dagId: string, signal: Sign
     }
     value = checked.value === undefined ? null : checked.value; // what steps receive: the schema's output
   }
-  const problem = findUnfaithfulJson(value, "payload");
-  if (problem !== undefined) throw new WorkflowError("invalid", `${where}: ${problem}`);
-  const json = stringifyJson(value) ?? "null"; // keeps a -0
+  let json: string;
+  if (options.payloadJson !== undefined) {
+    if (payload !== undefined || typeof signal !== "string") throw new WorkflowError("invalid", `${where}: payloadJson replaces the payload and needs a plain signal name`);
+    try {
+      validateJson(options.payloadJson);
+    } catch (err) {
+      throw new WorkflowError("invalid", `${where}: payloadJson is not one JSON value: ${(err as Error).message}`);
+    }
+    json = options.payloadJson.trim();
+  } else {
+    const problem = findUnfaithfulJson(value, "payload");
+    if (problem !== undefined) throw new WorkflowError("invalid", `${where}: ${problem}`);
+    json = stringifyJson(value) ?? "null"; // keeps a -0
+  }
   const limit = core.broker.maxPayloadBytes - SIGNAL_HEADROOM_BYTES;
   const bytes = Buffer.byteLength(json);
   if (bytes > limit) {

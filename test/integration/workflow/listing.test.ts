@@ -38,6 +38,7 @@ describeBackends("workflow: listing and watching for tools", (backend) => {
     expect((await workflow.listDags({ labels: ["team-a", "nightly"] })).map((r) => r.meta.id)).toEqual(["ls-ok"]);
     expect((await workflow.listDags({ ...since, limit: 2 })).map((r) => r.meta.id)).toEqual(["ls-held", "ls-bad"]);
     expect(await workflow.listDags({ createdAfter: new Date(Date.now() + 60_000) })).toEqual([]);
+    expect(await workflow.listDags({ createdAfter: new Date(Date.now() + 60_000), counts: true })).toEqual([]); // no counting pass when nothing matched
     expect((await workflow.listDags())[0]!.counts).toBeUndefined();
 
     const counted = await workflow.listDags({ counts: true });

@@ -1,0 +1,101 @@
+/**
+ * ebctl against servers that require auth (a token; a user and password), and the real bin as a
+ * process: exit status, `ebctl: <error>` on stderr, no usage on errors, and `npx ebctl` after a build.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { findNatsServer } from "../../../src/embed/index.js";
+import { describeNats } from "../../support/nats.js";
+import { EMPTY_HOME, ebctl, eventually } from "./support.js";
+
+const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => res(port));
+    });
+    srv.on("error", rej);
+  });
+}
+
+interface AuthServer {
+  readonly url: string;
+  readonly child: ChildProcess;
+  readonly dir: string;
+}
+
+async function startAuthServer(authorization: string): Promise<AuthServer> {
+  const dir = mkdtempSync(join(tmpdir(), "ebctl-auth-"));
+  const port = await freePort();
+  const conf = join(dir, "server.conf");
+  writeFileSync(conf, `listen: "127.0.0.1:${port}"\njetstream { store_dir: "${join(dir, "js")}" }\nauthorization ${authorization}\n`);
+  const child = spawn(findNatsServer()!, ["-c", conf], { stdio: "ignore" });
+  return { url: `nats://127.0.0.1:${port}`, child, dir };
+}
+
+describeNats("ebctl auth and the bin", () => {
+  let token: AuthServer;
+  let users: AuthServer;
+
+  beforeAll(async () => {
+    token = await startAuthServer(`{ token: "s3cret-token" }`);
+    users = await startAuthServer(`{ users: [ { user: "operator", password: "pa55word" } ] }`);
+    await eventually(async () => expect((await ebctl(["stream", "ls", "--token", "s3cret-token"], { url: token.url })).code).toBe(0));
+    await eventually(async () => expect((await ebctl(["stream", "ls", "--user", "operator", "--password", "pa55word"], { url: users.url })).code).toBe(0));
+  });
+
+  afterAll(() => {
+    for (const s of [token, users]) {
+      s?.child.kill("SIGKILL");
+      if (s) rmSync(s.dir, { recursive: true, force: true });
+    }
+  });
+
+  it("--token and --user/--password connect; a wrong or missing one fails with connect <url>: … and no secret is printed", async () => {
+    expect(await ebctl(["stream", "ls", "--token", "s3cret-token"], { url: token.url })).toMatchObject({ code: 0 });
+    expect((await ebctl(["stream", "ls"], { url: token.url, env: { NATS_TOKEN: "s3cret-token" } })).code).toBe(0);
+    const wrongToken = await ebctl(["stream", "ls", "--token", "wrong-token-value", "--timeout", "3s"], { url: token.url });
+    expect(wrongToken.code).toBe(1);
+    expect(wrongToken.stdout).toBe("");
+    expect(wrongToken.stderr).toMatch(new RegExp(`^ebctl: connect ${token.url}: .+\\n$`));
+    expect(wrongToken.stderr).not.toContain("wrong-token-value");
+
+    expect((await ebctl(["stream", "ls", "--user", "operator", "--password", "pa55word"], { url: users.url })).code).toBe(0);
+    const wrongPass = await ebctl(["stream", "ls", "--user", "operator", "--password", "nope-pass", "--timeout", "3s"], { url: users.url });
+    expect(wrongPass.code).toBe(1);
+    expect(wrongPass.stderr).toMatch(new RegExp(`^ebctl: connect ${users.url}: .+\\n$`));
+    expect(wrongPass.stderr).not.toContain("nope-pass");
+    expect((await ebctl(["stream", "ls", "--timeout", "3s"], { url: users.url })).stderr).toMatch(/^ebctl: connect /);
+  });
+
+  it("the bin: exit 0 with output on stdout; exit 1 with ebctl: <error> on stderr and no usage", () => {
+    const env = { ...process.env, HOME: EMPTY_HOME, NATS_URL: token.url, NATS_TOKEN: "s3cret-token" };
+    const bin = (args: string[]): ReturnType<typeof spawnSync> => spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args], { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const ok = bin(["stream", "ls", "-o", "json"]);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toBe("[]\n"); // a fresh server: none of ebind's streams yet
+    const bad = bin(["dlq", "show", "nan"]);
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toBe("");
+    expect(bad.stderr).toBe('ebctl: parse seq: invalid syntax: "nan" is not a number\n');
+    const unknown = bin(["dag", "frobnicate"]);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toBe("ebctl: unknown command 'frobnicate'\n");
+    const format = bin(["stream", "ls", "-o", "csv"]);
+    expect([format.status, format.stderr]).toEqual([1, 'ebctl: unknown output format "csv" (want pretty|json)\n']);
+  });
+
+  it.skipIf(!existsSync(join(ROOT, "dist/cli/main.js")))("npx ebctl runs the built bin (after npm run build)", () => {
+    const r = spawnSync("npx", ["--no-install", "ebctl", "version"], { cwd: ROOT, env: { ...process.env, HOME: EMPTY_HOME }, encoding: "utf8" });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^ebctl \d+\.\d+\.\d+\n$/);
+  });
+});
