@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
-import { actOn } from "./action.js";
+import { actOn, type Act } from "./action.js";
 import { registerConsumerCommands } from "./commands/consumer.js";
 import { registerDagBpCommands } from "./commands/dag-bp.js";
 import { registerDagSignalCommands } from "./commands/dag-signal.js";
@@ -29,11 +29,14 @@ export function ebctlVersion(): string {
   }
 }
 
+/** Adds commands of a layer above the CLI (the dashboard's `ui`) to the program. */
+export type ExtendProgram = (program: Command, act: Act) => void;
+
 /**
  * Builds the command tree. Commands run against the {@link Session} that `session()` returns; the
  * program's `preAction` hook creates it through `open` from the global flags.
  */
-export function buildProgram(io: CliIo, open: (flags: GlobalFlags) => Session, session: () => Session): Command {
+export function buildProgram(io: CliIo, open: (flags: GlobalFlags) => Session, session: () => Session, extend?: ExtendProgram): Command {
   const program = new Command("ebctl")
     .description("operate ebind: DAGs, the dead-letter queue, streams and consumers")
     .exitOverride()
@@ -84,15 +87,17 @@ export function buildProgram(io: CliIo, open: (flags: GlobalFlags) => Session, s
   registerDlqCommands(program, act);
   registerStreamCommands(program, act);
   registerConsumerCommands(program, act);
+  extend?.(program, act);
   return program;
 }
 
 /**
  * Runs ebctl with `argv` (the arguments after the program name) against `io`.
- * Errors are printed to stderr as `ebctl: <error>` (no usage) and give status 1.
+ * Errors are printed to stderr as `ebctl: <error>` (no usage) and give status 1. `extend` adds the
+ * commands of layers above the CLI (the bin adds `ui`).
  * @returns the exit status: 0 on success, 1 on any error.
  */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(argv: readonly string[], io: CliIo, extend?: ExtendProgram): Promise<number> {
   let current: Session | undefined;
   const program = buildProgram(
     io,
@@ -101,6 +106,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       if (!current) throw new Error("ebctl: no session (preAction hook did not run)");
       return current;
     },
+    extend,
   );
   try {
     if (argv.length === 0) {

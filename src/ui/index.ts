@@ -12,3 +12,4 @@
 export { startDashboard, MIN_TOKEN_LENGTH } from "./server.js";
 export type { Dashboard, DashboardOptions } from "./server.js";
 export { TOKEN_HEADER, isLoopbackHost } from "./security.js";
+export { registerUiCommand, DEFAULT_UI_PORT } from "./command.js";

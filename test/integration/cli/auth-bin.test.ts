@@ -78,7 +78,7 @@ describeNats("ebctl auth and the bin", () => {
 
   it("the bin: exit 0 with output on stdout; exit 1 with ebctl: <error> on stderr and no usage", () => {
     const env = { ...process.env, HOME: EMPTY_HOME, NATS_URL: token.url, NATS_TOKEN: "s3cret-token" };
-    const bin = (args: string[]): ReturnType<typeof spawnSync> => spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args], { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const bin = (args: string[]): ReturnType<typeof spawnSync> => spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src/bin/ebctl.ts"), ...args], { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
     const ok = bin(["stream", "ls", "-o", "json"]);
     expect(ok.status).toBe(0);
     expect(ok.stdout).toBe("[]\n"); // a fresh server: none of ebind's streams yet
@@ -93,7 +93,7 @@ describeNats("ebctl auth and the bin", () => {
     expect([format.status, format.stderr]).toEqual([1, 'ebctl: unknown output format "csv" (want pretty|json)\n']);
   });
 
-  it.skipIf(!existsSync(join(ROOT, "dist/cli/main.js")))("npx ebctl runs the built bin (after npm run build)", () => {
+  it.skipIf(!existsSync(join(ROOT, "dist/bin/ebctl.js")))("npx ebctl runs the built bin (after npm run build)", () => {
     const r = spawnSync("npx", ["--no-install", "ebctl", "version"], { cwd: ROOT, env: { ...process.env, HOME: EMPTY_HOME }, encoding: "utf8" });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^ebctl \d+\.\d+\.\d+\n$/);
