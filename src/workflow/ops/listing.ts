@@ -7,7 +7,8 @@
 import type { DagMeta, SignalRecord, StepRecord } from "../model/records.js";
 import { computeBreakpoints, computeSignals, countBlocked, countWaitingSteps, dagState } from "../plan/index.js";
 import type { WorkflowCore } from "../store/core.js";
-import { scanDagRecords } from "./records.js";
+import type { KvEntry } from "../../broker/port.js";
+import { decodeDagChange, scanDagRecords, scanEntries } from "./records.js";
 
 /** How many steps of a DAG are in each status, plus what holds it. */
 export interface StepCounts {
@@ -57,8 +58,9 @@ function compareNewestFirst(a: DagMeta, b: DagMeta): number {
 
 /**
  * DAGs newest first with the filters applied (reference §4.2 `dag ls`). Status, labels and age are
- * judged from the metas alone (one pass over `*.meta`); counts need a second pass over the step and
- * signal records of the bucket, made only when asked.
+ * judged from the metas alone (one pass over `*.meta`); counts, made only when asked, read the step
+ * records (and signals, where a step waits for one) of the listed DAGs: per DAG when they are few,
+ * else in one pass over the bucket's step records that decodes only those of listed DAGs.
  */
 export async function listDags(core: WorkflowCore, options: ListDagsOptions = {}): Promise<DagSummary[]> {
   const status = options.status?.toLowerCase();
@@ -84,14 +86,33 @@ export async function listDags(core: WorkflowCore, options: ListDagsOptions = {}
   // Nothing to count: skip the pass over every record (a filter that matched nothing).
   if (metas.length === 0) return [];
 
-  const wanted = new Map(metas.map((m) => [m.id, { meta: m, steps: [] as StepRecord[], signals: [] as SignalRecord[] }]));
+  const wanted = new Map(metas.map((m) => [m.id, { meta: m, steps: [] as CountedStep[], signals: [] as SignalRecord[] }]));
   const total = (await core.broker.streamState(`KV_${core.store.kv.name}`))?.messages ?? 0;
-  const scanKey = wanted.size === 1 ? `${metas[0]!.id}.>` : ">";
-  await scanDagRecords(core, scanKey, (c) => {
-    options.onProgress?.(++read, Math.max(total, read));
+  const progress = (): void => options.onProgress?.(++read, Math.max(total, read));
+  const keep = (e: KvEntry): void => {
+    progress();
+    const brief = briefStep(e);
+    if (brief) {
+      wanted.get(brief.dagId)?.steps.push(brief);
+      return;
+    }
+    const c = decodeDagChange(e);
     if (c.type === "step" && c.step !== null) wanted.get(c.dagId)?.steps.push(c.step);
     else if (c.type === "signal" && c.signal !== null) wanted.get(c.dagId)?.signals.push(c.signal);
-  });
+  };
+  const signalsWanted = (id: string): boolean => wanted.get(id)!.steps.some((s) => s.waitSignals.length > 0);
+  if (wanted.size <= PER_DAG_SCANS_UP_TO) {
+    // A few DAGs: read each one's records, not the whole bucket.
+    await inBatches([...wanted.keys()], SCANS_IN_FLIGHT, async (id) => {
+      for (const e of await core.store.kv.entries(`${id}.step.*`)) keep(e);
+      if (signalsWanted(id)) for (const e of await core.store.kv.entries(`${id}.signal.*`)) keep(e);
+    });
+  } else {
+    // Many: one pass over every step record, decoding only those of listed DAGs (the key names the DAG).
+    const listed = (e: KvEntry): void => (wanted.has(dagIdOfKey(e.key)) ? keep(e) : progress());
+    await scanEntries(core, "*.step.*", listed);
+    if ([...wanted.keys()].some(signalsWanted)) await scanEntries(core, "*.signal.*", listed);
+  }
   let rows = metas.map((meta) => {
     const w = wanted.get(meta.id)!;
     return { meta, counts: countSteps(w.meta, w.steps, w.signals) };
@@ -101,12 +122,75 @@ export async function listDags(core: WorkflowCore, options: ListDagsOptions = {}
   return limit > 0 ? rows.slice(0, limit) : rows;
 }
 
-function countSteps(meta: DagMeta, steps: StepRecord[], signals: SignalRecord[]): StepCounts {
+/**
+ * Up to this many listed DAGs, counts read each DAG's records; beyond, one pass over the bucket. On
+ * nats-server 2.9 a per-DAG read costs the server a walk of the whole bucket's subjects (10 ms at
+ * 60,000 records), so the pass wins early.
+ */
+const PER_DAG_SCANS_UP_TO = 8;
+/** Per-DAG reads in flight at once. */
+const SCANS_IN_FLIGHT = 16;
+
+function dagIdOfKey(key: string): string {
+  const dot = key.indexOf(".");
+  return dot < 0 ? key : key.slice(0, dot);
+}
+
+async function inBatches<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, lane));
+}
+
+const utf8 = new TextDecoder();
+const STEP_STATUSES = new Set<string>(["pending", "running", "done", "failed", "skipped", "canceled"]);
+
+/**
+ * The part of a step record counting needs, read with the native JSON parser — when that is all
+ * there is to know: a step with no breakpoints and no signal waits. Anything else (or anything
+ * unexpected) returns undefined and goes through the full decoder.
+ */
+function briefStep(e: KvEntry): BriefStep | undefined {
+  if (!e.key.includes(".step.")) return undefined;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(utf8.decode(e.value));
+  } catch {
+    return undefined;
+  }
+  if (typeof doc !== "object" || doc === null) return undefined;
+  const d = doc as Record<string, unknown>;
+  const none = (v: unknown): boolean => v === undefined || v === null || (Array.isArray(v) && v.length === 0);
+  if (typeof d.dag_id !== "string" || typeof d.status !== "string" || !STEP_STATUSES.has(d.status)) return undefined;
+  if (!none(d.break_before) || !none(d.break_after) || !none(d.wait_signals)) return undefined;
+  return { dagId: d.dag_id, status: d.status as StepRecord["status"], breakBefore: [], breakAfter: [], waitSignals: [], entry: e };
+}
+
+/** What counting a step that holds nothing needs, with its entry for a full decode if the DAG holds something. */
+interface BriefStep extends Pick<StepRecord, "status" | "breakBefore" | "breakAfter" | "waitSignals"> {
+  readonly dagId: string;
+  readonly entry: KvEntry;
+}
+
+/** A full step record, or the brief form of one that holds nothing (no breakpoints, no signal waits). */
+type CountedStep = StepRecord | BriefStep;
+
+/** The full record; undefined for one the decoder refuses (left out, as a broken record is everywhere in listings). */
+function fullStep(s: CountedStep): StepRecord | undefined {
+  if (!("entry" in s)) return s;
+  const c = decodeDagChange(s.entry);
+  return c.type === "step" && c.step !== null ? c.step : undefined;
+}
+
+function countSteps(meta: DagMeta, steps: CountedStep[], signals: SignalRecord[]): StepCounts {
   const by = { pending: 0, running: 0, done: 0, failed: 0, skipped: 0, canceled: 0 };
   for (const s of steps) by[s.status]++;
   const holdsSomething = steps.some((s) => s.breakBefore.length > 0 || s.breakAfter.length > 0 || s.waitSignals.length > 0);
   if (!holdsSomething) return { total: steps.length, ...by, blockedBreakpoints: 0, waitingOnSignals: 0 };
-  const state = dagState(meta, steps, signals);
+  // The projections need every step of the DAG (holders, dependencies): decode the brief ones now.
+  const state = dagState(meta, steps.map(fullStep).filter((s) => s !== undefined), signals);
   return {
     total: steps.length,
     ...by,

@@ -85,13 +85,19 @@ export async function* watchDagChanges(core: WorkflowCore, options: WatchDagsOpt
 
 /**
  * The current records matching a key filter, read in one pass (a watch aborted once caught up):
- * far cheaper than a direct get per key when the bucket holds thousands of DAGs.
+ * far cheaper than a direct get per key when the bucket holds thousands of DAGs. `onEntry` gets the
+ * raw entries that exist (deleted keys are skipped), so a caller can pick by key before decoding.
  */
-export async function scanDagRecords(core: WorkflowCore, key: string, onEntry: (change: DagChange) => void): Promise<void> {
+export async function scanEntries(core: WorkflowCore, key: string, onEntry: (entry: KvEntry) => void): Promise<void> {
   const ac = new AbortController();
   for await (const e of core.store.kv.watch({ key, include: "last", signal: ac.signal, onCaughtUp: () => ac.abort() })) {
-    if (e.operation === "PUT") onEntry(decodeDagChange(e));
+    if (e.operation === "PUT") onEntry(e);
   }
+}
+
+/** {@link scanEntries}, decoded. */
+export async function scanDagRecords(core: WorkflowCore, key: string, onEntry: (change: DagChange) => void): Promise<void> {
+  await scanEntries(core, key, (e) => onEntry(decodeDagChange(e)));
 }
 
 /** A step record with its KV revision (reference §4.2 `dag step get`). */

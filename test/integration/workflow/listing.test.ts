@@ -48,10 +48,26 @@ describeBackends("workflow: listing and watching for tools", (backend) => {
     expect((await workflow.listDags({ breakpointBlocked: true })).map((r) => r.meta.id)).toEqual(["ls-held"]);
     expect((await workflow.listDags({ signalWaiting: true })).map((r) => r.meta.id)).toEqual(["ls-held"]);
 
+    // Past 8 DAGs the counts come from one pass over every step record (steps that hold nothing
+    // read briefly): the same figures, and a DAG with a breakpoint still decoded in full.
+    for (let i = 0; i < 6; i++) {
+      const more = workflow.dag({ id: `ls-more-${i}` });
+      more.step("m", add, i, i);
+      await workflow.submit(more);
+    }
+    const many = await workflow.listDags({ ...since, counts: true });
+    expect(many).toHaveLength(9);
+    expect(many.find((r) => r.meta.id === "ls-held")!.counts).toMatchObject({ total: 3, done: 1, pending: 2, blockedBreakpoints: 1, waitingOnSignals: 1 });
+    expect(many.find((r) => r.meta.id === "ls-ok")!.counts).toMatchObject({ total: 1, done: 1 });
+    expect(many.filter((r) => r.meta.id.startsWith("ls-more-")).every((r) => r.counts!.total === 1)).toBe(true);
+
     // A record something else broke is skipped by the listing and reported by the watch.
     const kv = await broker.kv("ebind-dags");
     await kv.put("broken.meta", new TextEncoder().encode("{not json"));
-    expect((await workflow.listDags(since)).map((r) => r.meta.id)).toEqual(["ls-held", "ls-bad", "ls-ok"]);
+    await kv.put("ls-ok.step.broken", new TextEncoder().encode("{not json"));
+    const after = await workflow.listDags({ ...since, counts: true });
+    expect(after.map((r) => r.meta.id).slice(-3)).toEqual(["ls-held", "ls-bad", "ls-ok"]);
+    expect(after.find((r) => r.meta.id === "ls-ok")!.counts).toMatchObject({ total: 1, done: 1 });
 
     // Each listing reads through a watch: its server-side consumer must not outlive it (a dashboard
     // lists on every change; the client alone leaves them for minutes).
