@@ -8,9 +8,23 @@ import { runCli } from "../cli/index.js";
 import { registerUiCommand } from "../ui/index.js";
 
 const controller = new AbortController();
-const stop = (): void => controller.abort();
-process.once("SIGINT", stop);
-process.once("SIGTERM", stop);
+// The first SIGINT/SIGTERM ends `… watch` and `ui` cleanly; a command still running a few seconds
+// later (or hit by a second signal) is ended at once, with the signal's conventional status.
+const stop = (signal: NodeJS.Signals): void => {
+  const status = signal === "SIGINT" ? 130 : 143;
+  if (controller.signal.aborted) process.exit(status);
+  controller.abort();
+  setTimeout(() => process.exit(status), 3000).unref();
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);
+// A reader that went away (`ebctl dag ls | head`) is not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
 
 const code = await runCli(process.argv.slice(2), {
   stdin: process.stdin,
@@ -23,5 +37,6 @@ const code = await runCli(process.argv.slice(2), {
   signal: controller.signal,
 }, registerUiCommand);
 process.exitCode = code;
-// Leave nothing running: the connection is closed; stdin may still hold the loop open.
-process.stdin.unref?.();
+// Exit once the output is written: the client can leave a socket open after a failed connect
+// (a listener that never speaks NATS), which would keep the process alive for good.
+process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));

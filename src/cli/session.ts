@@ -26,6 +26,9 @@ export interface GlobalFlags extends ConnectionFlags {
 /** The default of `--timeout`: connect timeout (reference §4.1). */
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
+/** The longest `--timeout` (Node's timers hold 2^31-1 ms, about 596 h). */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 /** What a command runs with. */
 export class Session {
   readonly printer: Printer;
@@ -42,6 +45,8 @@ export class Session {
     this.printer = new Printer(parseOutputFormat(flags.output), io.stdout);
     const t = flags.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(flags.timeout);
     if (!(t > 0)) throw new CliError(`--timeout must be positive, got "${flags.timeout ?? ""}"`);
+    // Node's timers hold 2^31-1 ms; a longer one fires at once.
+    if (t > MAX_TIMEOUT_MS) throw new CliError(`--timeout must be at most 596h31m23s, got "${flags.timeout ?? ""}"`);
     this.timeoutMs = t;
     const r = flags.replicas === undefined ? 1 : Number(flags.replicas);
     if (!Number.isInteger(r) || r < 1) throw new CliError(`--replicas must be an integer ≥ 1, got "${flags.replicas ?? ""}"`);

@@ -11,7 +11,11 @@ import type { NatsThreadConnectOptions } from "./heartbeat-thread.js";
 
 /** Options of {@link connectNats}. */
 export interface NatsConnectOptions {
-  /** One URL, a comma-separated list, or an array (`nats://127.0.0.1:4222`). */
+  /**
+   * One URL, a comma-separated list, or an array (`nats://127.0.0.1:4222`). Credentials in a URL
+   * (`nats://user:pass@host:4222`, or `nats://token@host:4222`) are used when no other
+   * authentication option is given, as the nats CLI does, and never appear in error messages.
+   */
   readonly servers: string | readonly string[];
   /** Connection name shown by the server's monitoring. @default "ebind" */
   readonly name?: string | undefined;
@@ -38,6 +42,47 @@ function parseServers(servers: string | readonly string[]): string[] {
   const out = list.map((s) => s.trim()).filter((s) => s.length > 0);
   if (out.length === 0) throw new EbindError("invalid_argument", "connectNats: servers must name at least one URL");
   return out;
+}
+
+/** Credentials a server URL carries (`nats://user:pass@host`, or `nats://token@host`), as the nats CLI reads them. */
+interface UrlCredentials {
+  readonly user?: string | undefined;
+  readonly pass?: string | undefined;
+  readonly token?: string | undefined;
+}
+
+/**
+ * Splits the credentials out of server URLs: the client would ignore them. The first URL that
+ * carries some supplies them; every URL is passed on without them.
+ */
+export function splitUrlCredentials(servers: readonly string[]): { servers: string[]; credentials: UrlCredentials } {
+  let credentials: UrlCredentials = {};
+  const bare = servers.map((server) => {
+    const m = /^([a-z][a-z0-9+.-]*:\/\/)([^@/]*)@(.*)$/i.exec(server);
+    if (!m) return server;
+    const [, scheme, userinfo, rest] = m;
+    if (credentials.user === undefined && credentials.token === undefined) {
+      const colon = userinfo!.indexOf(":");
+      credentials =
+        colon < 0
+          ? { token: decodeURIComponent(userinfo!) }
+          : { user: decodeURIComponent(userinfo!.slice(0, colon)), pass: decodeURIComponent(userinfo!.slice(colon + 1)) };
+    }
+    return `${scheme}${rest}`;
+  });
+  return { servers: bare, credentials };
+}
+
+/** A server list for messages: passwords and tokens in URLs replaced by `***`. */
+export function redactServers(servers: readonly string[]): string {
+  return servers
+    .map((s) =>
+      s.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/]*)@/i, (_all, scheme: string, userinfo: string) => {
+        const colon = userinfo.indexOf(":");
+        return `${scheme}${colon < 0 ? "***" : `${userinfo.slice(0, colon)}:***`}@`;
+      }),
+    )
+    .join(",");
 }
 
 function versionAtLeast(version: string, min: string): boolean {
@@ -70,7 +115,11 @@ async function readNkeySeed(path: string): Promise<Uint8Array> {
  *   server older than 2.9 or without JetStream.
  */
 export async function connectNats(options: NatsConnectOptions): Promise<NatsBroker> {
-  const servers = parseServers(options.servers);
+  const given = parseServers(options.servers);
+  const shown = redactServers(given);
+  const { servers, credentials } = splitUrlCredentials(given);
+  const fromUrl = options.user === undefined && options.token === undefined && options.credsFile === undefined && options.nkeyFile === undefined ? credentials : {};
+  options = { ...options, user: options.user ?? fromUrl.user, pass: options.pass ?? fromUrl.pass, token: options.token ?? fromUrl.token };
   const t = options.timeoutMs;
   if (t !== undefined && (typeof t !== "number" || !Number.isFinite(t) || t <= 0)) {
     throw new EbindError("invalid_argument", `connectNats: timeoutMs must be a positive number of ms, got ${String(t)}`);
@@ -115,7 +164,7 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsBrok
   try {
     nc = await connect(connectionOptions);
   } catch (err) {
-    throw new EbindError("unavailable", `connect ${servers.join(",")}: ${(err as Error).message}`, { cause: err });
+    throw new EbindError("unavailable", `connect ${shown}: ${(err as Error).message}`, { cause: err });
   }
   const info = nc.info;
   if (info && !versionAtLeast(info.version, MIN_SERVER_VERSION)) {
@@ -124,7 +173,7 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsBrok
   }
   if (info && info.jetstream === false) {
     await nc.close();
-    throw new EbindError("invalid_argument", `connect: JetStream is not enabled on ${servers.join(",")} (start nats-server with -js)`);
+    throw new EbindError("invalid_argument", `connect: JetStream is not enabled on ${shown} (start nats-server with -js)`);
   }
   try {
     return await NatsBroker.fromConnection(nc, { ownsConnection: true, threadConnect });

@@ -93,6 +93,57 @@ describeNats("ebctl auth and the bin", () => {
     expect([format.status, format.stderr]).toEqual([1, 'ebctl: unknown output format "csv" (want pretty|json)\n']);
   });
 
+  // Found by a new user (issue 13): each of these hung, crashed with a stack trace, or echoed a secret.
+  const binAsync = (args: string[], env: Record<string, string | undefined>): Promise<{ status: number | null; stdout: string; stderr: string; ms: number }> =>
+    new Promise((done) => {
+      const t0 = Date.now();
+      const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/bin/ebctl.ts"), ...args], { env: { ...process.env, HOME: EMPTY_HOME, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+      const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+      child.on("exit", (status) => {
+        clearTimeout(killer);
+        done({ status, stdout, stderr, ms: Date.now() - t0 });
+      });
+    });
+
+  it("a connect timeout against a listener that never speaks NATS exits 1 at the timeout (the client leaks its socket)", async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const r = await binAsync(["-s", `nats://127.0.0.1:${port}`, "--timeout", "1s", "dag", "ls"], {});
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(`ebctl: connect nats://127.0.0.1:${port}: timeout\n`);
+      expect(r.ms).toBeLessThan(10_000);
+    } finally {
+      silent.close();
+    }
+    const huge = await binAsync(["--timeout", "99999h", "dag", "ls"], { EBIND_NATS_URL: token.url });
+    expect([huge.status, huge.stderr]).toEqual([1, 'ebctl: --timeout must be at most 596h31m23s, got "99999h"\n']);
+  });
+
+  it("output into a closed pipe ends quietly (no EPIPE stack trace)", async () => {
+    const r = await new Promise<{ status: number | null; stderr: string }>((done) => {
+      const child = spawn("sh", ["-c", `"${process.execPath}" --import tsx "${join(ROOT, "src/bin/ebctl.ts")}" completion bash | true`], { cwd: ROOT, env: { ...process.env, HOME: EMPTY_HOME }, stdio: ["ignore", "ignore", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+      child.on("exit", (status) => done({ status, stderr }));
+    });
+    expect(r.stderr).toBe("");
+  });
+
+  it("user and password in the server URL are used, as the nats CLI does, and never echoed in an error", async () => {
+    const port = new URL(users.url).port;
+    expect((await ebctl(["stream", "ls", "-s", `nats://operator:pa55word@127.0.0.1:${port}`])).code).toBe(0);
+    const wrong = await ebctl(["stream", "ls", "-s", `nats://operator:n0pe-secret@127.0.0.1:${port}`, "--timeout", "3s"]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).not.toContain("n0pe-secret");
+    expect(wrong.stderr).toMatch(/^ebctl: connect nats:\/\/operator:\*\*\*@127\.0\.0\.1:\d+: /);
+  });
+
   it.skipIf(!existsSync(join(ROOT, "dist/bin/ebctl.js")))("npx ebctl runs the built bin (after npm run build)", () => {
     const r = spawnSync("npx", ["--no-install", "ebctl", "version"], { cwd: ROOT, env: { ...process.env, HOME: EMPTY_HOME }, encoding: "utf8" });
     expect(r.status).toBe(0);
