@@ -53,11 +53,38 @@ export class Session {
     this.replicas = r;
   }
 
+  #followMode = false;
+
+  /**
+   * Marks this run as long-lived (`… watch`, `ui`): its connection reconnects for as long as it
+   * takes instead of giving up after 3 attempts (reference §4.1's limit, meant for one-shot
+   * commands). Call before the first {@link broker}.
+   */
+  follow(): void {
+    this.#followMode = true;
+  }
+
   /** The connection, opened on first call. @throws EbindError `connect <url>: …` when no server answers. */
   broker(): Promise<NatsBroker> {
-    this.#broker ??= connectNats(resolveConnection(this.flags, this.io.env, this.timeoutMs));
+    const options = resolveConnection(this.flags, this.io.env, this.timeoutMs);
+    this.#broker ??= connectNats(this.#followMode ? { ...options, maxReconnectAttempts: -1 } : options);
     return this.#broker;
   }
+
+  /**
+   * For a long-lived command whose loop just ended on its own (not by the run's signal): fails with
+   * `lost the connection to NATS: …` when the connection has closed for good, else returns (the
+   * loop ended for its own reasons). A watch must not end silently with status 0 when NATS went away.
+   */
+  async failIfLost(): Promise<void> {
+    if (this.#closing || this.io.signal?.aborted || !this.#broker) return;
+    const broker = await this.#broker;
+    const closed = broker.connection.closed().then((err) => ({ err }));
+    const outcome = await Promise.race([closed, new Promise<undefined>((r) => setTimeout(() => r(undefined), 200))]);
+    if (outcome !== undefined) throw new CliError(`lost the connection to NATS${outcome.err ? `: ${outcome.err.message}` : ""}`);
+  }
+
+  #closing = false;
 
   /** The workflow layer (KV bucket + events stream, created when missing), opened on first call. */
   workflow(): Promise<Workflow> {
@@ -72,6 +99,7 @@ export class Session {
 
   /** Closes what was opened. Idempotent. */
   async close(): Promise<void> {
+    this.#closing = true;
     const wf = this.#workflow;
     const broker = this.#broker;
     this.#workflow = undefined;

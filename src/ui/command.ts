@@ -33,6 +33,7 @@ export function registerUiCommand(program: Command, act: Act): void {
     .option("--ui-token <token>", "the dashboard's access token (env EBIND_UI_TOKEN; default: random, printed)")
     .action(
       act(async (s, _args, opts) => {
+        s.follow(); // a dashboard outlives server restarts: reconnect for as long as it takes
         const broker = await s.broker();
         const workflow = await s.workflow();
         const token = (opts.uiToken as string | undefined) ?? s.io.env.EBIND_UI_TOKEN;
@@ -53,13 +54,17 @@ export function registerUiCommand(program: Command, act: Act): void {
           throw err;
         }
         s.printer.value(`dashboard: ${dashboard.url}\n(Ctrl-C to stop)`, { url: dashboard.url, token: dashboard.token, port: dashboard.port });
-        await new Promise<void>((resolve) => {
-          const signal = s.io.signal;
-          if (!signal) return; // runs until the process ends
-          if (signal.aborted) return resolve();
-          signal.addEventListener("abort", () => resolve(), { once: true });
-        });
+        await Promise.race([
+          new Promise<void>((resolve) => {
+            const signal = s.io.signal;
+            if (!signal) return; // runs until the process ends
+            if (signal.aborted) return resolve();
+            signal.addEventListener("abort", () => resolve(), { once: true });
+          }),
+          broker.connection.closed(), // for good (auth revoked, closed by the server): fail below
+        ]);
         await dashboard.close();
+        await s.failIfLost();
       }),
     );
 }

@@ -53,6 +53,7 @@ function untilAborted(signal: AbortSignal | undefined): Promise<void> {
 
 async function watchEvents(s: Session, dagId: string | undefined): Promise<void> {
   const subject = subjectFor(dagId);
+  s.follow();
   const nc = (await s.broker()).connection;
   const sub = nc.subscribe(subject);
   await nc.flush();
@@ -70,6 +71,7 @@ async function watchEvents(s: Session, dagId: string | undefined): Promise<void>
   await Promise.race([untilAborted(s.io.signal), pump]);
   sub.unsubscribe();
   await pump;
+  await s.failIfLost();
 }
 
 const TERMINAL_DAG = new Set(["done", "failed", "canceled"]);
@@ -87,6 +89,7 @@ export function liveFrame(dagId: string, meta: DagMeta | undefined, steps: Reado
 }
 
 async function watchTree(s: Session, dagId: string): Promise<void> {
+  s.follow();
   const wf = await s.workflow();
   await wf.dagInfo(dagId); // dag_not_found before drawing anything
   const abort = new AbortController();
@@ -126,6 +129,7 @@ async function watchTree(s: Session, dagId: string): Promise<void> {
     s.io.signal?.removeEventListener("abort", stop);
     abort.abort();
   }
+  if (!(meta && TERMINAL_DAG.has(meta.status))) await s.failIfLost();
 }
 
 /** Adds `watch` to `dag`. */

@@ -81,7 +81,12 @@ async function show(s: Session, seqText: string): Promise<void> {
 }
 
 async function watch(s: Session): Promise<void> {
-  const nc = (await s.broker()).connection;
+  s.follow();
+  const broker = await s.broker();
+  const nc = broker.connection;
+  // Entries stored before the watch began are not shown, even when the ordered consumer restarts
+  // from the stream's start after a lost connection (it does: a new user saw the whole DLQ again).
+  const before = (await broker.streamState(DLQ_STREAM))?.lastSeq ?? 0;
   const consumer = await jetstream(nc).consumers.get(DLQ_STREAM, { deliver_policy: DeliverPolicy.New });
   const messages = await consumer.consume();
   const stop = (): void => void messages.stop();
@@ -89,6 +94,7 @@ async function watch(s: Session): Promise<void> {
   s.io.signal?.addEventListener("abort", stop, { once: true });
   try {
     for await (const m of messages) {
+      if (m.seq <= before) continue;
       try {
         const e = decodeDlqEntry(m.data);
         s.io.stdout.write(`${rfc3339(e.deadLetteredAt)}  seq=${m.seq} fn=${e.task.name} err=${e.error.kind}/${e.error.message} attempts=${e.finalAttempt}\n`);
@@ -99,6 +105,8 @@ async function watch(s: Session): Promise<void> {
   } finally {
     s.io.signal?.removeEventListener("abort", stop);
   }
+  // The loop also ends when the connection closed for good: say so (exit 1), not a silent exit 0.
+  await s.failIfLost();
 }
 
 /** The workflow's `prepareRequeue` when an entry is a DAG step's task (the workflow layer is opened only then). */

@@ -96,7 +96,8 @@ describeNats("ebctl dlq, stream, consumer", () => {
     expect((await broker.streamState(DLQ_STREAM))!.messages).toBe(0);
   });
 
-  it("dlq watch prints new entries until aborted", async () => {
+  it("dlq watch prints new entries until aborted, and none that were there before it started (a new user saw the whole DLQ)", async () => {
+    await deadLetter("t-old", "from-before");
     const stop = new AbortController();
     let out = "";
     const watching = run(["dlq", "watch"], { signal: stop.signal, onStdout: (all) => (out = all) });
@@ -104,6 +105,8 @@ describeNats("ebctl dlq, stream, consumer", () => {
       await deadLetter("t-w", "watched");
       expect(out).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ {2}seq=\d+ fn=demo\.Fail err=handler\/watched attempts=3$/m);
     });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(out).not.toContain("from-before");
     stop.abort();
     expect((await watching).code).toBe(0);
   });
