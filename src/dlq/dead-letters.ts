@@ -117,7 +117,9 @@ export interface RequeueOptions {
  *
  * The message id is derived from the entry (`ebind-requeue:<seq>:<dead-lettered time>`), not from the
  * task id, so the task's own dedupe window cannot swallow it, while two requeues of the same entry
- * racing each other store the task once: the loser gets `conflict`.
+ * racing each other store the task once: the loser gets `conflict`. A requeue that died between
+ * storing the task and deleting the entry is completed by the next one (within the stream's
+ * duplicate window, 2 min by default): it finds the task stored and deletes the entry.
  *
  * A workflow step's task (issue 12) is requeued only with `prepare: workflow.prepareRequeue`, which
  * first reopens the step and its DAG (`failed` → `running`, the dependents its failure skipped
@@ -136,8 +138,8 @@ export async function requeueDeadLetter(broker: Broker, seq: number, options: Re
     // Bytes that never were a task (kept raw by the worker): put them back where they came from,
     // for a worker that can read them now.
     const ack = await broker.publish(raw.subject, raw.data, { msgId });
-    if (ack.duplicate) throw new EbindError("conflict", `dlq: entry ${seq} was already requeued (as task seq ${ack.seq})`);
-    await broker.deleteMessage(DLQ_STREAM, seq);
+    if (ack.duplicate) await finishInterrupted(broker, seq, ack.seq);
+    else await broker.deleteMessage(DLQ_STREAM, seq);
     return { seq, taskId: letter.entry.task.id, name: letter.entry.task.name, taskSeq: ack.seq };
   }
   const original = letter.entry.task;
@@ -159,11 +161,26 @@ export async function requeueDeadLetter(broker: Broker, seq: number, options: Re
   let task: Task = { ...original, attempt: 0, enqueuedAt: new Date(), workerId: undefined, deadline };
   if (options.prepare) task = await options.prepare(task, letter.entry);
   const ack = await broker.publish(taskPublishSubject(task.name, task.target), utf8.encode(encodeTask(task)), { msgId });
-  if (ack.duplicate) throw new EbindError("conflict", `dlq: entry ${seq} was already requeued (as task seq ${ack.seq})`);
+  if (ack.duplicate) {
+    await finishInterrupted(broker, seq, ack.seq);
+    return { seq, taskId: task.id, name: task.name, taskSeq: ack.seq };
+  }
   if (!(await broker.deleteMessage(DLQ_STREAM, seq))) {
     throw new EbindError("not_found", `dlq: entry ${seq} was requeued as task seq ${ack.seq} but had already been removed`);
   }
   return { seq, taskId: task.id, name: task.name, taskSeq: ack.seq };
+}
+
+/**
+ * The task stream already holds this entry's requeued task (the duplicate window recognised the
+ * message id). If the entry is still there, the requeue that stored the task died before removing
+ * it: remove it now, and the requeue is complete. If it is gone, another requeue finished first.
+ * @throws EbindError `conflict` when another requeue already removed the entry.
+ */
+async function finishInterrupted(broker: Broker, seq: number, taskSeq: number): Promise<void> {
+  if (!(await broker.deleteMessage(DLQ_STREAM, seq))) {
+    throw new EbindError("conflict", `dlq: entry ${seq} was already requeued (as task seq ${taskSeq})`);
+  }
 }
 
 function decodes(data: Uint8Array): boolean {

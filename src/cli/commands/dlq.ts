@@ -145,6 +145,8 @@ async function requeue(s: Session, seqText: string | undefined, all: boolean): P
   }
   progress.done();
   s.printer.text(`requeued ${ok} entries (${failed} failed)`);
+  // The summary is printed either way; a script must still see that not everything was requeued.
+  if (failed > 0) throw new CliError(`${failed} of ${letters.length} entries were not requeued (see the lines above)`);
 }
 
 /** Adds the `dlq` commands to the program. */

@@ -96,6 +96,21 @@ describeNats("ebctl dlq, stream, consumer", () => {
     expect((await broker.streamState(DLQ_STREAM))!.messages).toBe(0);
   });
 
+  it("dlq requeue --all exits 1 when some entries could not be requeued, after printing the summary (a new user's script saw 0)", async () => {
+    await broker.purgeStream(DLQ_STREAM);
+    const ok = await deadLetter("t-ok", "fine");
+    // The task of a step of a DAG that does not exist: the workflow refuses to reopen it.
+    const task: Task = { id: "ghost:s", name: "demo.Fail", payload: "[1]", enqueuedAt: new Date(), attempt: 1, dagId: "ghost", stepId: "s" };
+    const entry = { task, error: { kind: "handler", message: "x", retryable: true }, finalAttempt: 1, deadLetteredAt: new Date() };
+    const ghost = (await broker.publish(dlqSubject(task.name), utf8.encode(encodeDlqEntry(entry)))).seq;
+    const r = await run(["dlq", "requeue", "--all", "--yes"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("requeued 1 entries (1 failed)\n");
+    expect(r.stderr).toMatch(new RegExp(`^requeue ${ghost}: .+\\nebctl: 1 of 2 entries were not requeued \\(see the lines above\\)\\n$`));
+    expect(ok).toBeLessThan(ghost);
+    expect((await broker.streamState(DLQ_STREAM))!.messages).toBe(1); // the refused entry is kept
+  });
+
   it("dlq watch prints new entries until aborted, and none that were there before it started (a new user saw the whole DLQ)", async () => {
     await deadLetter("t-old", "from-before");
     const stop = new AbortController();

@@ -128,6 +128,38 @@ describeBackends("task queue: hardening", (backend) => {
     expect((await broker.streamState(DLQ_STREAM))?.messages).toBe(0);
   });
 
+  it("a requeue interrupted between publishing the task and removing the entry completes when run again (a new user's kill -9 left an entry no requeue could clear)", async () => {
+    const { broker, registry, client, startWorker } = await env();
+    let calls = 0;
+    let fail = true;
+    const once = defineHandler("test.requeueCrash", async () => {
+      calls++;
+      if (fail) throw new TaskError("nope", "first time", { retryable: false });
+      return "ok";
+    });
+    registry.register(once);
+    await startWorker();
+    await (await client.enqueue(once)).result({ timeoutMs: 5000 }).catch(() => undefined);
+    const [letter] = await listDeadLetters(broker);
+    fail = false;
+    // The process dies after the publish, before the entry is removed.
+    const crashing = new Proxy(broker, {
+      get(target, prop) {
+        if (prop === "deleteMessage") return async () => Promise.reject(new Error("killed"));
+        const v = Reflect.get(target, prop) as unknown;
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    await expect(requeueDeadLetter(crashing, letter!.seq)).rejects.toThrow("killed");
+    expect((await broker.streamState(DLQ_STREAM))?.messages).toBe(1);
+    const again = await requeueDeadLetter(broker, letter!.seq);
+    expect(again).toMatchObject({ seq: letter!.seq, name: "test.requeueCrash" });
+    await eventually(() => calls === 2, "the requeued task ran");
+    await expectEmpty(broker, TASK_STREAM);
+    expect(calls).toBe(2); // the task was stored once
+    expect((await broker.streamState(DLQ_STREAM))?.messages).toBe(0);
+  });
+
   it("a requeue can drop a deadline that has passed", async () => {
     const { broker, registry, client, startWorker } = await env();
     let calls = 0;
