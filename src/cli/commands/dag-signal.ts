@@ -60,8 +60,12 @@ export function registerDagSignalCommands(dag: Command, act: Act): void {
     .command("ls")
     .description("list a DAG's signals")
     .argument("<dag>")
+    // `dag signal ls <name> <json-payload>` is a signal to a DAG whose id is `ls`, which the
+    // subcommand would otherwise make unreachable (give the payload, `null` for none).
+    .argument("[json-payload]")
     .action(
-      act(async (s, [id]) => {
+      act(async (s, [id, payload]) => {
+        if (payload !== undefined) return send(s, "ls", id!, payload);
         const signals = await (await s.workflow()).listSignals(id!);
         if (signals.length === 0 && s.printer.format === "pretty") return s.printer.text("no signals referenced or delivered");
         s.printer.table(["NAME", "DELIVERED", "AT", "WAITING", "PAYLOAD"], signalRows(signals), signals.map(signalJson));

@@ -166,6 +166,13 @@ describeNats("ebctl dag", () => {
     expect(json[0]).toMatchObject({ name: "go", delivered: true });
     // The payload is stored and printed exactly: the 39-digit integer is not rounded.
     expect((await run(["dag", "signal", "ls", "held-1", "-o", "json"])).stdout).toContain('"n": 123456789012345678901234567890123456789');
+
+    // A DAG whose id is `ls` can still be signalled (a new user found the subcommand in the way).
+    const named = workflow.dag({ id: "ls" });
+    named.step("w", add, 1, 1).waitForSignal("approval");
+    await workflow.submit(named);
+    expect(await run(["dag", "signal", "ls", "approval", '{"by":"ops"}'])).toEqual({ code: 0, stdout: 'delivered signal "approval" to ls\n', stderr: "" });
+    expect((await run(["dag", "signal", "ls", "ls"])).stdout).toMatch(/^NAME +DELIVERED +AT +WAITING +PAYLOAD\napproval +yes +\S+ ago +- +\{"by":"ops"\}\n$/);
   });
 
   it("dag pause / resume: texts, invalid states name the id and status, --status paused lists it", async () => {
