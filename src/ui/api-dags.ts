@@ -32,7 +32,7 @@ function statusCounts(rows: readonly DagSummary[]): Record<string, number> {
 /** The workflow routes. */
 export const dagRoutes: readonly Route[] = [
   {
-    // ?status=running&labels=a,b&age=2h&limit=100 → { dags: [{ meta, counts }], total, statusCounts }
+    // ?status=running&labels=a,b&age=2h&id=order&limit=100 → { dags: [{ meta, counts }], total, statusCounts }
     method: "GET",
     path: "/api/dags",
     mutating: false,
@@ -43,10 +43,13 @@ export const dagRoutes: readonly Route[] = [
       const limitText = query.get("limit");
       const limit = limitText ? Number(limitText) : DAG_LIST_LIMIT;
       if (!Number.isInteger(limit) || limit < 1 || limit > DAG_LIST_LIMIT) throw new HttpError(400, `limit must be an integer from 1 to ${DAG_LIST_LIMIT}`);
-      const all = await ctx.workflow.listDags({ labels, createdAfter, counts: true });
+      const idContains = query.get("id")?.trim() || undefined;
+      // Filters and the status counts from the metas alone; step counts only for the rows shown.
+      const all = await ctx.workflow.listDags({ labels, createdAfter, idContains });
       const status = (query.get("status") ?? "").toLowerCase();
       const kept = status === "" ? all : all.filter((r) => r.meta.status === status);
-      return { body: { dags: kept.slice(0, limit), total: kept.length, statusCounts: statusCounts(all) } };
+      const shown = kept.length === 0 ? [] : await ctx.workflow.listDags({ labels, createdAfter, idContains, status: status || undefined, limit, counts: true });
+      return { body: { dags: shown, total: kept.length, statusCounts: statusCounts(all) } };
     },
   },
   {

@@ -3,6 +3,7 @@
  * (`api-*.ts`), the live event stream (`live.ts`) and the page's files (`assets.ts`).
  * @module
  */
+import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -72,10 +73,13 @@ function validate(options: DashboardOptions): { host: string; port: number; toke
 }
 
 /** The host part of the printed URL: a wildcard bind is shown as its loopback address. */
+/**
+ * The host to print in the dashboard's address: for a wildcard bind (`0.0.0.0`, `::`) the machine's
+ * name, since the address is meant for other machines (a new user got a 127.0.0.1 link).
+ */
 function urlHost(host: string): string {
   const h = host.replace(/^\[|\]$/g, "");
-  if (h === "0.0.0.0") return "127.0.0.1";
-  if (h === "::") return "[::1]";
+  if (h === "0.0.0.0" || h === "::") return hostname();
   return h.includes(":") ? `[${h}]` : h;
 }
 

@@ -62,7 +62,7 @@ function coalesce(fn, ms) {
 function filterQuery() {
   const f = new FormData($("#filters"));
   const q = new URLSearchParams();
-  for (const k of ["status", "labels", "age"]) {
+  for (const k of ["status", "id", "labels", "age"]) {
     const v = String(f.get(k) ?? "").trim();
     if (v) q.set(k, v);
   }
@@ -93,6 +93,9 @@ async function loadDags() {
     ),
   );
   $("#dag-empty").hidden = data.dags.length > 0;
+  const more = $("#dag-more");
+  more.hidden = data.total <= data.dags.length;
+  more.textContent = `newest ${data.dags.length} of ${data.total} shown: narrow the filters (ID, status, labels, age) to find the rest`;
 }
 const refreshDags = coalesce(loadDags, 500);
 

@@ -40,6 +40,8 @@ export interface ListDagsOptions {
   readonly labels?: readonly string[] | undefined;
   /** Only DAGs created at or after this time. */
   readonly createdAfter?: Date | undefined;
+  /** Only DAGs whose id contains this text, compared case-insensitively (a search box). */
+  readonly idContains?: string | undefined;
   /** At most this many rows, newest first; 0 or absent = all. */
   readonly limit?: number | undefined;
   /** Compute {@link StepCounts} for every row returned. Default false (metas only). */
@@ -66,6 +68,7 @@ export async function listDags(core: WorkflowCore, options: ListDagsOptions = {}
   const status = options.status?.toLowerCase();
   const labels = options.labels ?? [];
   const after = options.createdAfter?.getTime();
+  const idPart = options.idContains?.toLowerCase();
   let metas: DagMeta[] = [];
   let read = 0;
   await scanDagRecords(core, "*.meta", (c) => {
@@ -74,6 +77,7 @@ export async function listDags(core: WorkflowCore, options: ListDagsOptions = {}
     const m = c.meta;
     if (status !== undefined && status !== "" && m.status.toLowerCase() !== status) return;
     if (after !== undefined && m.createdAt.getTime() < after) return;
+    if (idPart !== undefined && idPart !== "" && !m.id.toLowerCase().includes(idPart)) return;
     if (labels.length > 0 && !labels.every((l) => m.labels?.includes(l))) return;
     metas.push(m);
   });

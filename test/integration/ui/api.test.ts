@@ -35,6 +35,13 @@ describeNats("dashboard API", () => {
     const both = await http(dashboard.port, "GET", "/api/dags?labels=api-list,one");
     expect(both.json.dags.map((d: any) => d.meta.id)).toEqual([a.id]);
     expect((await http(dashboard.port, "GET", "/api/dags?labels=api-list&age=1h")).json.total).toBe(2);
+    // Search by id (a new user could not reach older DAGs past the 500 shown), and the total
+    // beyond the rows returned.
+    const byId = await http(dashboard.port, "GET", `/api/dags?id=${a.id.slice(4, 12).toUpperCase()}`);
+    expect(byId.json.dags.map((d: any) => d.meta.id)).toEqual([a.id]);
+    expect(byId.json.dags[0].counts).toMatchObject({ total: 2, done: 2 });
+    const one = await http(dashboard.port, "GET", "/api/dags?labels=api-list&limit=1");
+    expect([one.json.dags.length, one.json.total]).toEqual([1, 2]);
     const bad = await http(dashboard.port, "GET", "/api/dags?age=soon");
     expect(bad.status).toBe(400);
     expect(bad.json.error).toMatch(/age must be/);

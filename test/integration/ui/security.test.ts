@@ -4,6 +4,7 @@
  * a non-loopback bind without the token, and what every response carries (headers, no CORS, no
  * connection options).
  */
+import { hostname } from "node:os";
 import { expect, it } from "vitest";
 import { startDashboard } from "../../../src/ui/index.js";
 import { describeNats } from "../../support/nats.js";
@@ -90,7 +91,8 @@ describeNats("dashboard security", () => {
   it("bound to a non-loopback address, every request needs the token: the page, the assets, the API, the event stream", async () => {
     const { broker, workflow } = env();
     const ui = await env().another({ host: "0.0.0.0" });
-    expect(ui.url).toBe(`http://127.0.0.1:${ui.port}/?token=${encodeURIComponent(ui.token)}#token=${encodeURIComponent(ui.token)}`);
+    // Printed with the machine's name: the address is for other machines (127.0.0.1 was useless there).
+    expect(ui.url).toBe(`http://${hostname()}:${ui.port}/?token=${encodeURIComponent(ui.token)}#token=${encodeURIComponent(ui.token)}`);
     for (const path of ["/", "/assets/app.js", "/vendor/dagre.min.js", "/api/dags", "/api/events", "/api/streams", "/api/dlq"]) {
       const got = await http(ui.port, "GET", path);
       expect(got.status, path).toBe(401);
