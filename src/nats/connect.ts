@@ -138,7 +138,11 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsBrok
   if (options.tls !== undefined) connectionOptions.tls = options.tls === true ? {} : options.tls;
   let creds: Uint8Array | undefined;
   if (options.credsFile !== undefined) {
-    creds = await readFile(options.credsFile);
+    try {
+      creds = await readFile(options.credsFile);
+    } catch (err) {
+      throw new EbindError("invalid_argument", `connectNats: credentials file ${options.credsFile}: ${(err as Error).message}`, { cause: err });
+    }
     connectionOptions.authenticator = credsAuthenticator(creds);
   }
   let nkeySeed: Uint8Array | undefined;

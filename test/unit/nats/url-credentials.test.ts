@@ -14,3 +14,15 @@ it("user:pass@ and token@ are split out of the URLs; the first URL carrying some
 it("messages show the user but never the password or token", () => {
   expect(redactServers(["nats://a:b@h1:4222", "nats://tok@h2:4222", "nats://h3:4222"])).toBe("nats://a:***@h1:4222,nats://***@h2:4222,nats://h3:4222");
 });
+
+it("a missing credentials or nkey file is an invalid_argument naming the file (a new user got a bare ENOENT)", async () => {
+  const { connectNats } = await import("../../../src/nats/connect.js");
+  await expect(connectNats({ servers: "nats://127.0.0.1:1", credsFile: "/nonexistent/u.creds" })).rejects.toMatchObject({
+    code: "invalid_argument",
+    message: expect.stringMatching(/^connectNats: credentials file \/nonexistent\/u\.creds: ENOENT/) as string,
+  });
+  await expect(connectNats({ servers: "nats://127.0.0.1:1", nkeyFile: "/nonexistent/u.nk" })).rejects.toMatchObject({
+    code: "invalid_argument",
+    message: expect.stringMatching(/^connectNats: nkey file \/nonexistent\/u\.nk: ENOENT/) as string,
+  });
+});
