@@ -161,6 +161,11 @@ describe("completion", () => {
     expect(bash).toContain("'dag bp resume'");
     expect(bash).toMatch(/'dag ls'\) words='[^']*--bp-blocked[^']*--server/);
     expect(bash).toMatch(/''\) words='version completion dag dlq stream consumer/);
+    // Each word once (the root's own flags are the global ones: a new user saw them twice).
+    for (const line of bash.split("\n").filter((l) => l.includes(") words='"))) {
+      const words = /words='([^']*)'/.exec(line)![1]!.split(" ");
+      expect(new Set(words).size, line).toBe(words.length);
+    }
     expect(zshCompletion(program)).toMatch(/^#compdef ebctl\n[\s\S]*bashcompinit[\s\S]*_ebctl_completion/);
   });
 
