@@ -106,42 +106,33 @@ describeBackends("task queue: hardening", (backend) => {
     expect((await broker.consumerSpec(TASK_STREAM, "ebind-worker"))?.ackWaitMs).toBe(2000);
   });
 
-  it("two requeues of one entry racing each other run the task once", async () => {
+  /** A task that failed once (non-retryable) and sits in the DLQ; it succeeds when run again. */
+  async function deadLetteredOnce(name: string) {
     const { broker, registry, client, startWorker } = await env();
     let calls = 0;
-    let fail = true;
-    const once = defineHandler("test.requeueRace", async () => {
-      calls++;
-      if (fail) throw new TaskError("nope", "first time", { retryable: false });
+    const once = defineHandler(name, async () => {
+      if (++calls === 1) throw new TaskError("nope", "first time", { retryable: false });
       return "ok";
     });
     registry.register(once);
     await startWorker();
     await (await client.enqueue(once)).result({ timeoutMs: 5000 }).catch(() => undefined);
     const [letter] = await listDeadLetters(broker);
-    fail = false;
+    return { broker, letter, runs: () => calls };
+  }
+
+  it("two requeues of one entry racing each other run the task once", async () => {
+    const { broker, letter, runs } = await deadLetteredOnce("test.requeueRace");
     const outcomes = await Promise.allSettled([requeueDeadLetter(broker, letter!.seq), requeueDeadLetter(broker, letter!.seq)]);
     expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(1);
-    await eventually(() => calls === 2, "the requeued task ran");
+    await eventually(() => runs() === 2, "the requeued task ran");
     await expectEmpty(broker, TASK_STREAM);
-    expect(calls).toBe(2);
+    expect(runs()).toBe(2);
     expect((await broker.streamState(DLQ_STREAM))?.messages).toBe(0);
   });
 
   it("a requeue interrupted between publishing the task and removing the entry completes when run again (a new user's kill -9 left an entry no requeue could clear)", async () => {
-    const { broker, registry, client, startWorker } = await env();
-    let calls = 0;
-    let fail = true;
-    const once = defineHandler("test.requeueCrash", async () => {
-      calls++;
-      if (fail) throw new TaskError("nope", "first time", { retryable: false });
-      return "ok";
-    });
-    registry.register(once);
-    await startWorker();
-    await (await client.enqueue(once)).result({ timeoutMs: 5000 }).catch(() => undefined);
-    const [letter] = await listDeadLetters(broker);
-    fail = false;
+    const { broker, letter, runs } = await deadLetteredOnce("test.requeueCrash");
     // The process dies after the publish, before the entry is removed.
     const crashing = new Proxy(broker, {
       get(target, prop) {
@@ -154,9 +145,9 @@ describeBackends("task queue: hardening", (backend) => {
     expect((await broker.streamState(DLQ_STREAM))?.messages).toBe(1);
     const again = await requeueDeadLetter(broker, letter!.seq);
     expect(again).toMatchObject({ seq: letter!.seq, name: "test.requeueCrash" });
-    await eventually(() => calls === 2, "the requeued task ran");
+    await eventually(() => runs() === 2, "the requeued task ran");
     await expectEmpty(broker, TASK_STREAM);
-    expect(calls).toBe(2); // the task was stored once
+    expect(runs()).toBe(2); // the task was stored once
     expect((await broker.streamState(DLQ_STREAM))?.messages).toBe(0);
   });
 
