@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { createUser } from "@nats-io/nkeys";
 import { findNatsServer } from "../../../src/embed/index.js";
 import { describeNats } from "../../support/nats.js";
 import { EMPTY_HOME, ebctl, eventually } from "./support.js";
@@ -44,16 +45,23 @@ async function startAuthServer(authorization: string): Promise<AuthServer> {
 describeNats("ebctl auth and the bin", () => {
   let token: AuthServer;
   let users: AuthServer;
+  let nkey: AuthServer;
+  const nkeyUser = createUser();
+  const nkeyDir = mkdtempSync(join(tmpdir(), "ebctl-nkey-"));
+  const seedFile = join(nkeyDir, "user.nk");
 
   beforeAll(async () => {
     token = await startAuthServer(`{ token: "s3cret-token" }`);
     users = await startAuthServer(`{ users: [ { user: "operator", password: "pa55word" } ] }`);
+    nkey = await startAuthServer(`{ users: [ { nkey: "${nkeyUser.getPublicKey()}" } ] }`);
+    writeFileSync(seedFile, `${new TextDecoder().decode(nkeyUser.getSeed())}\n`);
     await eventually(async () => expect((await ebctl(["stream", "ls", "--token", "s3cret-token"], { url: token.url })).code).toBe(0));
     await eventually(async () => expect((await ebctl(["stream", "ls", "--user", "operator", "--password", "pa55word"], { url: users.url })).code).toBe(0));
   });
 
   afterAll(() => {
-    for (const s of [token, users]) {
+    rmSync(nkeyDir, { recursive: true, force: true });
+    for (const s of [token, users, nkey]) {
       s?.child.kill("SIGKILL");
       if (s) rmSync(s.dir, { recursive: true, force: true });
     }
@@ -74,6 +82,17 @@ describeNats("ebctl auth and the bin", () => {
     expect(wrongPass.stderr).toMatch(new RegExp(`^ebctl: connect ${users.url}: .+\\n$`));
     expect(wrongPass.stderr).not.toContain("nope-pass");
     expect((await ebctl(["stream", "ls", "--timeout", "3s"], { url: users.url })).stderr).toMatch(/^ebctl: connect /);
+  });
+
+  it("--nkey (and NATS_NKEY) authenticate with a user seed file; a wrong seed is refused", async () => {
+    await eventually(async () => expect((await ebctl(["stream", "ls", "--nkey", seedFile], { url: nkey.url })).code).toBe(0));
+    expect((await ebctl(["stream", "ls"], { url: nkey.url, env: { NATS_NKEY: seedFile } })).code).toBe(0);
+    const other = join(nkeyDir, "other.nk");
+    writeFileSync(other, new TextDecoder().decode(createUser().getSeed()));
+    const refused = await ebctl(["stream", "ls", "--nkey", other, "--timeout", "3s"], { url: nkey.url });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(new RegExp(`^ebctl: connect ${nkey.url}: .+\\n$`));
+    expect((await ebctl(["stream", "ls", "--timeout", "3s"], { url: nkey.url })).code).toBe(1);
   });
 
   it("the bin: exit 0 with output on stdout; exit 1 with ebctl: <error> on stderr and no usage", () => {
