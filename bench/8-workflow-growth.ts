@@ -139,15 +139,26 @@ async function partB(): Promise<void> {
     const stop = new AbortController();
     setMaxListeners(0, stop.signal); // one listener per await
     const t1 = now();
-    const waits = steps.map((s) => {
-      const p = wf.await(s, { signal: stop.signal });
-      p.catch(() => {});
-      return p;
-    });
+    let failed = 0;
+    let firstError: string | undefined;
+    const waits = steps.map((s) =>
+      wf.await(s, { signal: stop.signal }).catch((err: Error) => {
+        if (stop.signal.aborted) return;
+        failed++;
+        firstError ??= err.message;
+      }),
+    );
     // Let every await reach its watch (each first reads the meta and the step), then the server.
-    for (let i = 0; i < 1200 && ops.watchesOpen < AWAITS; i++) await new Promise((r) => setTimeout(r, 250));
+    // Every await reads its step once at the start; then the server's consumers stop changing.
+    const stepGets = (): number => [...ops.counts].filter(([k]) => k.startsWith("kv.get:step")).reduce((a, [, v]) => a + v, 0);
+    for (let i = 0; i < 1200 && stepGets() + failed < AWAITS; i++) await new Promise((r) => setTimeout(r, 250));
+    for (let last = -1, i = 0; i < 600; i++) {
+      const c = (await nats.streamState("KV_ebind-dags"))?.consumers ?? 0;
+      if (c === last) break;
+      last = c;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
     const settleMs = now() - t1;
-    await new Promise((r) => setTimeout(r, 2000));
     const heapAfter = gcHeap();
     const consumers = (await nats.streamState("KV_ebind-dags"))?.consumers ?? 0;
     const watchesOpen = ops.watchesOpen;
@@ -157,7 +168,7 @@ async function partB(): Promise<void> {
     try {
       const t2 = now();
       await child.go();
-      await withTimeout(Promise.all(waits), TIMEOUT_MS, `${AWAITS} awaits`);
+      await withTimeout(Promise.all(waits), TIMEOUT_MS, `${AWAITS} awaits`).catch((err: Error) => (firstError ??= err.message));
       resolveMs = now() - t2;
     } finally {
       stop.abort();
@@ -174,6 +185,8 @@ async function partB(): Promise<void> {
       watches_open_in_process: watchesOpen,
       watches_peak_in_process: ops.watchesPeak,
       all_resolved_after_worker_start_ms: Math.round(resolveMs),
+      awaits_failed: failed,
+      ...(firstError ? { first_error: firstError } : {}),
       ops_while_awaiting: opsWhileWaiting,
     });
     await nats.close();
