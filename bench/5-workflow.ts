@@ -6,6 +6,10 @@
  * the producer submits and `workflow.await`s. BullMQ: FlowProducer trees (c5 parent of c4 … c1 and
  * of f1..f5; parents read getChildrenValues()), removeOnComplete true, c5 awaited through
  * QueueEvents. No raw floor: raw JetStream has no DAGs.
+ *
+ * ours also reports `ops_per_step`: the broker operations of producer and worker child together
+ * (bench/lib/op-counts.ts), divided by the steps run. BENCH_OPS_WHERE=1 attributes each op to its
+ * caller in src/ (slows the run: read its counts, not its timing).
  */
 import { randomUUID } from "node:crypto";
 import { Child, alternate, envInt, isMain, now, pool, withTimeout, type Figures, type System } from "./lib/harness.js";
@@ -13,14 +17,20 @@ import { startServers } from "./lib/servers.js";
 import { bullEvents, BULL_QUEUE, FlowProducer, prepare, redisConnection } from "./lib/systems.js";
 import { Workflow, connectNats, silentLogger } from "../src/index.js";
 import { join, step } from "./lib/handlers.js";
+import { OpCounter, countingBroker, perStep, sumCounts } from "./lib/op-counts.js";
 
 const D = envInt("BENCH_N5", 200);
 const STEPS = 10;
+const WHERE = process.env.BENCH_OPS_WHERE === "1";
+/** The last ours run's broker operations (producer and child), for the report. */
+let lastOps: Record<string, number> | undefined;
 
-async function oursRun(natsUrl: string): Promise<number> {
-  const broker = await connectNats({ servers: natsUrl });
+async function oursRun(natsUrl: string, ops: OpCounter): Promise<number> {
+  const nats = await connectNats({ servers: natsUrl });
+  const broker = countingBroker(nats, ops);
   try {
     const wf = await Workflow.create(broker, { logger: silentLogger });
+    ops.reset(); // set-up is not counted
     const t0 = now();
     const joins: Promise<unknown>[] = [];
     await pool(D, 20, async () => {
@@ -69,14 +79,18 @@ async function once(system: System): Promise<Figures> {
   const servers = await startServers();
   try {
     await prepare(system, servers.natsUrl);
-    const child = await Child.spawn({ system, natsUrl: servers.natsUrl, redisPort: servers.redisPort, concurrency: 64, workflow: true });
+    const countOps = system === "ours" ? (WHERE ? ("where" as const) : true) : undefined;
+    const child = await Child.spawn({ system, natsUrl: servers.natsUrl, redisPort: servers.redisPort, concurrency: 64, workflow: true, ...(countOps ? { countOps } : {}) });
+    const producerOps = new OpCounter(WHERE);
+    let ms: number;
     try {
       await child.go();
-      const ms = await withTimeout(system === "ours" ? oursRun(servers.natsUrl) : bullRun(servers.redisPort), 150_000, `${system} workflow`);
-      return { steps_per_s: ((D * STEPS) / ms) * 1000, dags_per_s: (D / ms) * 1000, total_ms: ms };
+      ms = await withTimeout(system === "ours" ? oursRun(servers.natsUrl, producerOps) : bullRun(servers.redisPort), 150_000, `${system} workflow`);
+      if (system === "ours") lastOps = sumCounts(producerOps.snapshot(), await child.ops());
     } finally {
       await child.stop();
     }
+    return { steps_per_s: ((D * STEPS) / ms) * 1000, dags_per_s: (D / ms) * 1000, total_ms: ms };
   } finally {
     await servers.stop();
   }
@@ -88,6 +102,8 @@ export function run() {
       ours: `${D} DAGs × 10 steps (chain of 5 whose last step joins a fan-out of 5), submit (20 in flight) + workflow.await(c5)`,
       bullmq: "FlowProducer trees of the same shape; parents read getChildrenValues(); c5 awaited via QueueEvents",
     },
+    // The op counts of the last ours run (they hardly vary between runs).
+    extra: (system) => (system === "ours" && lastOps ? { ops_per_step: perStep(lastOps, D * STEPS) } : undefined),
   });
 }
 

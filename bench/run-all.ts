@@ -100,6 +100,27 @@ for (const scenario of [...new Set(results.map((r) => r.scenario))]) {
   md.push("");
   for (const r of rows) if (r.notes) md.push(`- ${r.system}: ${r.notes}`);
   md.push("");
+  const ops = ours?.ops_per_step as Record<string, number> | undefined;
+  if (ops) {
+    md.push("Broker operations per step (ours, producer + worker process; `bench/lib/op-counts.ts`):", "", "| op | per step |", "| --- | --- |");
+    for (const [op, n] of Object.entries(ops)) md.push(`| ${op} | ${n} |`);
+    md.push("");
+  }
+}
+// Hand-written sections of the previous RESULTS.md that no scenario generates are carried over.
+const KEPT = ["## Workflow operations per step", "## 8-workflow-growth"];
+const previous = (() => {
+  try {
+    return readFileSync(join(BENCH_DIR, "RESULTS.md"), "utf8");
+  } catch {
+    return "";
+  }
+})();
+for (const heading of KEPT) {
+  const at = previous.indexOf(`\n${heading}\n`);
+  if (at < 0) continue;
+  const end = previous.indexOf("\n## ", at + heading.length + 2);
+  md.push(previous.slice(at + 1, end < 0 ? undefined : end).trimEnd(), "");
 }
 md.push("## Settings and floors", "");
 md.push(

@@ -17,6 +17,8 @@ export interface SystemResult {
   ratio_vs_bullmq: Figures | null;
   ratio_vs_raw: Figures | null;
   notes?: string;
+  /** Scenario-specific figures that are no medians (5-workflow: `ops_per_step`). */
+  [extra: string]: unknown;
 }
 
 export const now = (): number => performance.now();
@@ -54,7 +56,12 @@ export async function alternate(
   scenario: string,
   systems: readonly System[],
   runOnce: (system: System, run: number) => Promise<Figures>,
-  options: { runs?: number; notes?: Partial<Record<System, string>> } = {},
+  options: {
+    runs?: number;
+    notes?: Partial<Record<System, string>>;
+    /** More fields for a system's line, asked for once every run is done. */
+    extra?: (system: System) => Record<string, unknown> | undefined;
+  } = {},
 ): Promise<SystemResult[]> {
   const runs = options.runs ?? RUNS;
   const pick = (process.env.BENCH_SYSTEMS ?? "").split(",").filter(Boolean);
@@ -86,6 +93,7 @@ export async function alternate(
       ratio_vs_bullmq: system === "ours" && medians.has("bullmq") ? ratio(ours, medians.get("bullmq")) : null,
       ratio_vs_raw: system === "ours" && medians.has("raw") ? ratio(ours, medians.get("raw")) : null,
       ...(options.notes?.[system] ? { notes: options.notes[system] } : {}),
+      ...options.extra?.(system),
     };
     results.push(line);
     process.stdout.write(JSON.stringify(line) + "\n");
@@ -122,6 +130,8 @@ export interface ChildConfig {
   /** Sample the heap (after gc) every this many runs (needs --expose-gc). */
   heapEvery?: number;
   workflow?: boolean;
+  /** Count broker operations (ours): true, or "where" to attribute each to its caller (slow). */
+  countOps?: boolean | "where";
 }
 
 export interface DoneMessage {
@@ -175,11 +185,23 @@ export class Child {
     await withTimeout(this.next("started"), 30_000, "worker child start");
   }
 
+  /** The child's heapUsed after gc, in bytes (the child must run with --expose-gc). */
+  async heap(): Promise<number> {
+    this.proc.send({ type: "heap" });
+    return ((await withTimeout(this.next("heap"), 30_000, "worker child heap")) as { heapUsed: number }).heapUsed;
+  }
+
+  /** The child's broker operations since the last call (or since it started), and resets them. */
+  async ops(): Promise<Record<string, number>> {
+    this.proc.send({ type: "ops" });
+    return ((await withTimeout(this.next("ops"), 30_000, "worker child ops")) as { ops: Record<string, number> }).ops;
+  }
+
   done(timeoutMs = 180_000): Promise<DoneMessage> {
     return withTimeout(this.next("done"), timeoutMs, "worker child done") as Promise<DoneMessage>;
   }
 
-  async stop(): Promise<{ runs: number }> {
+  async stop(): Promise<{ runs: number; ops?: Record<string, number> }> {
     if (this.proc.exitCode !== null) return { runs: -1 };
     const exited = once(this.proc, "exit");
     this.proc.send({ type: "stop" });

@@ -9,6 +9,7 @@ import { Registry, Worker, Workflow, connectNats, silentLogger, type Scheduler }
 import { counter, flaky, join, noop, step } from "./handlers.js";
 import type { ChildConfig, DoneMessage } from "./harness.js";
 import { BULL_QUEUE, RAW_DURABLE, RAW_STREAM, redisConnection } from "./systems.js";
+import { OpCounter, countingBroker } from "./op-counts.js";
 
 const config = JSON.parse(process.argv[2]!) as ChildConfig;
 const send = (m: object): void => {
@@ -16,6 +17,8 @@ const send = (m: object): void => {
 };
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+/** Broker operations of this process (ours only), when the parent asked for them. */
+const ops = config.countOps ? new OpCounter(config.countOps === "where") : undefined;
 
 let t0 = 0;
 const heap: { runs: number; heapUsed: number }[] = [];
@@ -43,7 +46,8 @@ counter.onRun = () => {
 type Stop = () => Promise<void>;
 
 async function ours(): Promise<{ go(): Promise<Stop> }> {
-  const broker = await connectNats({ servers: config.natsUrl });
+  const nats = await connectNats({ servers: config.natsUrl });
+  const broker = ops ? countingBroker(nats, ops) : nats;
   const registry = new Registry();
   for (const h of [noop, flaky, step, join]) registry.register(h);
   return {
@@ -147,15 +151,22 @@ process.on("message", (m: { type: string }) => {
       (s) => {
         stop = s;
         if (config.heapEvery) sampleHeap(0);
+        ops?.reset(); // set-up is not counted
         send({ type: "started" });
       },
       (err: Error) => send({ type: "error", message: err.stack ?? err.message }),
     );
+  } else if (m.type === "heap") {
+    for (let i = 0; i < 3; i++) gc?.();
+    send({ type: "heap", heapUsed: process.memoryUsage().heapUsed });
+  } else if (m.type === "ops") {
+    send({ type: "ops", ops: ops?.snapshot() ?? {} });
+    ops?.reset();
   } else if (m.type === "stop") {
     const runs = counter.runs;
     (stop ?? (async () => {}))().then(
       () => {
-        send({ type: "stopped", runs });
+        send({ type: "stopped", runs, ...(ops ? { ops: ops.snapshot() } : {}) });
         process.disconnect();
         setTimeout(() => process.exit(0), 100).unref();
       },

@@ -34,6 +34,7 @@ import { listBreakpoints, resumeBreakpoint } from "./ops/breakpoints.js";
 import { listSignals, sendSignal, type SignalOptions } from "./ops/signals.js";
 import type { SignalDef, SignalName } from "./build/signals.js";
 import type { BreakpointInfo, DagDebug, SignalInfo } from "./plan/index.js";
+import { SharedWatch } from "./store/shared-watch.js";
 import { awaitDag, awaitStepRaw, type AwaitStepOptions } from "./ops/await.js";
 import type { DagMeta, DagStatus } from "./model/records.js";
 import { RecentStarts } from "./store/recent-starts.js";
@@ -97,7 +98,12 @@ export class Workflow {
     if (!Number.isSafeInteger(maxStepErrorBytes)) throw new EbindError("invalid_argument", `workflow.maxStepErrorBytes must be an integer, got ${String(maxStepErrorBytes)}`);
     await broker.ensureStream(eventStreamSpec(replicas));
     const kv = await broker.kv(DAG_BUCKET, { replicas, history: 1 });
-    return new Workflow({ broker, store: new DagStore(kv), logger: options.logger ?? consoleLogger("warn"), maxStepErrorBytes, recentStarts: new RecentStarts() });
+    const logger = options.logger ?? consoleLogger("warn");
+    const awaits = {
+      steps: new SharedWatch(kv, "*.step.*", logger, "workflow: the awaits' watch of step records"),
+      metas: new SharedWatch(kv, "*.meta", logger, "workflow: the awaits' watch of DAG metas"),
+    };
+    return new Workflow({ broker, store: new DagStore(kv), logger, maxStepErrorBytes, recentStarts: new RecentStarts(), awaits });
   }
 
   /** A new DAG to build (`dag.step(...)`) and then {@link submit}. */
@@ -159,11 +165,15 @@ export class Workflow {
   }
 
   /**
-   * Stops what this handle runs in the background for workers (the watch that aborts handlers of
-   * canceled DAGs). Schedulers are stopped on their own; the broker stays open. Idempotent.
+   * Stops what this handle runs in the background: for workers the watch that aborts handlers of
+   * canceled DAGs, for awaits their shared watches (an await still outstanding then goes on by its
+   * polls alone, until a later await opens the watch again). Schedulers are stopped on their own; the broker stays open.
+   * Idempotent.
    */
   close(): void {
     this.#hook.close();
+    this.#core.awaits.steps.close();
+    this.#core.awaits.metas.close();
   }
 
   /**

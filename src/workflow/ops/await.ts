@@ -1,21 +1,29 @@
 /**
  * Waiting for a step's result or a DAG's end from any process (reference §3.24, improved): unknown
- * ids fail at once (§8.3 item 17, fixed), and the wait follows the records themselves through one
- * KV watch — the step's record and result (`<dag>.*.<step>`), or the DAG's meta — so a failure,
- * skip or cancel rejects as soon as it is written, not at the next poll. A slow re-read of the
- * records (`pollMs`) backs the watch up.
+ * ids fail at once (§8.3 item 17, fixed), and the wait follows the records themselves, so a
+ * failure, skip or cancel rejects as soon as it is written, not at the next poll.
+ *
+ * Every await of a process shares one KV watch (issue 14; `store/shared-watch.ts`): step awaits the
+ * watch of step records (`*.step.*`), DAG awaits the watch of metas (`*.meta`). An await registers
+ * the one key it waits on, reads the records once the watch is established (so nothing written
+ * afterwards is missed), and reads the step's result when its record says done. The server holds
+ * one consumer per process however many awaits are outstanding, where it held one per await. A
+ * slow re-read of the records (`pollMs`) backs the watch up; after the watch was down, every
+ * waiter reads again at once.
  *
  * A step's result counts only once its record says `done`: a value written by an attempt that lost
- * to a cancel is never returned.
+ * to a cancel is never returned. ebind for Go writes the result just after the done status: an
+ * await that sees the status first waits on the result's key.
  * @module
  */
 import { EbindError } from "../../task/errors.js";
 import { MAX_DELAY_MS } from "../../task/retry.js";
 import { decodeDagMeta, decodeStepRecord } from "../model/codec.js";
 import { WorkflowError } from "../model/errors.js";
-import { metaKey, resultKey, stepKey, validateDagId, validateStepId } from "../model/keys.js";
+import { metaKey, stepKey, validateDagId, validateStepId } from "../model/keys.js";
 import type { DagMeta, StepRecord } from "../model/records.js";
 import type { WorkflowCore } from "../store/core.js";
+import type { SharedWatch } from "../store/shared-watch.js";
 
 /** Options of an await. */
 export interface AwaitStepOptions {
@@ -25,12 +33,16 @@ export interface AwaitStepOptions {
   readonly timeoutMs?: number | undefined;
   /**
    * How often the records are re-read while waiting, in ms (10 or more, else `invalid_argument`): a
-   * backstop; the watch reports changes as they happen. @default 500
+   * backstop; the process's shared watch reports changes as they happen, and every waiter reads
+   * again when that watch is reopened after a failure. @default 5000 (it was 500 while each await
+   * had a watch of its own: 10,000 awaits then re-read 20,000 records a second)
    */
   readonly pollMs?: number | undefined;
 }
 
-const text = new TextDecoder();
+/** Default of {@link AwaitStepOptions.pollMs}. */
+export const DEFAULT_POLL_MS = 5000;
+
 
 /** The rejection for a step that ended without a result, or undefined. */
 function stepFailure(record: StepRecord): WorkflowError | undefined {
@@ -67,69 +79,91 @@ function checkOptions(options: AwaitStepOptions): void {
   }
 }
 
-/** What one wait needs: the keys to watch, and how to judge what it sees. */
+/** What one wait needs: the key to wait on, and how to judge what it sees. */
 interface Wait<T> {
-  /** The KV key (or pattern) to watch, with its latest values first. */
+  /** Which of the process's shared watches reports the key. */
+  readonly watch: SharedWatch;
+  /** The KV key waited on (it matches the watch's pattern). */
   readonly key: string;
-  /** Judges one watched entry: a value or a rejection ends the wait; undefined waits on. */
-  readonly onEntry: (key: string, value: Uint8Array | undefined) => T | Error | undefined;
-  /** Reads the records afresh (the backstop and the last chance at the timeout). */
+  /** Judges one change of the key: a value or a rejection ends the wait; undefined waits on. */
+  readonly onEntry: (value: Uint8Array | undefined) => Promise<T | Error | undefined> | T | Error | undefined;
+  /** Reads the records afresh: first once the watch is established, then as the backstop and at the timeout. */
   readonly reread: () => Promise<T | Error | undefined>;
   /** The timeout's message. */
   readonly what: string;
 }
 
-/** Runs a {@link Wait}: the watch, the backstop polls, the timeout and the caller's signal. */
-async function waitFor<T>(core: WorkflowCore, wait: Wait<T>, options: AwaitStepOptions): Promise<T> {
-  const stop = new AbortController();
-  const timers: NodeJS.Timeout[] = [];
-  const onAbort = (): void => stop.abort(options.signal?.reason);
-  options.signal?.addEventListener("abort", onAbort, { once: true });
-  try {
-    return await new Promise<T>((resolve, reject) => {
-      const settle = (outcome: T | Error | undefined): boolean => {
-        if (outcome === undefined) return false;
-        if (outcome instanceof Error) reject(outcome);
-        else resolve(outcome);
-        stop.abort();
-        return true;
-      };
-      stop.signal.addEventListener("abort", () => reject(stop.signal.reason instanceof Error ? stop.signal.reason : new Error("aborted")), { once: true });
-      if (options.signal?.aborted) onAbort();
-      void (async () => {
-        try {
-          for await (const e of core.store.kv.watch({ key: wait.key, include: "last", signal: stop.signal })) {
-            if (settle(wait.onEntry(e.key, e.operation === "PUT" ? e.value : undefined))) return;
-          }
-        } catch (err) {
-          if (!stop.signal.aborted) core.logger.debug("workflow: an await's watch ended; the polls go on", { key: wait.key, error: (err as Error).message });
-        }
-      })();
-      const poll = async (): Promise<void> => {
-        if (stop.signal.aborted) return;
-        if (settle(await wait.reread().catch(() => undefined))) return; // a read error is retried at the next poll
-        timers.push(setTimeout(() => void poll(), options.pollMs ?? 500));
-      };
-      timers.push(setTimeout(() => void poll(), options.pollMs ?? 500));
-      if (options.timeoutMs !== undefined) {
-        const expire = async (): Promise<void> => {
-          // One last read: what was written just now still counts.
-          if (settle(await wait.reread().catch(() => undefined))) return;
-          stop.abort(new EbindError("timeout", `workflow: ${wait.what} within ${options.timeoutMs} ms`));
-        };
-        timers.push(setTimeout(() => void expire(), options.timeoutMs));
+/**
+ * Runs a {@link Wait}: registers with the shared watch, reads the records once the watch is
+ * established (so nothing written afterwards is missed), then settles on the first change, poll,
+ * timeout or abort that decides. A read error is retried at the next poll.
+ */
+function waitFor<T>(core: WorkflowCore, wait: Wait<T>, options: AwaitStepOptions): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let ended = false;
+    let remove: (() => void) | undefined;
+    let poller: NodeJS.Timeout | undefined;
+    let deadline: NodeJS.Timeout | undefined;
+    const signal = options.signal;
+    const end = (): void => {
+      ended = true;
+      remove?.();
+      clearTimeout(poller);
+      clearTimeout(deadline);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    const settle = (outcome: T | Error | undefined): void => {
+      if (ended || outcome === undefined) return;
+      end();
+      if (outcome instanceof Error) reject(outcome);
+      else resolve(outcome);
+    };
+    const fail = (err: unknown): void => {
+      if (ended) return;
+      end();
+      reject(err instanceof Error ? err : new Error(String(err)));
+    };
+    const onAbort = (): void => fail(signal?.reason ?? new Error("aborted"));
+    const check = (): Promise<void> => (ended ? Promise.resolve() : wait.reread().then(settle, () => undefined));
+    const judge = (value: Uint8Array | undefined): void => {
+      if (ended) return;
+      try {
+        const outcome = wait.onEntry(value);
+        if (outcome instanceof Promise) outcome.then(settle, () => undefined);
+        else settle(outcome);
+      } catch {
+        // a record another writer broke: the polls read it again
       }
-    });
-  } finally {
-    stop.abort();
-    for (const t of timers) clearTimeout(t);
-    options.signal?.removeEventListener("abort", onAbort);
-  }
-}
-
-function resultText(value: Uint8Array): string {
-  const raw = text.decode(value).trim();
-  return raw === "" ? "null" : raw;
+    };
+    const poll = (): void => {
+      poller = setTimeout(() => void check().then(() => !ended && poll()), options.pollMs ?? DEFAULT_POLL_MS);
+    };
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (options.timeoutMs !== undefined) {
+      deadline = setTimeout(() => {
+        // One last read: what was written just now still counts.
+        void wait
+          .reread()
+          .catch(() => undefined)
+          .then((outcome) => {
+            settle(outcome);
+            fail(new EbindError("timeout", `workflow: ${wait.what} within ${options.timeoutMs} ms`));
+          });
+      }, options.timeoutMs);
+    }
+    void wait.watch
+      .add(wait.key, { onEntry: (e) => judge(e.operation === "PUT" ? e.value : undefined), onReopen: () => void check() })
+      .then(
+        (rm) => {
+          if (ended) return rm();
+          remove = rm;
+        },
+        (err: unknown) => core.logger.debug("workflow: the awaits' watch could not be opened; the polls go on", { key: wait.key, error: (err as Error).message }),
+      )
+      .then(() => check())
+      .then(() => !ended && poll());
+  });
 }
 
 /**
@@ -143,44 +177,58 @@ export async function awaitStepRaw(core: WorkflowCore, dagId: string, stepId: st
   validateDagId(dagId);
   validateStepId(stepId);
   checkOptions(options);
-  const [meta, first] = await Promise.all([core.store.getMeta(dagId), core.store.getStep(dagId, stepId)]);
-  if (!meta) throw new WorkflowError("dag_not_found", `workflow: DAG not found: ${dagId}`);
-  if (!first) throw new WorkflowError("step_not_found", `workflow: step not found: ${dagId}/${stepId}`);
-  const early = stepFailure(first.value);
-  if (early) throw early;
-
   const gone = (): WorkflowError => new WorkflowError("step_not_found", `workflow: step not found: ${dagId}/${stepId} (deleted while awaited)`);
-  let record: StepRecord = first.value;
-  let result: string | undefined;
-  const judge = (): string | Error | undefined => stepFailure(record) ?? (record.status === "done" && result !== undefined ? result : undefined);
+  let first = true;
+  /** The outcome of a record as it is now: its result once it is done, read now. */
+  const outcome = async (record: StepRecord): Promise<string | Error | undefined> => {
+    const failure = stepFailure(record);
+    if (failure || record.status !== "done") return failure;
+    const result = await core.store.getResult(dagId, stepId);
+    // ebind for Go writes a step's result after its done status: wait for it.
+    return result ?? (await resultWritten(core, dagId, stepId, options));
+  };
   return waitFor<string>(
     core,
     {
-      key: `${dagId}.*.${stepId}`,
+      watch: core.awaits.steps,
+      key: stepKey(dagId, stepId),
       what: `no result for ${dagId}/${stepId}`,
-      onEntry: (key, value) => {
-        if (key === stepKey(dagId, stepId)) {
-          if (value === undefined) return gone();
-          try {
-            record = decodeStepRecord(value);
-          } catch {
-            return undefined; // a record another writer broke: the polls read it again
-          }
-        } else if (key === resultKey(dagId, stepId)) {
-          result = value === undefined ? undefined : resultText(value);
-        }
-        return judge();
-      },
+      onEntry: (value) => (value === undefined ? gone() : outcome(decodeStepRecord(value))),
       reread: async () => {
+        if (first) {
+          // The first read tells an unknown id at once.
+          const [meta, current] = await Promise.all([core.store.getMeta(dagId), core.store.getStep(dagId, stepId)]);
+          first = false;
+          if (!meta) return new WorkflowError("dag_not_found", `workflow: DAG not found: ${dagId}`);
+          if (!current) return new WorkflowError("step_not_found", `workflow: step not found: ${dagId}/${stepId}`);
+          return outcome(current.value);
+        }
         const current = await core.store.getStep(dagId, stepId);
-        if (!current) return gone();
-        record = current.value;
-        if (record.status === "done") result = (await core.store.getResult(dagId, stepId)) ?? result;
-        return judge();
+        return current ? outcome(current.value) : gone();
       },
     },
     options,
   );
+}
+
+/**
+ * The result of a step whose record says done but whose result is not there yet (a writer that
+ * writes the status first): waits on the result's own key, within the wait's limits. Undefined when
+ * the wait ends otherwise (the caller's polls carry on).
+ */
+async function resultWritten(core: WorkflowCore, dagId: string, stepId: string, options: AwaitStepOptions): Promise<string | undefined> {
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), options.pollMs ?? DEFAULT_POLL_MS);
+  const onAbort = (): void => stop.abort();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    for await (const result of core.store.watchResult(dagId, stepId, stop.signal)) return result;
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+    stop.abort();
+    options.signal?.removeEventListener("abort", onAbort);
+  }
 }
 
 /** Whether a DAG has ended. */
@@ -214,16 +262,13 @@ export async function awaitDag(core: WorkflowCore, dagId: string, options: Await
   const last = await waitFor<DagMeta>(
     core,
     {
+      watch: core.awaits.metas,
       key: metaKey(dagId),
       what: `DAG ${dagId} did not end`,
-      onEntry: (_key, value) => {
+      onEntry: (value) => {
         if (value === undefined) return gone();
-        try {
-          const meta = decodeDagMeta(value);
-          return ended(meta) ? meta : undefined;
-        } catch {
-          return undefined;
-        }
+        const meta = decodeDagMeta(value);
+        return ended(meta) ? meta : undefined;
       },
       reread: async () => {
         const current = await core.store.getMeta(dagId);

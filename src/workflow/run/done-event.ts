@@ -3,7 +3,10 @@
  * cached graph (reference §3.15, same outcome as the full handling, fewer reads): read the meta,
  * the completed steps' dependents and their dependencies — directly, no listing — start the
  * dependents that became ready, and look at the rest of the DAG only when none of those dependents
- * is left to run.
+ * is left to run. A dependent's dependencies are looked at from where the last look stopped, and
+ * the look ends at the first one not terminal (`waitsOnDependency`): a fan-in of n steps costs O(n)
+ * reads over all its events, not O(n²) (issue 14: a 10,000-step fan-out/fan-in did not finish in
+ * 8 minutes; it now runs at the rate of a 1,000-step one).
  *
  * Why nothing is missed although the graph may be older than the event:
  * - the graph is used only while the meta is at the revision it was listed under, and whoever adds a
@@ -59,6 +62,17 @@ export async function handleDoneEvents(core: WorkflowCore, graphs: GraphCache, d
 
   const dependents = new Set<string>();
   for (const id of completed) for (const d of graph.dependentsOf(id)) dependents.add(d);
+  // A dependent with a dependency that is not terminal is not ready, and the DAG is not finished:
+  // nothing to decide for it now; that dependency's own event (or cascade) comes later.
+  let waiting = false;
+  for (const id of [...dependents]) {
+    const waits = await waitsOnDependency(core, graph, dagId, id, completed);
+    if (waits === undefined) return "full";
+    if (waits) {
+      dependents.delete(id);
+      waiting = true;
+    }
+  }
   const needed = new Set<string>();
   for (const id of dependents) {
     const shape = graph.shape(id)!;
@@ -88,8 +102,8 @@ export async function handleDoneEvents(core: WorkflowCore, graphs: GraphCache, d
   await startSteps(core, meta.value, ready, ctx);
 
   // A dependent not terminal when read will end with an event (or a cascade) of its own, whose
-  // handling looks at the rest of the DAG then.
-  if ([...dependents].some((id) => !isTerminal(view.steps.get(id)!.status))) return "handled";
+  // handling looks at the rest of the DAG then; so will a dependency a dependent waits on.
+  if (waiting || [...dependents].some((id) => !isTerminal(view.steps.get(id)!.status))) return "handled";
   return (await someStepUnsettled(core, graph, dagId, completed)) ? "handled" : "full";
 }
 
@@ -109,6 +123,47 @@ async function current(core: WorkflowCore, graph: DagGraph, dagId: string, ids: 
   if (read.size !== toRead.length) return undefined;
   for (const [id, s] of read) out.set(id, s);
   return out;
+}
+
+/**
+ * Whether some dependency (required or optional) of `stepId`, other than the `completed` steps, is
+ * not terminal now. Dependencies are looked at in order from where the last look stopped — those
+ * before it were seen terminal, which is final while the graph is used — the first one alone (it
+ * was not terminal last time), then the others in batches, stopping at the first that is not
+ * terminal. Each dependency is read terminal at most once per graph, so the events of a fan-in of
+ * n steps cost O(n) reads in all instead of O(n²).
+ * @returns undefined when a dependency is not in the graph or does not exist (any more).
+ */
+async function waitsOnDependency(core: WorkflowCore, graph: DagGraph, dagId: string, stepId: string, completed: ReadonlySet<string>): Promise<boolean | undefined> {
+  const { deps, optionalDeps } = graph.shape(stepId)!;
+  const total = deps.length + optionalDeps.length;
+  const at = (i: number): string => (i < deps.length ? deps[i]! : optionalDeps[i - deps.length]!);
+  const seenTerminal = new Set<string>(); // read terminal now (a step with breakpoint labels is not noted in the graph)
+  const settled = (id: string): boolean => completed.has(id) || seenTerminal.has(id) || graph.knownTerminal(id) !== undefined;
+  let i = graph.dependencyCursor(stepId);
+  for (let size = 1; ; size = SETTLED_READ_BATCH) {
+    while (i < total && settled(at(i))) i++;
+    if (i >= total) break;
+    const batch: string[] = [];
+    for (let j = i; j < total && batch.length < size; j++) {
+      const id = at(j);
+      if (!graph.has(id)) return undefined;
+      if (!settled(id)) batch.push(id);
+    }
+    const read = await core.store.getSteps(dagId, batch);
+    if (read.size !== new Set(batch).size) return undefined;
+    for (const [id, s] of read) {
+      graph.note(s.value);
+      if (isTerminal(s.value.status)) seenTerminal.add(id);
+    }
+    while (i < total && settled(at(i))) i++;
+    if (i < total && read.has(at(i))) {
+      graph.setDependencyCursor(stepId, i);
+      return true; // read just now, not terminal
+    }
+  }
+  graph.setDependencyCursor(stepId, i);
+  return false;
 }
 
 /**

@@ -70,6 +70,12 @@ async function markRunning(core: WorkflowCore, record: StepRecord, revision: num
 export interface ArgContext {
   step(stepId: string): StepRecord | undefined;
   signal(name: string): string | undefined;
+  /**
+   * Reads a done upstream's raw result; absent: read from the store each time. {@link startSteps}
+   * shares one read per upstream among the steps it starts together (a result is written once and
+   * never changed while its step is done), so the n steps of a fan-out read their root's result once.
+   */
+  result?(stepId: string): Promise<string | undefined>;
 }
 
 /**
@@ -80,7 +86,7 @@ export interface ArgContext {
 export async function resolveStepArgs(core: WorkflowCore, record: StepRecord, ctx: ArgContext): Promise<{ skip: true } | { skip: false; payload: string }> {
   const done = new Set(parseArgs(record.argsJson).flatMap((slot) => (slot.kind === "ref" && ctx.step(slot.ref.stepId)?.status === "done" ? [slot.ref.stepId] : [])));
   const upstreams = [...done];
-  const raws = await Promise.all(upstreams.map((id) => core.store.getResult(record.dagId, id)));
+  const raws = await Promise.all(upstreams.map((id) => (ctx.result ? ctx.result(id) : core.store.getResult(record.dagId, id))));
   const results = new Map<string, string>();
   upstreams.forEach((id, i) => {
     const raw = raws[i];
@@ -147,6 +153,20 @@ async function prepareStep(core: WorkflowCore, meta: DagMeta, record: StepRecord
  */
 export async function startSteps(core: WorkflowCore, meta: DagMeta, steps: ReadonlyArray<Versioned<StepRecord>>, ctx: ArgContext): Promise<number> {
   if (steps.length === 0) return 0;
+  if (steps.length > 1 && ctx.result === undefined) {
+    const reads = new Map<string, Promise<string | undefined>>();
+    const result = (id: string): Promise<string | undefined> => {
+      let read = reads.get(id);
+      if (read === undefined) {
+        read = core.store.getResult(meta.id, id);
+        read.catch(() => reads.delete(id)); // a failed read is not shared: the next step reads again
+        reads.set(id, read);
+      }
+      return read;
+    };
+    const outer = ctx;
+    ctx = { step: (id) => outer.step(id), signal: (name) => outer.signal(name), result };
+  }
   const settled = await Promise.allSettled(steps.map((s) => prepareStep(core, meta, s.value, s.revision, ctx)));
   const prepared: Prepared[] = [];
   let failure: Error | undefined;

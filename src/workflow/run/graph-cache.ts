@@ -41,6 +41,8 @@ export class DagGraph {
   readonly #signals = new Set<string>();
   /** A step last seen not terminal: the first one to look at when asking whether the DAG is finished. */
   #witness: string | undefined;
+  /** Per step: how many of its dependencies (required, then optional, in order) were seen terminal. */
+  readonly #dependencyCursors = new Map<string, number>();
 
   /** @param records the DAG's step records as listed (any status). */
   constructor(metaRevision: number, records: Iterable<StepRecord>) {
@@ -108,6 +110,19 @@ export class DagGraph {
     if (witness !== undefined && !this.#terminal.has(witness)) out.push(witness);
     for (const id of this.#shapes.keys()) if (id !== witness && !this.#terminal.has(id)) out.push(id);
     return out;
+  }
+
+  /**
+   * How many of the step's dependencies — required then optional, in record order — from the
+   * first on were seen terminal (by a read, or by a done event); 0 when not known.
+   */
+  dependencyCursor(stepId: string): number {
+    return this.#dependencyCursors.get(stepId) ?? 0;
+  }
+
+  /** Records that the step's first `count` dependencies were seen terminal (see {@link dependencyCursor}). */
+  setDependencyCursor(stepId: string, count: number): void {
+    if (count > this.dependencyCursor(stepId)) this.#dependencyCursors.set(stepId, count);
   }
 
   /** Records a step just seen not terminal: {@link unsettled} lists it first next time. */

@@ -21,6 +21,7 @@ import type { Task } from "../../task/envelope.js";
 import { ErrKind, type TaskError } from "../../task/errors.js";
 import type { StepHook, StepSettled, StepStart } from "../../worker/step-hook.js";
 import { finishTime, isTerminal, type StepRecord } from "../model/records.js";
+import type { Versioned } from "../store/store.js";
 import { casStep } from "../store/cas.js";
 import type { WorkflowCore } from "../store/core.js";
 import { publishEvent } from "../store/events.js";
@@ -55,6 +56,13 @@ function refusal(record: StepRecord, task: Task): string | undefined {
 /** The workflow's {@link StepHook}, plus `close` for the watch it opens. Ad-hoc tasks pass through untouched. */
 export function createStepHook(core: WorkflowCore): StepHook & { close(): void } {
   const cancels = new CancelWatch(core.store, core.logger);
+  /**
+   * The step record as the start gate wrote (or found) it, per task being run: the outcome's
+   * compare-and-set starts from it instead of reading the record again (it re-reads on a conflict:
+   * a cancel or pause that landed while the handler ran). Keyed by the worker's task object, so an
+   * entry goes with its run.
+   */
+  const gated = new WeakMap<Task, Versioned<StepRecord>>();
   return {
     close: () => cancels.stop(),
 
@@ -76,6 +84,7 @@ export function createStepHook(core: WorkflowCore): StepHook & { close(): void }
           release();
           return { run: false, reason: why, unknown: why === missing };
         }
+        gated.set(task, written);
         if (cancels.suspect(dagId)) {
           // The watch saw this DAG end lately, maybe before this handler was registered.
           const ended = await cancels.endedNow(dagId);
@@ -91,7 +100,9 @@ export function createStepHook(core: WorkflowCore): StepHook & { close(): void }
     async onStepDone(task: Task, result: string | undefined): Promise<StepSettled | void> {
       const { dagId, stepId } = task;
       if (!dagId || !stepId) return;
-      const before = await core.store.getStep(dagId, stepId);
+      const known = gated.get(task);
+      gated.delete(task);
+      const before = known ?? (await core.store.getStep(dagId, stepId));
       if (!before) {
         core.logger.warn("workflow: outcome for a step that does not exist (deleted DAG?); dropped", { dag_id: dagId, step_id: stepId });
         return "superseded";
@@ -104,7 +115,7 @@ export function createStepHook(core: WorkflowCore): StepHook & { close(): void }
         core.store,
         dagId,
         stepId,
-        before, // the record just read: no second read unless the CAS conflicts
+        before, // the record the gate wrote, or just read: no second read unless the CAS conflicts
         (r) => {
           wrote = !isTerminal(r.status);
           return wrote ? { ...r, status: "done", workerId: task.workerId, finishedAt: finishTime(r), errorKind: undefined, errorMessage: undefined } : "keep";
@@ -131,12 +142,14 @@ export function createStepHook(core: WorkflowCore): StepHook & { close(): void }
         return "superseded";
       }
       const message = truncateErrorMessage(error.detail, core.maxStepErrorBytes);
+      const known = gated.get(task) ?? null;
+      gated.delete(task);
       let wrote = false;
       const written = await casStep(
         core.store,
         dagId,
         stepId,
-        null,
+        known, // the record the gate wrote (re-read on a conflict), else read now
         (r) => {
           wrote = !isTerminal(r.status);
           return wrote ? { ...r, status: "failed", errorKind: error.kind, errorMessage: message || undefined, workerId: task.workerId, finishedAt: finishTime(r) } : "keep";

@@ -6,6 +6,7 @@
 import type { Logger } from "../../broker/logger.js";
 import type { Broker } from "../../broker/port.js";
 import type { RecentStarts } from "./recent-starts.js";
+import type { SharedWatch } from "./shared-watch.js";
 import type { DagStore } from "./store.js";
 
 /** Shared context of the workflow layer. */
@@ -17,6 +18,8 @@ export interface WorkflowCore {
   readonly maxStepErrorBytes: number;
   /** Steps this process just moved to running, for its worker middleware to record the attempt from. */
   readonly recentStarts: RecentStarts;
+  /** The watches every await of this process shares: step records (`*.step.*`) and metas (`*.meta`). */
+  readonly awaits: { readonly steps: SharedWatch; readonly metas: SharedWatch };
 }
 
 /** How many times a compare-and-set is retried after a conflict (reference §3.16). */

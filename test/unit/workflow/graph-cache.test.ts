@@ -21,6 +21,18 @@ describe("DagGraph", () => {
     expect(g.shape("c")?.deps).toEqual(["a", "b"]);
   });
 
+  it("keeps how many of a step's dependencies were seen terminal, only ever moving it forward", () => {
+    const g = new DagGraph(1, [step("a"), step("b"), step("j", { deps: ["a", "b"] })]);
+    expect(g.dependencyCursor("j")).toBe(0);
+    g.setDependencyCursor("j", 1);
+    expect(g.dependencyCursor("j")).toBe(1);
+    g.setDependencyCursor("j", 0); // a later look that started lower does not move it back
+    expect(g.dependencyCursor("j")).toBe(1);
+    g.setDependencyCursor("j", 2);
+    expect(g.dependencyCursor("j")).toBe(2);
+    expect(g.dependencyCursor("a")).toBe(0);
+  });
+
   it("knows terminal records only: listed ones, and notes of steps it lists; never steps with breakpoint labels", () => {
     const g = new DagGraph(1, [
       step("done", { status: "done" }),
