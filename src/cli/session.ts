@@ -66,9 +66,25 @@ export class Session {
 
   /** The connection, opened on first call. @throws EbindError `connect <url>: …` when no server answers. */
   broker(): Promise<NatsBroker> {
-    const options = resolveConnection(this.flags, this.io.env, this.timeoutMs);
-    this.#broker ??= connectNats(this.#followMode ? { ...options, maxReconnectAttempts: -1 } : options);
+    if (!this.#broker) {
+      // Resolved once: it may read a nats context file.
+      const options = resolveConnection(this.flags, this.io.env, this.timeoutMs);
+      this.#broker = connectNats(this.#followMode ? { ...options, maxReconnectAttempts: -1 } : options);
+    }
     return this.#broker;
+  }
+
+  /**
+   * Resolves when the run's signal aborts (SIGINT/SIGTERM in the bin); never when the run has no
+   * signal. Long-lived commands (`… watch`, `ui`) wait on it.
+   */
+  stopped(): Promise<void> {
+    const signal = this.io.signal;
+    return new Promise((resolve) => {
+      if (!signal) return;
+      if (signal.aborted) return resolve();
+      signal.addEventListener("abort", () => resolve(), { once: true });
+    });
   }
 
   /**

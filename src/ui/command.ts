@@ -54,15 +54,9 @@ export function registerUiCommand(program: Command, act: Act): void {
           throw err;
         }
         s.printer.value(`dashboard: ${dashboard.url}\n(Ctrl-C to stop)`, { url: dashboard.url, token: dashboard.token, port: dashboard.port });
-        await Promise.race([
-          new Promise<void>((resolve) => {
-            const signal = s.io.signal;
-            if (!signal) return; // runs until the process ends
-            if (signal.aborted) return resolve();
-            signal.addEventListener("abort", () => resolve(), { once: true });
-          }),
-          broker.connection.closed(), // for good (auth revoked, closed by the server): fail below
-        ]);
+        // Until stopped (without a signal: until the process ends), or until the connection closes
+        // for good (auth revoked, closed by the server): then fail below.
+        await Promise.race([s.stopped(), broker.connection.closed()]);
         await dashboard.close();
         await s.failIfLost();
       }),

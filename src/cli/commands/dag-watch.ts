@@ -43,14 +43,6 @@ function subjectFor(dagId: string | undefined): string {
   return `DAG.${dagId}.*.*`;
 }
 
-function untilAborted(signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (!signal) return;
-    if (signal.aborted) return resolve();
-    signal.addEventListener("abort", () => resolve(), { once: true });
-  });
-}
-
 async function watchEvents(s: Session, dagId: string | undefined): Promise<void> {
   const subject = subjectFor(dagId);
   s.follow();
@@ -68,7 +60,7 @@ async function watchEvents(s: Session, dagId: string | undefined): Promise<void>
       s.io.stdout.write(`${eventLine(e)}\n`);
     }
   })();
-  await Promise.race([untilAborted(s.io.signal), pump]);
+  await Promise.race([s.stopped(), pump]);
   sub.unsubscribe();
   await pump;
   await s.failIfLost();
