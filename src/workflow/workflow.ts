@@ -40,7 +40,7 @@ import type { DagMeta, DagStatus } from "./model/records.js";
 import { RecentStarts } from "./store/recent-starts.js";
 import { Scheduler, type SchedulerOptions } from "./run/scheduler.js";
 import { DagStore } from "./store/store.js";
-import { listDags, type DagSummary, type ListDagsOptions } from "./ops/listing.js";
+import { countDagSteps, listDags, type DagSummary, type ListDagsOptions, type StepCounts } from "./ops/listing.js";
 import { stepRecord, storedResult, watchDagChanges, type DagChange, type StepRecordAt, type WatchDagsOptions } from "./ops/records.js";
 import { submitDag, type SubmitOptions } from "./ops/submit.js";
 import { prepareRequeue } from "./ops/requeue.js";
@@ -296,6 +296,15 @@ export class Workflow {
    */
   listDags(options?: ListDagsOptions): Promise<DagSummary[]> {
     return listDags(this.#core, options);
+  }
+
+  /**
+   * The step counts (with blocked breakpoints and steps waiting on signals) of DAGs whose metas the
+   * caller already has, e.g. from `listDags()` without counts, filtered further: one read of their
+   * records (one pass over the bucket's step records beyond 8 DAGs), rows in the given order.
+   */
+  countDagSteps(metas: readonly DagMeta[]): Promise<Array<DagSummary & { readonly counts: StepCounts }>> {
+    return countDagSteps(this.#core, metas);
   }
 
   /**

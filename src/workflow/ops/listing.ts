@@ -87,9 +87,26 @@ export async function listDags(core: WorkflowCore, options: ListDagsOptions = {}
   // The state filters need counts for every candidate; otherwise only the rows kept are counted.
   if (!options.breakpointBlocked && !options.signalWaiting && limit > 0) metas = metas.slice(0, limit);
   if (!needsCounts) return metas.map((meta) => ({ meta }));
-  // Nothing to count: skip the pass over every record (a filter that matched nothing).
-  if (metas.length === 0) return [];
+  let rows = await countDagSteps(core, metas, { onProgress: options.onProgress, alreadyRead: read });
+  if (options.breakpointBlocked) rows = rows.filter((r) => r.counts.blockedBreakpoints > 0);
+  if (options.signalWaiting) rows = rows.filter((r) => r.counts.waitingOnSignals > 0);
+  return limit > 0 ? rows.slice(0, limit) : rows;
+}
 
+/**
+ * Step counts (with blocked breakpoints and signal waits) of the given DAGs, in their order: per
+ * DAG when they are few, else in one pass over the bucket's step records that decodes only those of
+ * these DAGs. For a caller that filtered the metas itself (the dashboard counts only the rows it
+ * shows). `onProgress` gets records read so far (counting from `alreadyRead`, default 0) out of
+ * about the bucket's size.
+ */
+export async function countDagSteps(
+  core: WorkflowCore,
+  metas: readonly DagMeta[],
+  options: { readonly onProgress?: ((read: number, total: number) => void) | undefined; readonly alreadyRead?: number | undefined } = {},
+): Promise<Array<DagSummary & { readonly counts: StepCounts }>> {
+  if (metas.length === 0) return []; // nothing to count: no pass over the bucket
+  let read = options.alreadyRead ?? 0;
   const wanted = new Map(metas.map((m) => [m.id, { meta: m, steps: [] as CountedStep[], signals: [] as SignalRecord[] }]));
   const total = (await core.broker.streamState(`KV_${core.store.kv.name}`))?.messages ?? 0;
   const progress = (): void => options.onProgress?.(++read, Math.max(total, read));
@@ -117,13 +134,10 @@ export async function listDags(core: WorkflowCore, options: ListDagsOptions = {}
     await scanEntries(core, "*.step.*", listed);
     if ([...wanted.keys()].some(signalsWanted)) await scanEntries(core, "*.signal.*", listed);
   }
-  let rows = metas.map((meta) => {
+  return metas.map((meta) => {
     const w = wanted.get(meta.id)!;
     return { meta, counts: countSteps(w.meta, w.steps, w.signals) };
   });
-  if (options.breakpointBlocked) rows = rows.filter((r) => r.counts.blockedBreakpoints > 0);
-  if (options.signalWaiting) rows = rows.filter((r) => r.counts.waitingOnSignals > 0);
-  return limit > 0 ? rows.slice(0, limit) : rows;
 }
 
 /**
