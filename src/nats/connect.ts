@@ -4,9 +4,10 @@
  * @module
  */
 import { readFile } from "node:fs/promises";
-import { connect, credsAuthenticator, nkeyAuthenticator, type ConnectionOptions } from "@nats-io/transport-node";
+import { credsAuthenticator, nkeyAuthenticator, type ConnectionOptions } from "@nats-io/transport-node";
 import { EbindError } from "../task/errors.js";
 import { NatsBroker } from "./broker.js";
+import { connectCoalescing } from "./coalescing-transport.js";
 import type { NatsThreadConnectOptions } from "./heartbeat-thread.js";
 
 /** Options of {@link connectNats}. */
@@ -166,7 +167,7 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsBrok
   };
   let nc;
   try {
-    nc = await connect(connectionOptions);
+    nc = await connectCoalescing(connectionOptions);
   } catch (err) {
     throw new EbindError("unavailable", `connect ${shown}: ${(err as Error).message}`, { cause: err });
   }
