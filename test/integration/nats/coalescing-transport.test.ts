@@ -69,7 +69,7 @@ describeNats("coalescing transport", () => {
   it("keeps working across turns, for requests, and after the server restarts", async () => {
     const nc = await connectCoalescing({ servers: node().url, reconnectTimeWait: 100, maxReconnectAttempts: -1 });
     open.push(nc);
-    nc.subscribe("coalesce.echo", { callback: (_err, msg) => msg.respond(msg.data) });
+    nc.subscribe("coalesce.echo", { callback: (_err, msg) => void msg.respond(msg.data) });
     for (let i = 0; i < 3; i++) expect((await nc.request("coalesce.echo", utf8.encode(`r${i}`), { timeout: 2000 })).string()).toBe(`r${i}`);
     await node().restart();
     await expect
