@@ -28,7 +28,7 @@ export type { DagChange, StepRecordAt, WatchDagsOptions } from "./ops/records.js
 export { decodeDagChange } from "./ops/records.js";
 export type { AwaitStepOptions } from "./ops/await.js";
 export { WorkflowError, WorkflowErrorCode } from "./model/errors.js";
-export { DagStatus, StepStatus, EventKind, StepErrorKind } from "./model/records.js";
+export { DagStatus, StepStatus, EventKind, StepErrorKind, STEP_INDEX_MAX } from "./model/records.js";
 export type { DagMeta, StepRecord, SignalRecord, DagEvent, Placement } from "./model/records.js";
 export { DAG_BUCKET } from "./model/keys.js";
 export { encodeDagMeta, encodeStepRecord, encodeSignalRecord, decodeDagEvent } from "./model/codec.js";

@@ -160,7 +160,7 @@ function readPlacement(f: Fields): Placement {
 /**
  * Encodes a DAG meta (reference §2.6.6), keys in Go's order: `id`, `status`, `created_at`,
  * `default_policy`?, `paused_at`, `terminal_steps`?, `active_breakpoints`?, `labels`?, then the
- * extension `submit_steps`? (`?` = omitted when absent or empty). `paused_at` is always written, the zero time when unset.
+ * extensions `submit_steps`? and `step_ids`? (`?` = omitted when absent or empty). `paused_at` is always written, the zero time when unset.
  * @throws {EbindError} `invalid_argument` naming the field: an empty id, an unknown status, a time Go
  *   cannot write, an invalid policy.
  */
@@ -175,6 +175,7 @@ export function encodeDagMeta(meta: DagMeta): string {
   s += optionalList(d, "labels", meta.labels);
   // Extension of ebind for TypeScript, last and omitted when unset (Go ignores unknown fields).
   if (meta.submitSteps !== undefined) s += `,"submit_steps":${encodeCount(d, "submit_steps", meta.submitSteps)}`;
+  s += optionalList(d, "step_ids", meta.stepIds);
   return `${s}}`;
 }
 
@@ -197,6 +198,7 @@ export function decodeDagMeta(data: Data): DagMeta {
     activeBreakpoints: f.stringArray("active_breakpoints"),
     labels: f.stringArray("labels"),
     submitSteps: f.raw("submit_steps") === undefined ? undefined : f.count("submit_steps"),
+    stepIds: f.stringArray("step_ids"),
   });
 }
 

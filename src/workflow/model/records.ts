@@ -73,7 +73,21 @@ export interface DagMeta {
    * (`plan/finalize.ts` `halfWritten`). Absent (metas of ebind for Go) means complete.
    */
   readonly submitSteps?: number | undefined;
+  /**
+   * The ids of the DAG's steps (an extension, wire `step_ids`, omitted when unset; ebind for Go
+   * ignores it and drops it when it rewrites the meta). Written at submit for DAGs of at most
+   * {@link STEP_INDEX_MAX} steps and extended by whoever adds a step (`DagStore.touchMeta`), so a
+   * scheduler can read a DAG's steps by key instead of listing them: on nats-server 2.9 a listing
+   * costs the server time in proportion to every key of the bucket (issue 14: 60 % of the server's
+   * CPU in the workflow benchmark). A hint, never the authority: absent means "list the steps", and
+   * a scheduler lists them before it finalises a DAG (a step added by a process that does not keep
+   * the list, such as ebind for Go, is found then, or by the sweep, which always lists).
+   */
+  readonly stepIds?: readonly string[] | undefined;
 }
+
+/** The most step ids a meta carries in {@link DagMeta.stepIds}; larger DAGs are listed (their listing is shared by many steps). */
+export const STEP_INDEX_MAX = 256;
 
 /** A step record, KV key `<dag>.step.<step>` (reference §2.6.7). Empty lists are `[]`, never undefined. */
 export interface StepRecord {

@@ -10,7 +10,7 @@ import type { DagBuilder } from "../build/builder.js";
 import { EbindError } from "../../task/errors.js";
 import { WorkflowError } from "../model/errors.js";
 import { metaKey, stepKey } from "../model/keys.js";
-import type { DagMeta, StepRecord } from "../model/records.js";
+import { STEP_INDEX_MAX, type DagMeta, type StepRecord } from "../model/records.js";
 import { validateGraph } from "../plan/index.js";
 import { buildStepRecord } from "../build/step-records.js";
 import { DagProgress } from "../run/progress.js";
@@ -126,6 +126,7 @@ export async function submitDag(core: WorkflowCore, dag: DagBuilder, options: Su
     activeBreakpoints: breakpoints,
     labels: dag.labels.length > 0 ? dag.labels : undefined,
     submitSteps: records.length,
+    stepIds: records.length <= STEP_INDEX_MAX ? records.map((r) => r.stepId) : undefined,
   };
   checkSubmitSizes(core.broker.maxPayloadBytes, meta, records);
   dag.submitted = true;

@@ -23,7 +23,7 @@ import { handleDoneEvents } from "./done-event.js";
 import { GraphCache } from "./graph-cache.js";
 import { DagProgress } from "./progress.js";
 import type { LoadedDag } from "../store/store.js";
-import { applyCompletion, type StepOutcome } from "../plan/index.js";
+import { allStepsTerminal, applyCompletion, type StepOutcome } from "../plan/index.js";
 import type { DagEvent, StepRecord } from "../model/records.js";
 
 /** Options of a scheduler. */
@@ -232,7 +232,7 @@ export class Scheduler {
     if (isDone(event)) return this.#handleDone(event.dagId, [event]);
     if (event.kind === "step_added") {
       // Before the new step's dependencies are read: no cached graph without it is used after this.
-      if (!(await this.#core.store.touchMeta(event.dagId))) return;
+      if (!(await this.#core.store.touchMeta(event.dagId, event.stepId))) return;
     }
     await this.#handleFromState(event.dagId, [event]);
   }
@@ -249,7 +249,11 @@ export class Scheduler {
    * event that asks for it (a signal wait's timer).
    */
   async #handleFromState(dagId: string, events: readonly DagEvent[], force = false): Promise<void> {
-    const loaded = await this.#load(dagId);
+    let loaded = await this.#load(dagId, false);
+    // An event about a step the index does not hold: list the steps (which also mends the index).
+    if (loaded?.indexed && events.some((e) => (e.kind === "completed" || e.kind === "step_added") && !loaded!.state.steps.has(e.stepId))) {
+      loaded = await this.#load(dagId, true);
+    }
     if (!loaded) return; // deleted DAG
     const progress = new DagProgress(this.#core, loaded);
     const status = progress.meta.status;
@@ -276,6 +280,7 @@ export class Scheduler {
       }
     }
     if (!acted) return;
+    if (loaded.indexed && allStepsTerminal(progress.state)) await this.#completeIndex(dagId, progress);
     this.#after(dagId, await advance(this.#core, loaded, progress));
   }
 
@@ -306,13 +311,42 @@ export class Scheduler {
     this.#signalTimers.set(dagId, { due, timer });
   }
 
-  /** Loads a DAG and keeps its graph (dropped for a finished or deleted DAG). */
-  async #load(dagId: string): Promise<LoadedDag | null> {
-    const loaded = await this.#core.store.load(dagId);
+  /**
+   * Loads a DAG and keeps its graph (dropped for a finished or deleted DAG): its steps listed when
+   * `listing`, else read through the meta's step index when it has one.
+   */
+  async #load(dagId: string, listing: boolean): Promise<(LoadedDag & { readonly indexed: boolean }) | null> {
+    const loaded = listing ? await this.#listed(dagId) : await this.#core.store.loadIndexed(dagId);
     const status = loaded?.state.meta.status;
     if (!loaded || status === "done" || status === "failed" || status === "canceled") this.#graphs.drop(dagId);
     else this.#graphs.set(dagId, loaded.metaRevision, loaded.state.steps.values());
     return loaded;
+  }
+
+  /**
+   * Before a DAG read through its step index may be finalised, its steps are listed: a step the
+   * index misses (added by a process that does not keep it, such as ebind for Go) joins the state
+   * and the index, so the DAG is not finished without it.
+   */
+  async #completeIndex(dagId: string, progress: DagProgress): Promise<void> {
+    const missing = (await this.#core.store.listSteps(dagId)).filter((s) => !progress.state.steps.has(s.value.stepId));
+    for (const s of missing) progress.setStep(s.value, s.revision);
+    await this.#mendIndex(dagId, missing.map((s) => s.value.stepId));
+  }
+
+  /** Loads a DAG with its steps listed; steps its meta's index misses are added to the index. */
+  async #listed(dagId: string): Promise<(LoadedDag & { readonly indexed: false }) | null> {
+    const loaded = await this.#core.store.load(dagId);
+    if (!loaded) return null;
+    const index = loaded.state.meta.stepIds;
+    if (index !== undefined) await this.#mendIndex(dagId, [...loaded.state.steps.keys()].filter((id) => !index.includes(id)));
+    return { ...loaded, indexed: false };
+  }
+
+  /** Adds steps to the DAG's step index (which moves its meta on: cached graphs of it are not used again). */
+  async #mendIndex(dagId: string, stepIds: readonly string[]): Promise<void> {
+    for (const id of stepIds) await this.#core.store.touchMeta(dagId, id);
+    if (stepIds.length > 0) this.#graphs.drop(dagId);
   }
 
   async #maybeSweep(): Promise<void> {
@@ -330,7 +364,7 @@ export class Scheduler {
       if (this.#stopped) return;
       if (meta.status !== "running" && meta.status !== "pausing" && meta.status !== "paused") continue;
       const work = async (): Promise<void> => {
-        const loaded = await this.#load(meta.id);
+        const loaded = await this.#load(meta.id, true);
         if (!loaded) return;
         this.#after(meta.id, await sweepDag(this.#core, loaded, this.#options));
       };

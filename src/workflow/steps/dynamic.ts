@@ -149,7 +149,7 @@ class StepContext implements DagContext {
     }
     // Schedulers use a cached graph of the DAG only while the meta keeps its revision: move it on
     // now that the step exists (also on the repeat paths above: a first attempt may have died here).
-    await this.core.store.touchMeta(this.dagId);
+    await this.core.store.touchMeta(this.dagId, id);
     await this.#fence(id);
     await publishEvent(this.core.broker, { kind: "step_added", dagId: this.dagId, stepId: id }).catch((err: unknown) =>
       this.core.logger.warn("workflow: step_added event not published; the sweep will pick the step up", { dag_id: this.dagId, step_id: id, error: (err as Error).message }),
@@ -159,7 +159,7 @@ class StepContext implements DagContext {
 
   /** Touches the meta for a step that already existed (see above), then hands the step back. */
   async #announced<R>(step: DynamicStep<R>): Promise<DynamicStep<R>> {
-    await this.core.store.touchMeta(this.dagId);
+    await this.core.store.touchMeta(this.dagId, step.id);
     await this.#fence(step.id);
     return step;
   }

@@ -18,7 +18,7 @@ import {
 import { WorkflowError } from "../model/errors.js";
 import { metaKey, resultKey, signalKey, stepKey, validateDagId } from "../model/keys.js";
 import type { DagState } from "../plan/index.js";
-import type { DagMeta, SignalRecord, StepRecord } from "../model/records.js";
+import { STEP_INDEX_MAX, type DagMeta, type SignalRecord, type StepRecord } from "../model/records.js";
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
@@ -70,22 +70,39 @@ export class DagStore {
   }
 
   /**
-   * Moves the meta's revision on without changing its content: the same bytes are written back by
-   * compare-and-set. Schedulers cache a DAG's steps and dependency edges for as long as the meta's
-   * revision stays the same, so whoever adds a step to a running DAG touches the meta afterwards.
-   * A conflict means someone else moved the revision meanwhile, which serves as well.
+   * Moves the meta's revision on, by compare-and-set. Schedulers cache a DAG's steps and dependency
+   * edges for as long as the meta's revision stays the same, so whoever adds a step to a running DAG
+   * touches the meta afterwards, naming the step: it is added to the meta's step index
+   * ({@link DagMeta.stepIds}) when the meta keeps one. Without a step (or with one the index already
+   * holds) the same bytes are written back, and a conflict — someone else moved the revision
+   * meanwhile — serves as well; an index that must grow is retried until it holds the step. An index
+   * that would pass {@link STEP_INDEX_MAX} is dropped (the DAG's steps are listed from then on).
    * @returns false when the DAG has no meta (deleted); true once the revision has moved.
-   * @throws store errors other than a conflict.
+   * @throws store errors other than a conflict; `WorkflowError` `stale_revision` when the index
+   *   could not be extended in 10 tries.
    */
-  async touchMeta(dagId: string): Promise<boolean> {
-    const e = await this.kv.get(metaKey(dagId));
-    if (!e) return false;
-    try {
-      await this.kv.update(metaKey(dagId), e.value, e.revision);
-    } catch (err) {
-      if (!(err instanceof EbindError && err.code === "conflict")) throw err;
+  async touchMeta(dagId: string, addedStepId?: string): Promise<boolean> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const e = await this.kv.get(metaKey(dagId));
+      if (!e) return false;
+      let value = e.value;
+      if (addedStepId !== undefined) {
+        const meta = decodeDagMeta(e.value);
+        const ids = meta.stepIds;
+        if (ids !== undefined && !ids.includes(addedStepId)) {
+          const grown = ids.length < STEP_INDEX_MAX ? [...ids, addedStepId] : undefined;
+          value = utf8.encode(encodeDagMeta({ ...meta, stepIds: grown }));
+        }
+      }
+      try {
+        await this.kv.update(metaKey(dagId), value, e.revision);
+        return true;
+      } catch (err) {
+        if (!(err instanceof EbindError && err.code === "conflict")) throw err;
+        if (value === e.value) return true; // nothing to add: another write moved the revision
+      }
     }
-    return true;
+    throw new WorkflowError("stale_revision", `workflow: meta of ${dagId}: the step index could not take step "${addedStepId ?? ""}" (stale revision 10 times)`);
   }
 
   /** All DAG metas (keys `<dag>.meta`; a step named `meta` cannot match: its key has three tokens). */
@@ -201,7 +218,12 @@ export class DagStore {
   async load(dagId: string): Promise<LoadedDag | null> {
     const meta = await this.getMeta(dagId);
     if (!meta) return null;
-    const steps = await this.listSteps(dagId);
+    return this.#loadSteps(meta, await this.listSteps(dagId));
+  }
+
+  /** The DAG state from its meta and steps; signals are listed only when a step uses one. */
+  async #loadSteps(meta: Versioned<DagMeta>, steps: ReadonlyArray<Versioned<StepRecord>>): Promise<LoadedDag> {
+    const dagId = meta.value.id;
     const signals = steps.some((s) => usesSignals(s.value)) ? await this.listSignals(dagId) : [];
     return {
       state: {
@@ -212,6 +234,24 @@ export class DagStore {
       metaRevision: meta.revision,
       stepRevisions: new Map(steps.map((s) => [s.value.stepId, s.revision])),
     };
+  }
+
+  /**
+   * Like {@link load}, but reads the steps by key when the meta keeps a step index
+   * ({@link DagMeta.stepIds}), which costs the server a lookup per step instead of a scan of the
+   * bucket. `indexed` says which happened: an index may miss a step added by a process that does not
+   * keep it (ebind for Go), so a caller about to finalise the DAG loads it again with {@link load}.
+   */
+  async loadIndexed(dagId: string): Promise<(LoadedDag & { readonly indexed: boolean }) | null> {
+    const meta = await this.getMeta(dagId);
+    if (!meta) return null;
+    const ids = meta.value.stepIds;
+    if (ids === undefined) {
+      const loaded = await this.#loadSteps(meta, await this.listSteps(dagId));
+      return { ...loaded, indexed: false };
+    }
+    const read = await this.getSteps(dagId, ids);
+    return { ...(await this.#loadSteps(meta, [...read.values()])), indexed: true };
   }
 
   /** Deletes every record of a DAG; missing keys are fine (reference §3.25). */

@@ -72,6 +72,15 @@ describe("golden fixtures: DAG meta (reference §2.6.6)", () => {
     expect(decodeFailure(() => decodeDagMeta(text.replace("3}", "-1}"))).detail).toMatch(/field "submit_steps"/);
   });
 
+  it("step_ids (extension, issue 14): written after submit_steps when set, read back; absent reads as unset", () => {
+    const at = new Date("2026-05-01T10:00:00Z");
+    const text = encodeDagMeta({ id: "d", status: "running", createdAt: at, submitSteps: 2, stepIds: ["a", "b"] });
+    expect(text).toBe(`{"id":"d","status":"running","created_at":"2026-05-01T10:00:00Z","paused_at":"0001-01-01T00:00:00Z","submit_steps":2,"step_ids":["a","b"]}`);
+    expect(decodeDagMeta(text).stepIds).toEqual(["a", "b"]);
+    expect(decodeDagMeta(text.replace(',"step_ids":["a","b"]', "")).stepIds).toBeUndefined();
+    expect(decodeFailure(() => decodeDagMeta(text.replace('["a","b"]', '["a",2]'))).detail).toMatch(/field "step_ids"/);
+  });
+
   it("rejects an unknown status and a missing id, naming the field", () => {
     expect(decodeFailure(() => decodeDagMeta('{"id":"d","status":"weird","created_at":"2026-05-01T10:00:00Z"}')).detail).toBe(
       'dag meta: field "status": unknown value "weird"',
