@@ -48,7 +48,7 @@ describeNats("coalescing transport", () => {
     const plain = await connect({ servers: node().url });
     open.push(coalescing, plain);
     const received: string[] = [];
-    const sub = plain.subscribe("coalesce.t", { callback: (_err, msg) => received.push(msg.string()) });
+    const sub = plain.subscribe("coalesce.t", { callback: (_err, msg) => void received.push(msg.string()) });
     await plain.flush();
 
     const ours = countWrites(coalescing);
