@@ -355,8 +355,8 @@ export function decodeSignalRecord(data: Data): SignalRecord {
 /**
  * Encodes a workflow event (reference §2.6.9): `kind`, `dag_id`, `step_id` always; then `status`?,
  * `error_kind`?, `error_message`?, `bp_position`?, `bp_labels`?, `signal_name`?, each omitted when
- * empty; and the extensions `step_added_at`? (when the step's record was created) and
- * `step_started_at`? (the start the event completes).
+ * empty; and the extensions `step_added_at`? (when the step's record was created),
+ * `step_started_at`? (the start the event completes) and `result`? (a done step's stored result).
  * @throws {EbindError} `invalid_argument` naming the field: an unknown kind, status or position, empty
  *   ids.
  */
@@ -374,6 +374,8 @@ export function encodeDagEvent(e: DagEvent): string {
   if (e.stepAddedAt !== undefined) s += `,"step_added_at":${encodeTime(d, "step_added_at", e.stepAddedAt)}`;
   // Likewise: which start of the step it completes.
   if (e.stepStartedAt !== undefined) s += `,"step_started_at":${encodeTime(d, "step_started_at", e.stepStartedAt)}`;
+  // Likewise: the step's stored result, raw JSON (validated here: a broken value would break the event).
+  if (e.result !== undefined) s += `,"result":${encodeRaw(d, "result", e.result)}`;
   return `${s}}`;
 }
 
@@ -396,6 +398,7 @@ export function decodeDagEvent(data: Data): DagEvent {
     signalName: f.string("signal_name", false),
     stepAddedAt: f.optionalTime("step_added_at"),
     stepStartedAt: f.optionalTime("step_started_at"),
+    result: f.rawOrNull("result"),
   });
 }
 

@@ -187,7 +187,17 @@ export interface DagEvent {
    * one, delivered again, is ignored. Absent in events of ebind for Go, and for steps never started.
    */
   readonly stepStartedAt?: Date | undefined;
+  /**
+   * For a `completed` event with status done: the step's result as stored, raw JSON (an extension,
+   * wire `result`; ebind for Go ignores it). Written only by the run whose result was stored, and
+   * only up to {@link EVENT_RESULT_MAX_CHARS}: the scheduler that starts the dependents takes the
+   * result from here instead of reading `<dag>.result.<step>` (issue 14). Absent: read the record.
+   */
+  readonly result?: string | undefined;
 }
+
+/** The longest result (in UTF-16 code units of its JSON text) a `completed` event carries; longer ones are read from the store. */
+export const EVENT_RESULT_MAX_CHARS = 4096;
 
 /** How a ref argument treats a failed, skipped or canceled upstream (reference §3.13). */
 export type RefMode = "required" | "or_default";

@@ -98,7 +98,13 @@ export async function handleDoneEvents(core: WorkflowCore, graphs: GraphCache, d
   const ready = readyToRun(view)
     .filter((id) => dependents.has(id))
     .map((id) => steps.get(id)!);
-  const ctx: ArgContext = { step: (id) => view.steps.get(id), signal: () => undefined };
+  // Results the completion events carried (kept with the graph) save reading them back.
+  for (const e of events) if (e.result !== undefined) graph.noteResult(e.stepId, e.result);
+  const result = (id: string): Promise<string | undefined> => {
+    const carried = graph.result(id);
+    return carried !== undefined ? Promise.resolve(carried) : core.store.getResult(dagId, id);
+  };
+  const ctx: ArgContext = { step: (id) => view.steps.get(id), signal: () => undefined, result };
   await startSteps(core, meta.value, ready, ctx);
 
   // A dependent not terminal when read will end with an event (or a cascade) of its own, whose

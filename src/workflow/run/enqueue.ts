@@ -72,7 +72,7 @@ export interface ArgContext {
   signal(name: string): string | undefined;
   /**
    * Reads a done upstream's raw result; absent: read from the store each time. {@link startSteps}
-   * shares one read per upstream among the steps it starts together (a result is written once and
+   * shares one call per upstream among the steps it starts together (a result is written once and
    * never changed while its step is done), so the n steps of a fan-out read their root's result once.
    */
   result?(stepId: string): Promise<string | undefined>;
@@ -153,12 +153,13 @@ async function prepareStep(core: WorkflowCore, meta: DagMeta, record: StepRecord
  */
 export async function startSteps(core: WorkflowCore, meta: DagMeta, steps: ReadonlyArray<Versioned<StepRecord>>, ctx: ArgContext): Promise<number> {
   if (steps.length === 0) return 0;
-  if (steps.length > 1 && ctx.result === undefined) {
+  if (steps.length > 1) {
     const reads = new Map<string, Promise<string | undefined>>();
+    const source = ctx.result ?? ((id: string) => core.store.getResult(meta.id, id));
     const result = (id: string): Promise<string | undefined> => {
       let read = reads.get(id);
       if (read === undefined) {
-        read = core.store.getResult(meta.id, id);
+        read = source(id);
         read.catch(() => reads.delete(id)); // a failed read is not shared: the next step reads again
         reads.set(id, read);
       }

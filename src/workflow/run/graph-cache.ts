@@ -18,6 +18,8 @@
  *   skipped dependents and moves the meta afterwards (`ops/requeue.ts`), so a graph listed before
  *   is no longer used — so such a record stays true. Steps with breakpoint labels are not
  *   kept: their breakpoint state may still change.
+ * - results of done steps that `completed` events carried (small ones, up to a budget per DAG): a
+ *   result is written once, create-only, and a done step is never reopened.
  * Statuses of steps not known terminal are always read afresh. Arguments are not kept (they may
  * be large): records come back with `argsJson` empty, and {@link DagGraph.usesSignals} tells
  * whether they held a signal placeholder.
@@ -25,6 +27,9 @@
  */
 import { SIGNAL_MARKER } from "../model/codec.js";
 import { isTerminal, type StepRecord } from "../model/records.js";
+
+/** Characters of results one DAG's graph keeps at most (see {@link DagGraph.noteResult}). */
+const RESULT_BUDGET = 256 * 1024;
 
 /** The record without its arguments. */
 function lean(record: StepRecord): StepRecord {
@@ -43,6 +48,9 @@ export class DagGraph {
   #witness: string | undefined;
   /** Per step: how many of its dependencies (required, then optional, in order) were seen terminal. */
   readonly #dependencyCursors = new Map<string, number>();
+  /** Results of done steps carried by their events, within {@link RESULT_BUDGET} characters. */
+  readonly #results = new Map<string, string>();
+  #resultChars = 0;
 
   /** @param records the DAG's step records as listed (any status). */
   constructor(metaRevision: number, records: Iterable<StepRecord>) {
@@ -123,6 +131,21 @@ export class DagGraph {
   /** Records that the step's first `count` dependencies were seen terminal (see {@link dependencyCursor}). */
   setDependencyCursor(stepId: string, count: number): void {
     if (count > this.dependencyCursor(stepId)) this.#dependencyCursors.set(stepId, count);
+  }
+
+  /**
+   * Keeps a done step's result as its `completed` event carried it (the stored value), while the
+   * DAG's budget of {@link RESULT_BUDGET} characters lasts.
+   */
+  noteResult(stepId: string, raw: string): void {
+    if (this.#results.has(stepId) || !this.#shapes.has(stepId) || this.#resultChars + raw.length > RESULT_BUDGET) return;
+    this.#results.set(stepId, raw);
+    this.#resultChars += raw.length;
+  }
+
+  /** A done step's result from its event, if kept (see {@link noteResult}). */
+  result(stepId: string): string | undefined {
+    return this.#results.get(stepId);
   }
 
   /** Records a step just seen not terminal: {@link unsettled} lists it first next time. */

@@ -40,6 +40,8 @@ export class DagProgress {
   state: DagState;
   readonly #revisions: Map<string, number>;
   #metaRevision: number;
+  /** Results of done steps known without a read (carried by their `completed` events), by step id. */
+  readonly #carried = new Map<string, string>();
 
   constructor(
     private readonly core: WorkflowCore,
@@ -94,12 +96,22 @@ export class DagProgress {
     return true;
   }
 
+  /** Remembers a done step's stored result (from its `completed` event): starting its dependents will not read it. */
+  noteResult(stepId: string, raw: string): void {
+    this.#carried.set(stepId, raw);
+  }
+
   /** Starts every ready step (at once); returns how many tasks were published. */
   async startReady(): Promise<number> {
     if (this.meta.status !== "running") return 0;
+    const dagId = this.meta.id;
     const ctx: ArgContext = {
       step: (id) => this.state.steps.get(id),
       signal: (name) => this.state.signals.get(name)?.payload,
+      result: (id) => {
+        const carried = this.#carried.get(id);
+        return carried !== undefined ? Promise.resolve(carried) : this.core.store.getResult(dagId, id);
+      },
     };
     const ready = readyToRun(this.state).map((id) => ({ value: this.state.steps.get(id)!, revision: this.#revisions.get(id) ?? 0 }));
     return startSteps(this.core, this.meta, ready, ctx);

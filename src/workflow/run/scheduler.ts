@@ -271,6 +271,7 @@ export class Scheduler {
         acted = true;
         // The hook persisted this step's own status before publishing; apply it in memory (a replica
         // may lag), and persist only the steps it cascades to.
+        if (event.result !== undefined) progress.noteResult(event.stepId, event.result);
         const applied = applyCompletion(progress.state, event.stepId, outcome, new Date());
         progress.setStep(applied.state.steps.get(event.stepId)!);
         if (outcome.status !== "done") await progress.cascadeFrom(event.stepId);

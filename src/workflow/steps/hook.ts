@@ -20,7 +20,7 @@
 import type { Task } from "../../task/envelope.js";
 import { ErrKind, type TaskError } from "../../task/errors.js";
 import type { StepHook, StepSettled, StepStart } from "../../worker/step-hook.js";
-import { finishTime, isTerminal, type StepRecord } from "../model/records.js";
+import { EVENT_RESULT_MAX_CHARS, finishTime, isTerminal, type StepRecord } from "../model/records.js";
 import type { Versioned } from "../store/store.js";
 import { casStep } from "../store/cas.js";
 import type { WorkflowCore } from "../store/core.js";
@@ -109,7 +109,8 @@ export function createStepHook(core: WorkflowCore): StepHook & { close(): void }
       }
       if (isTerminal(before.value.status) && before.value.status !== "done") return "superseded";
       // A handler that returned nothing stores `null`, so the step can be awaited and referenced.
-      const created = await core.store.putResult(dagId, stepId, result ?? "null");
+      const raw = result ?? "null";
+      const created = await core.store.putResult(dagId, stepId, raw);
       let wrote = false;
       const after = await casStep(
         core.store,
@@ -128,7 +129,12 @@ export function createStepHook(core: WorkflowCore): StepHook & { close(): void }
         return "superseded";
       }
       // A result created now for a step already done repairs a crash between the two writes.
-      if (wrote || created) await publishEvent(core.broker, { kind: "completed", dagId, stepId, status: "done", stepAddedAt: after.value.addedAt, stepStartedAt: after.value.startedAt });
+      if (wrote || created) {
+        // The result rides along when it is the one stored (this run created it) and small: the
+        // scheduler then need not read it back to start the dependents.
+        const carried = created && raw.length <= EVENT_RESULT_MAX_CHARS ? raw : undefined;
+        await publishEvent(core.broker, { kind: "completed", dagId, stepId, status: "done", stepAddedAt: after.value.addedAt, stepStartedAt: after.value.startedAt, result: carried });
+      }
       return wrote ? "recorded" : "superseded";
     },
 

@@ -85,8 +85,8 @@ async function handFed(workflow: Workflow, env: WorkflowEnv): Promise<Scheduler>
   return scheduler;
 }
 
-/** `broker` with every KV listing (`entries`/`keys`) recorded by filter. */
-function countingListings(broker: Broker, filters: string[]): Broker {
+/** `broker` with every KV listing (`entries`/`keys`) recorded by filter, and every read (`get`) by key in `reads`. */
+function countingListings(broker: Broker, filters: string[], reads: string[] = []): Broker {
   const bind = <T extends object>(target: T, key: string | symbol): unknown => {
     const value = Reflect.get(target, key, target) as unknown;
     return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
@@ -97,6 +97,12 @@ function countingListings(broker: Broker, filters: string[]): Broker {
       return async (...args: Parameters<Broker["kv"]>): Promise<KvBucket> =>
         new Proxy(await target.kv(...args), {
           get(kv, k) {
+            if (k === "get") {
+              return (key: string) => {
+                reads.push(key);
+                return kv.get(key);
+              };
+            }
             if (k !== "entries" && k !== "keys") return bind(kv, k);
             return (filter?: string) => {
               filters.push(filter ?? ">");
@@ -320,6 +326,30 @@ describeBackends("workflow: the scheduler's cached graph", (backend) => {
     expect(await statusOf(workflow, dag.id, "x")).toBe("done");
     expect(await workflow.awaitById(dag.id, "x")).toBe("l");
     expect((await workflow.dagInfo(dag.id)).meta.stepIds).toEqual(["r", "l", "g", "x"]);
+  });
+
+  it("a step's result rides on its completed event: the scheduler starts a chain without reading results back", async () => {
+    const { broker, workflow, registry, startWorker, untilStatus } = await env();
+    registry.register(add);
+    registry.register(echoValue);
+    await startWorker();
+    const reads: string[] = [];
+    const counted = await Workflow.create(countingListings(broker, [], reads), { logger: silentLogger });
+    const scheduler = await counted.startScheduler({ elector: alwaysLeader, pullExpiresMs: 1000 });
+    try {
+      const dag = workflow.dag();
+      let prev = dag.step("s0", add, 0, 1);
+      for (let i = 1; i < 6; i++) prev = dag.step(`s${i}`, add, prev.ref(), 1);
+      const big = dag.step("big", echoValue, "x".repeat(5000)).after(prev); // longer than an event carries; after the chain, so that every event is handled in order
+      const tail = dag.step("tail", echoValue, big.ref());
+      await workflow.submit(dag);
+      expect(await workflow.await(prev, { timeoutMs: 10_000 })).toBe(6);
+      expect(await workflow.await(tail, { timeoutMs: 10_000 })).toBe("x".repeat(5000));
+      await untilStatus(dag.id, "done");
+      expect(reads.filter((k) => k.includes(".result."))).toEqual([`${dag.id}.result.big`]);
+    } finally {
+      await scheduler.stop();
+    }
   });
 
   it("a chain is not listed on every event: its steps are read through the meta's step index, and listed once when finishing", async () => {

@@ -216,6 +216,16 @@ describe("extensions of ebind for TypeScript (fields ebind for Go ignores)", () 
     expect(text).toBe('{"kind":"completed","dag_id":"d","step_id":"s","status":"done","step_added_at":"2026-05-01T10:00:00Z"}');
     expect(decodeDagEvent(text).stepAddedAt).toEqual(new Date("2026-05-01T10:00:00Z"));
   });
+
+  it("an event's result (extension, issue 14) is raw JSON written last, read back exactly; invalid JSON is refused", () => {
+    const base = { kind: "completed" as const, dagId: "d", stepId: "s", status: "done" as const };
+    const text = encodeDagEvent({ ...base, result: `{"n":${BIG}}` });
+    expect(text).toBe(`{"kind":"completed","dag_id":"d","step_id":"s","status":"done","result":{"n":${BIG}}}`);
+    expect(decodeDagEvent(text).result).toBe(`{"n":${BIG}}`);
+    expect(decodeDagEvent(encodeDagEvent({ ...base, result: "null" })).result).toBe("null");
+    expect(decodeDagEvent(encodeDagEvent(base)).result).toBeUndefined();
+    expect(() => encodeDagEvent({ ...base, result: "{oops" })).toThrow(/field "result"/);
+  });
 });
 
 describe("golden fixtures: placement", () => {
