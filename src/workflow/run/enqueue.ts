@@ -155,7 +155,8 @@ export async function startSteps(core: WorkflowCore, meta: DagMeta, steps: Reado
   if (steps.length === 0) return 0;
   if (steps.length > 1) {
     const reads = new Map<string, Promise<string | undefined>>();
-    const source = ctx.result ?? ((id: string) => core.store.getResult(meta.id, id));
+    const given = ctx;
+    const source = (id: string): Promise<string | undefined> => (given.result ? given.result(id) : core.store.getResult(meta.id, id));
     const result = (id: string): Promise<string | undefined> => {
       let read = reads.get(id);
       if (read === undefined) {
