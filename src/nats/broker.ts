@@ -125,7 +125,7 @@ export class NatsBroker implements Broker {
   }
 
   kv(bucket: string, options?: KvOptions): Promise<KvBucket> {
-    return openKv(this.connection, bucket, options);
+    return openKv(this.connection, this.#acks, bucket, options);
   }
 
   /**

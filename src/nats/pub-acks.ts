@@ -14,6 +14,9 @@
  * body means no stream (or no stream leader) answered. Errors are the client's own types
  * (`TimeoutError`, `NoRespondersError`, `JetStreamApiError`, `ClosedConnectionError`), so the
  * mapping in errors.ts applies unchanged.
+ *
+ * The same inbox serves other JetStream requests whose replies are read by the caller
+ * ({@link PubAckMux.request}): the KV port's direct gets (`kv.ts`), for the same reason.
  * @module
  */
 import { JetStreamApiError, type ApiError } from "@nats-io/jetstream";
@@ -23,7 +26,8 @@ import { createInbox, errors as coreErrors, headers, type Msg, type NatsConnecti
 interface Pending {
   readonly subject: string;
   readonly deadline: number;
-  resolve(ack: PublishAck): void;
+  /** Handles the reply (it may reject). */
+  settle(msg: Msg): void;
   reject(err: Error): void;
 }
 
@@ -31,6 +35,20 @@ interface Pending {
 const SWEEP_EVERY_MS = 100;
 const MSG_ID = "Nats-Msg-Id";
 const utf8 = new TextDecoder();
+
+/** The acknowledgement a publish's reply holds, or the error it reports. */
+function readAck(subject: string, msg: Msg): PublishAck | Error {
+  if (msg.data.length === 0 && msg.headers?.code === 503) return new coreErrors.NoRespondersError(subject);
+  let body: { stream?: unknown; seq?: unknown; duplicate?: unknown; error?: ApiError };
+  try {
+    body = JSON.parse(utf8.decode(msg.data)) as typeof body;
+  } catch (err) {
+    return new Error(`publish ${subject}: unreadable acknowledgement`, { cause: err });
+  }
+  if (body.error) return new JetStreamApiError(body.error);
+  if (typeof body.stream !== "string" || typeof body.seq !== "number") return new Error(`publish ${subject}: acknowledgement without stream and sequence`);
+  return { stream: body.stream, seq: body.seq, duplicate: body.duplicate === true };
+}
 
 /** Publishes into JetStream and resolves each publish with the server's acknowledgement. */
 export class PubAckMux {
@@ -55,27 +73,53 @@ export class PubAckMux {
    * or what the client throws for the publish itself (a closed connection, a too large payload).
    */
   publish(subject: string, data: Uint8Array, msgId: string | undefined, timeoutMs: number, extra?: Readonly<Record<string, string>>): Promise<PublishAck> {
-    if (this.#nc.isClosed() || this.#sub?.isClosed()) return Promise.reject(new coreErrors.ClosedConnectionError());
+    return new Promise<PublishAck>((resolve, reject) => {
+      const settle = (msg: Msg): void => {
+        const ack = readAck(subject, msg);
+        if (ack instanceof Error) reject(ack);
+        else resolve(ack);
+      };
+      this.#send(subject, data, msgId === undefined ? extra : { ...extra, [MSG_ID]: msgId }, timeoutMs, settle, reject);
+    });
+  }
+
+  /**
+   * Sends a request on `subject` and resolves with the reply as it came (headers and status
+   * included). Rejects with `TimeoutError` after `timeoutMs`, `NoRespondersError` when nothing
+   * listens, or what the client throws for the publish itself.
+   */
+  request(subject: string, data: Uint8Array, timeoutMs: number, extra?: Readonly<Record<string, string>>): Promise<Msg> {
+    return new Promise<Msg>((resolve, reject) => {
+      const settle = (msg: Msg): void => {
+        if (msg.data.length === 0 && msg.headers?.code === 503) reject(new coreErrors.NoRespondersError(subject));
+        else resolve(msg);
+      };
+      this.#send(subject, data, extra, timeoutMs, settle, reject);
+    });
+  }
+
+  #send(subject: string, data: Uint8Array, extra: Readonly<Record<string, string>> | undefined, timeoutMs: number, settle: (msg: Msg) => void, reject: (err: Error) => void): void {
+    if (this.#nc.isClosed() || this.#sub?.isClosed()) {
+      reject(new coreErrors.ClosedConnectionError());
+      return;
+    }
     this.#sub ??= this.#subscribe();
     const token = (this.#next++).toString(36);
-    return new Promise<PublishAck>((resolve, reject) => {
-      this.#pending.set(token, { subject, deadline: Date.now() + timeoutMs, resolve, reject });
-      try {
-        const options: { reply: string; headers?: ReturnType<typeof headers> } = { reply: this.#prefix + token };
-        if (msgId !== undefined || extra !== undefined) {
-          const h = headers();
-          if (msgId !== undefined) h.set(MSG_ID, msgId);
-          for (const [name, value] of Object.entries(extra ?? {})) h.set(name, value);
-          options.headers = h;
-        }
-        this.#nc.publish(subject, data, options);
-      } catch (err) {
-        this.#pending.delete(token);
-        reject(err instanceof Error ? err : new Error(String(err)));
-        return;
+    this.#pending.set(token, { subject, deadline: Date.now() + timeoutMs, settle, reject });
+    try {
+      const options: { reply: string; headers?: ReturnType<typeof headers> } = { reply: this.#prefix + token };
+      if (extra !== undefined) {
+        const h = headers();
+        for (const name in extra) h.set(name, extra[name]!);
+        options.headers = h;
       }
-      this.#sweeper ??= setInterval(() => this.#sweep(), SWEEP_EVERY_MS).unref();
-    });
+      this.#nc.publish(subject, data, options);
+    } catch (err) {
+      this.#pending.delete(token);
+      reject(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    this.#sweeper ??= setInterval(() => this.#sweep(), SWEEP_EVERY_MS).unref();
   }
 
   /**
@@ -109,26 +153,7 @@ export class PubAckMux {
     if (!pending) return; // timed out already
     this.#pending.delete(token);
     if (this.#pending.size === 0) this.#wakeIdle();
-    if (msg.data.length === 0 && msg.headers?.code === 503) {
-      pending.reject(new coreErrors.NoRespondersError(pending.subject));
-      return;
-    }
-    let body: { stream?: unknown; seq?: unknown; duplicate?: unknown; error?: ApiError };
-    try {
-      body = JSON.parse(utf8.decode(msg.data)) as typeof body;
-    } catch (err) {
-      pending.reject(new Error(`publish ${pending.subject}: unreadable acknowledgement`, { cause: err }));
-      return;
-    }
-    if (body.error) {
-      pending.reject(new JetStreamApiError(body.error));
-      return;
-    }
-    if (typeof body.stream !== "string" || typeof body.seq !== "number") {
-      pending.reject(new Error(`publish ${pending.subject}: acknowledgement without stream and sequence`));
-      return;
-    }
-    pending.resolve({ stream: body.stream, seq: body.seq, duplicate: body.duplicate === true });
+    pending.settle(msg);
   }
 
   #sweep(): void {
