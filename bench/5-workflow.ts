@@ -12,7 +12,7 @@
  * caller in src/ (slows the run: read its counts, not its timing).
  */
 import { randomUUID } from "node:crypto";
-import { Child, alternate, envInt, isMain, now, pool, withTimeout, type Figures, type System } from "./lib/harness.js";
+import { Child, alternate, processCpuUs, envInt, isMain, now, pool, withTimeout, type Figures, type System } from "./lib/harness.js";
 import { startServers } from "./lib/servers.js";
 import { bullEvents, BULL_QUEUE, FlowProducer, prepare, redisConnection } from "./lib/systems.js";
 import { Workflow, connectNats, silentLogger } from "../src/index.js";
@@ -75,6 +75,10 @@ async function bullRun(redisPort: number): Promise<number> {
   }
 }
 
+function prefixed(prefix: string, figures: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(figures).map(([k, v]) => [prefix + k, v]));
+}
+
 async function once(system: System): Promise<Figures> {
   const servers = await startServers();
   try {
@@ -83,14 +87,28 @@ async function once(system: System): Promise<Figures> {
     const child = await Child.spawn({ system, natsUrl: servers.natsUrl, redisPort: servers.redisPort, concurrency: 64, workflow: true, ...(countOps ? { countOps } : {}) });
     const producerOps = new OpCounter(WHERE);
     let ms: number;
+    let cpu: Record<string, number> = {};
     try {
       await child.go();
+      const serverPid = system === "ours" ? servers.natsPid : servers.redisPid;
+      const server0 = processCpuUs(serverPid);
+      await child.cpuUs(); // from here
+      const producer0 = process.cpuUsage();
       ms = await withTimeout(system === "ours" ? oursRun(servers.natsUrl, producerOps) : bullRun(servers.redisPort), 150_000, `${system} workflow`);
+      const producer = process.cpuUsage(producer0);
+      const worker = await child.cpuUs();
+      const server1 = processCpuUs(serverPid);
+      const perStepUs = (us: number) => Math.round(us / (D * STEPS));
+      cpu = { producer: perStepUs(producer.user + producer.system), worker: perStepUs(worker) };
+      if (server0 !== undefined && server1 !== undefined) cpu.server = perStepUs(server1 - server0);
+      cpu.total = Object.values(cpu).reduce((a, b) => a + b, 0);
       if (system === "ours") lastOps = sumCounts(producerOps.snapshot(), await child.ops());
     } finally {
       await child.stop();
     }
-    return { steps_per_s: ((D * STEPS) / ms) * 1000, dags_per_s: (D / ms) * 1000, total_ms: ms };
+    // CPU µs per step of the producer, the worker process and the server (nats-server or redis):
+    // what the run cost, less sensitive than its speed to other work on a shared machine.
+    return { steps_per_s: ((D * STEPS) / ms) * 1000, dags_per_s: (D / ms) * 1000, total_ms: ms, ...prefixed("cpu_us_per_step_", cpu) };
   } finally {
     await servers.stop();
   }

@@ -1,6 +1,7 @@
 /** The shared harness: alternation, medians, percentiles, JSON lines, a bounded pool, child workers. */
 import { fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -191,6 +192,12 @@ export class Child {
     return ((await withTimeout(this.next("heap"), 30_000, "worker child heap")) as { heapUsed: number }).heapUsed;
   }
 
+  /** The child's CPU time (user + system) in µs since it started consuming or since the last call. */
+  async cpuUs(): Promise<number> {
+    this.proc.send({ type: "cpu" });
+    return ((await withTimeout(this.next("cpu"), 30_000, "worker child cpu")) as { us: number }).us;
+  }
+
   /** The child's broker operations since the last call (or since it started), and resets them. */
   async ops(): Promise<Record<string, number>> {
     this.proc.send({ type: "ops" });
@@ -210,6 +217,21 @@ export class Child {
     await exited;
     clearTimeout(t);
     return stats;
+  }
+}
+
+/**
+ * CPU time (user + system) a process has used so far, in µs, from /proc (Linux); undefined when it
+ * cannot be read. For the servers' share of a run: read before and after.
+ */
+export function processCpuUs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (clock ticks of 10 ms)
+    return Number.isFinite(ticks) ? ticks * 10_000 : undefined;
+  } catch {
+    return undefined;
   }
 }
 

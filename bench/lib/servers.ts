@@ -11,6 +11,9 @@ import { freePorts, startNode, type NatsNode } from "../../src/embed/index.js";
 export interface Servers {
   readonly natsUrl: string;
   readonly redisPort: number;
+  /** Process ids of the two servers (for their CPU time). */
+  readonly natsPid: number;
+  readonly redisPid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -60,6 +63,8 @@ export async function startServers(): Promise<Servers> {
   return {
     natsUrl: n.url,
     redisPort: redis.port,
+    natsPid: n.pid,
+    redisPid: redis.child.pid,
     async stop() {
       await Promise.all([n.stop(), redis.stop()]);
     },

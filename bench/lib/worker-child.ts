@@ -144,6 +144,8 @@ async function bull(): Promise<{ go(): Promise<Stop> }> {
 
 const system = config.system === "ours" ? await ours() : config.system === "raw" ? await raw() : await bull();
 let stop: Stop | undefined;
+/** CPU time is counted from here (reset when consuming starts and at each "cpu" request). */
+let cpuFrom = process.cpuUsage();
 process.on("message", (m: { type: string }) => {
   if (m.type === "go") {
     t0 = performance.now();
@@ -152,6 +154,7 @@ process.on("message", (m: { type: string }) => {
         stop = s;
         if (config.heapEvery) sampleHeap(0);
         ops?.reset(); // set-up is not counted
+        cpuFrom = process.cpuUsage();
         send({ type: "started" });
       },
       (err: Error) => send({ type: "error", message: err.stack ?? err.message }),
@@ -159,6 +162,10 @@ process.on("message", (m: { type: string }) => {
   } else if (m.type === "heap") {
     for (let i = 0; i < 3; i++) gc?.();
     send({ type: "heap", heapUsed: process.memoryUsage().heapUsed });
+  } else if (m.type === "cpu") {
+    const used = process.cpuUsage(cpuFrom);
+    cpuFrom = process.cpuUsage();
+    send({ type: "cpu", us: used.user + used.system });
   } else if (m.type === "ops") {
     send({ type: "ops", ops: ops?.snapshot() ?? {} });
     ops?.reset();
