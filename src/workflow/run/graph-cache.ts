@@ -212,6 +212,11 @@ export class GraphCache {
     return graph;
   }
 
+  /** Whether a graph of the DAG is kept (of whatever meta revision). */
+  has(dagId: string): boolean {
+    return this.#graphs.has(dagId);
+  }
+
   /** Forgets a DAG (finished, deleted). */
   drop(dagId: string): void {
     const graph = this.#graphs.get(dagId);

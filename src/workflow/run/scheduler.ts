@@ -237,9 +237,13 @@ export class Scheduler {
     await this.#handleFromState(event.dagId, [event]);
   }
 
-  /** Handles `completed: done` events of one DAG, from the cached graph if it can. */
+  /**
+   * Handles `completed: done` events of one DAG, from the cached graph if it can (a DAG this process
+   * has no graph of goes to the full handling at once: the fast path would read the meta only to
+   * find that out).
+   */
   async #handleDone(dagId: string, events: DagEvent[]): Promise<void> {
-    if ((await handleDoneEvents(this.#core, this.#graphs, dagId, events)) === "handled") return;
+    if (this.#graphs.has(dagId) && (await handleDoneEvents(this.#core, this.#graphs, dagId, events)) === "handled") return;
     await this.#handleFromState(dagId, events);
   }
 
