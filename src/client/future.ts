@@ -88,6 +88,9 @@ export class Future<R> {
   }
 
   #wait(want: Want, options: AwaitOptions): Promise<unknown> {
+    if (typeof options !== "object" || options === null) {
+      return Promise.reject(new EbindError("invalid_argument", `task ${this.id} (${this.name}): options must be an object, got ${String(options)}`));
+    }
     const { signal, timeoutMs } = options;
     if (timeoutMs !== undefined && (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs < 0)) {
       return Promise.reject(new EbindError("invalid_argument", `task ${this.id} (${this.name}): timeoutMs must be a finite number of ms ≥ 0, got ${String(timeoutMs)}`));

@@ -25,6 +25,7 @@ describeBackends("task queue: waiting on futures", (backend) => {
     const { registry, client, startWorker } = await env();
     registry.register(echo);
     const future = await client.enqueue(echo, "late");
+    expect(((await rejection(future.result(null as never))) as EbindError).code).toBe("invalid_argument");
     const err = await rejection(future.result({ timeoutMs: 20 }));
     expect(err).toBeInstanceOf(EbindError);
     expect((err as EbindError).code).toBe("timeout");
