@@ -23,23 +23,19 @@ import { describe } from "../task/describe.js";
 import type { Dispatcher } from "../task/dispatcher.js";
 import { validateSubjectToken, validateTarget } from "../task/names.js";
 import { RetryPolicy } from "../task/retry.js";
-import { Future } from "./future.js";
+import { Future, settleFuture } from "./future.js";
 import { DEFAULT_RESPONSE_INACTIVE_MS, type ClientOptions, type EnqueueOptions } from "./options.js";
 
 /** Something that can be enqueued: a handler function or a typed reference to one. */
 export type Enqueueable = HandlerFn | TaskRef<any, any>;
-
-interface Waiter {
-  resolve(response: TaskResponse): void;
-  reject(err: Error): void;
-}
 
 const utf8 = new TextEncoder();
 
 /** A producer bound to one broker. Create it with {@link Client.create}; close it when done. */
 export class Client {
   readonly id: string;
-  readonly #waiters = new Map<string, Waiter>();
+  /** The outstanding futures by task id: each is its own waiter (no promise or closure besides). */
+  readonly #waiters = new Map<string, Future<unknown>>();
   readonly #dispatchers = new WeakMap<object, Dispatcher>();
   readonly #logger: Logger;
   readonly #clock: Clock;
@@ -115,16 +111,15 @@ export class Client {
     const dispatcher = this.#describe(target);
     const id = randomUUID();
     const task = await this.#prepare(dispatcher, id, options, args, responseSubject(this.id, id));
-    let waiter!: Waiter;
-    const response = new Promise<TaskResponse>((resolve, reject) => (waiter = { resolve, reject }));
-    this.#waiters.set(id, waiter); // registered before publishing, so a fast response is not missed
+    const future = new Future<ResultOf<T>>(id, task.name, dispatcher.resultType);
+    this.#waiters.set(id, future); // registered before publishing, so a fast response is not missed
     try {
       await this.#publish(task, options);
     } catch (err) {
       this.#waiters.delete(id);
       throw err;
     }
-    return new Future<ResultOf<T>>(id, task.name, response, dispatcher.resultType);
+    return future;
   }
 
   /**
@@ -167,7 +162,7 @@ export class Client {
   /** Closes the client for new work and rejects every outstanding future with `closed`. */
   #failAll(why: string): void {
     this.#closed = true;
-    for (const [id, waiter] of this.#waiters) waiter.reject(new EbindError("closed", `ebind: ${why} before task ${id} finished`));
+    for (const [id, future] of this.#waiters) settleFuture(future, new EbindError("closed", `ebind: ${why} before task ${id} finished`));
     this.#waiters.clear();
   }
 
@@ -235,10 +230,10 @@ export class Client {
       delivery.term();
       return;
     }
-    const waiter = this.#waiters.get(response.taskId);
-    if (waiter) {
+    const future = this.#waiters.get(response.taskId);
+    if (future) {
       this.#waiters.delete(response.taskId);
-      waiter.resolve(response);
+      settleFuture(future, response);
     }
     delivery.ack();
   }

@@ -34,8 +34,9 @@ import { listBreakpoints, resumeBreakpoint } from "./ops/breakpoints.js";
 import { listSignals, sendSignal, type SignalOptions } from "./ops/signals.js";
 import type { SignalDef, SignalName } from "./build/signals.js";
 import type { BreakpointInfo, DagDebug, SignalInfo } from "./plan/index.js";
+import { PollWheel } from "./store/poll-wheel.js";
 import { SharedWatch } from "./store/shared-watch.js";
-import { awaitDag, awaitStepRaw, type AwaitStepOptions } from "./ops/await.js";
+import { awaitDag, awaitStepResult, type AwaitStepOptions } from "./ops/await.js";
 import type { DagMeta, DagStatus } from "./model/records.js";
 import { RecentStarts } from "./store/recent-starts.js";
 import { Scheduler, type SchedulerOptions } from "./run/scheduler.js";
@@ -102,6 +103,7 @@ export class Workflow {
     const awaits = {
       steps: new SharedWatch(kv, "*.step.*", logger, "workflow: the awaits' watch of step records"),
       metas: new SharedWatch(kv, "*.meta", logger, "workflow: the awaits' watch of DAG metas"),
+      polls: new PollWheel(),
     };
     return new Workflow({ broker, store: new DagStore(kv), logger, maxStepErrorBytes, recentStarts: new RecentStarts(), awaits });
   }
@@ -150,9 +152,8 @@ export class Workflow {
    *   `step_skipped` (naming the dependency that skipped it), `step_canceled` (at once when its DAG
    *   is canceled); EbindError `timeout`.
    */
-  async awaitById<R = unknown>(dagId: string, stepId: string, options?: AwaitStepOptions): Promise<R> {
-    const raw = await awaitStepRaw(this.#core, dagId, stepId, options);
-    return JSON.parse(raw) as R;
+  awaitById<R = unknown>(dagId: string, stepId: string, options?: AwaitStepOptions): Promise<R> {
+    return awaitStepResult(this.#core, dagId, stepId, options) as Promise<R>;
   }
 
   /**

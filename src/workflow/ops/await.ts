@@ -9,7 +9,10 @@
  * afterwards is missed), and reads the step's result when its record says done. The server holds
  * one consumer per process however many awaits are outstanding, where it held one per await. A
  * slow re-read of the records (`pollMs`) backs the watch up; after the watch was down, every
- * waiter reads again at once.
+ * waiter reads again at once. An outstanding await is one object (`ops/waiting.ts`) and its promise:
+ * the polls of a process share one timer (`store/poll-wheel.ts`) and the awaits that pass one
+ * signal share one abort listener (`ops/abort-group.ts`) — about 0.7 KB each, where a promise
+ * chain, closures, a timer and a listener per await took 6.3 KB.
  *
  * A step's result counts only once its record says `done`: a value written by an attempt that lost
  * to a cancel is never returned. ebind for Go writes the result just after the done status: an
@@ -23,7 +26,7 @@ import { WorkflowError } from "../model/errors.js";
 import { metaKey, stepKey, validateDagId, validateStepId } from "../model/keys.js";
 import type { DagMeta, StepRecord } from "../model/records.js";
 import type { WorkflowCore } from "../store/core.js";
-import type { SharedWatch } from "../store/shared-watch.js";
+import { Waiting, type Verdict, type WaitSettings } from "./waiting.js";
 
 /** Options of an await. */
 export interface AwaitStepOptions {
@@ -32,10 +35,12 @@ export interface AwaitStepOptions {
   /** Stop waiting after this many ms (`EbindError` code `timeout`). @default no limit */
   readonly timeoutMs?: number | undefined;
   /**
-   * How often the records are re-read while waiting, in ms (10 or more, else `invalid_argument`): a
-   * backstop; the process's shared watch reports changes as they happen, and every waiter reads
-   * again when that watch is reopened after a failure. @default 5000 (it was 500 while each await
-   * had a watch of its own: 10,000 awaits then re-read 20,000 records a second)
+   * How often the records are re-read while waiting, in ms (10 to 2^31−1, else `invalid_argument`):
+   * a backstop; the process's shared watch reports changes as they happen, and every waiter reads
+   * again when that watch is reopened after a failure. The polls of a process share one timer, so
+   * a poll may run up to 1/64 of this late (64 ms at the default; none under 128 ms).
+   * @default 5000 (it was 500 while each await had a watch of its own: 10,000 awaits then re-read
+   * 20,000 records a second)
    */
   readonly pollMs?: number | undefined;
 }
@@ -79,91 +84,64 @@ function checkOptions(options: AwaitStepOptions): void {
   }
 }
 
-/** What one wait needs: the key to wait on, and how to judge what it sees. */
-interface Wait<T> {
-  /** Which of the process's shared watches reports the key. */
-  readonly watch: SharedWatch;
-  /** The KV key waited on (it matches the watch's pattern). */
-  readonly key: string;
-  /** Judges one change of the key: a value or a rejection ends the wait; undefined waits on. */
-  readonly onEntry: (value: Uint8Array | undefined) => Promise<T | Error | undefined> | T | Error | undefined;
-  /** Reads the records afresh: first once the watch is established, then as the backstop and at the timeout. */
-  readonly reread: () => Promise<T | Error | undefined>;
-  /** The timeout's message. */
-  readonly what: string;
+/** Checks the options and fills in the defaults. @throws EbindError `invalid_argument`. */
+function settings(options: AwaitStepOptions): WaitSettings & { readonly timeoutMs: number | undefined } {
+  checkOptions(options);
+  return { signal: options.signal, timeoutMs: options.timeoutMs, pollMs: options.pollMs ?? DEFAULT_POLL_MS };
 }
 
-/**
- * Runs a {@link Wait}: registers with the shared watch, reads the records once the watch is
- * established (so nothing written afterwards is missed), then settles on the first change, poll,
- * timeout or abort that decides. A read error is retried at the next poll.
- */
-function waitFor<T>(core: WorkflowCore, wait: Wait<T>, options: AwaitStepOptions): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let ended = false;
-    let remove: (() => void) | undefined;
-    let poller: NodeJS.Timeout | undefined;
-    let deadline: NodeJS.Timeout | undefined;
-    const signal = options.signal;
-    const end = (): void => {
-      ended = true;
-      remove?.();
-      clearTimeout(poller);
-      clearTimeout(deadline);
-      signal?.removeEventListener("abort", onAbort);
-    };
-    const settle = (outcome: T | Error | undefined): void => {
-      if (ended || outcome === undefined) return;
-      end();
-      if (outcome instanceof Error) reject(outcome);
-      else resolve(outcome);
-    };
-    const fail = (err: unknown): void => {
-      if (ended) return;
-      end();
-      reject(err instanceof Error ? err : new Error(String(err)));
-    };
-    const onAbort = (): void => fail(signal?.reason ?? new Error("aborted"));
-    const check = (): Promise<void> => (ended ? Promise.resolve() : wait.reread().then(settle, () => undefined));
-    const judge = (value: Uint8Array | undefined): void => {
-      if (ended) return;
-      try {
-        const outcome = wait.onEntry(value);
-        if (outcome instanceof Promise) outcome.then(settle, () => undefined);
-        else settle(outcome);
-      } catch {
-        // a record another writer broke: the polls read it again
-      }
-    };
-    const poll = (): void => {
-      poller = setTimeout(() => void check().then(() => !ended && poll()), options.pollMs ?? DEFAULT_POLL_MS);
-    };
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener("abort", onAbort, { once: true });
-    if (options.timeoutMs !== undefined) {
-      deadline = setTimeout(() => {
-        // One last read: what was written just now still counts.
-        void wait
-          .reread()
-          .catch(() => undefined)
-          .then((outcome) => {
-            settle(outcome);
-            fail(new EbindError("timeout", `workflow: ${wait.what} within ${options.timeoutMs} ms`));
-          });
-      }, options.timeoutMs);
+/** A wait for a step's result: its raw JSON text, or (`parse`) the value it encodes. */
+class StepWait extends Waiting<string> {
+  #first = true;
+
+  constructor(
+    core: WorkflowCore,
+    private readonly dagId: string,
+    private readonly stepId: string,
+    private readonly parse: boolean,
+    settings: WaitSettings,
+  ) {
+    super(core, core.awaits.steps, stepKey(dagId, stepId), settings);
+  }
+
+  protected judge(value: Uint8Array | undefined): Verdict<string> | Promise<Verdict<string>> {
+    return value === undefined ? this.#gone() : this.#outcome(decodeStepRecord(value));
+  }
+
+  protected async reread(): Promise<Verdict<string>> {
+    const { store } = this.core;
+    if (this.#first) {
+      // The first read tells an unknown id at once.
+      const [meta, current] = await Promise.all([store.getMeta(this.dagId), store.getStep(this.dagId, this.stepId)]);
+      this.#first = false;
+      if (!meta) return new WorkflowError("dag_not_found", `workflow: DAG not found: ${this.dagId}`);
+      if (!current) return new WorkflowError("step_not_found", `workflow: step not found: ${this.dagId}/${this.stepId}`);
+      return this.#outcome(current.value);
     }
-    void wait.watch
-      .add(wait.key, { onEntry: (e) => judge(e.operation === "PUT" ? e.value : undefined), onReopen: () => void check() })
-      .then(
-        (rm) => {
-          if (ended) return rm();
-          remove = rm;
-        },
-        (err: unknown) => core.logger.debug("workflow: the awaits' watch could not be opened; the polls go on", { key: wait.key, error: (err as Error).message }),
-      )
-      .then(() => check())
-      .then(() => !ended && poll());
-  });
+    const current = await store.getStep(this.dagId, this.stepId);
+    return current ? this.#outcome(current.value) : this.#gone();
+  }
+
+  protected missed(): string {
+    return `no result for ${this.dagId}/${this.stepId}`;
+  }
+
+  protected override output(raw: string): unknown {
+    return this.parse ? JSON.parse(raw) : raw;
+  }
+
+  #gone(): WorkflowError {
+    return new WorkflowError("step_not_found", `workflow: step not found: ${this.dagId}/${this.stepId} (deleted while awaited)`);
+  }
+
+  /** The outcome of a record as it is now: its result once it is done, read now. */
+  async #outcome(record: StepRecord): Promise<Verdict<string>> {
+    const failure = stepFailure(record);
+    if (failure || record.status !== "done") return failure;
+    const result = await this.core.store.getResult(this.dagId, this.stepId);
+    // ebind for Go writes a step's result after its done status: wait for it.
+    return result ?? (await resultWritten(this.core, this.dagId, this.stepId, this.signal, this.pollMs));
+  }
 }
 
 /**
@@ -173,42 +151,25 @@ function waitFor<T>(core: WorkflowCore, wait: Wait<T>, options: AwaitStepOptions
  *   `step_canceled`; EbindError `timeout`, `invalid_argument` for bad ids or options; the signal's
  *   reason on abort.
  */
-export async function awaitStepRaw(core: WorkflowCore, dagId: string, stepId: string, options: AwaitStepOptions = {}): Promise<string> {
-  validateDagId(dagId);
-  validateStepId(stepId);
-  checkOptions(options);
-  const gone = (): WorkflowError => new WorkflowError("step_not_found", `workflow: step not found: ${dagId}/${stepId} (deleted while awaited)`);
-  let first = true;
-  /** The outcome of a record as it is now: its result once it is done, read now. */
-  const outcome = async (record: StepRecord): Promise<string | Error | undefined> => {
-    const failure = stepFailure(record);
-    if (failure || record.status !== "done") return failure;
-    const result = await core.store.getResult(dagId, stepId);
-    // ebind for Go writes a step's result after its done status: wait for it.
-    return result ?? (await resultWritten(core, dagId, stepId, options));
-  };
-  return waitFor<string>(
-    core,
-    {
-      watch: core.awaits.steps,
-      key: stepKey(dagId, stepId),
-      what: `no result for ${dagId}/${stepId}`,
-      onEntry: (value) => (value === undefined ? gone() : outcome(decodeStepRecord(value))),
-      reread: async () => {
-        if (first) {
-          // The first read tells an unknown id at once.
-          const [meta, current] = await Promise.all([core.store.getMeta(dagId), core.store.getStep(dagId, stepId)]);
-          first = false;
-          if (!meta) return new WorkflowError("dag_not_found", `workflow: DAG not found: ${dagId}`);
-          if (!current) return new WorkflowError("step_not_found", `workflow: step not found: ${dagId}/${stepId}`);
-          return outcome(current.value);
-        }
-        const current = await core.store.getStep(dagId, stepId);
-        return current ? outcome(current.value) : gone();
-      },
-    },
-    options,
-  );
+export function awaitStepRaw(core: WorkflowCore, dagId: string, stepId: string, options: AwaitStepOptions = {}): Promise<string> {
+  return awaitStep(core, dagId, stepId, options, false) as Promise<string>;
+}
+
+/** The result of a step, decoded from its JSON; waits for it. Throws like {@link awaitStepRaw} (and a SyntaxError for a result that is not JSON). */
+export function awaitStepResult(core: WorkflowCore, dagId: string, stepId: string, options: AwaitStepOptions = {}): Promise<unknown> {
+  return awaitStep(core, dagId, stepId, options, true);
+}
+
+function awaitStep(core: WorkflowCore, dagId: string, stepId: string, options: AwaitStepOptions, parse: boolean): Promise<unknown> {
+  let checked: ReturnType<typeof settings>;
+  try {
+    validateDagId(dagId);
+    validateStepId(stepId);
+    checked = settings(options);
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+  return new StepWait(core, dagId, stepId, parse, checked).start(checked.timeoutMs, false);
 }
 
 /**
@@ -216,18 +177,18 @@ export async function awaitStepRaw(core: WorkflowCore, dagId: string, stepId: st
  * writes the status first): waits on the result's own key, within the wait's limits. Undefined when
  * the wait ends otherwise (the caller's polls carry on).
  */
-async function resultWritten(core: WorkflowCore, dagId: string, stepId: string, options: AwaitStepOptions): Promise<string | undefined> {
+async function resultWritten(core: WorkflowCore, dagId: string, stepId: string, signal: AbortSignal | undefined, pollMs: number): Promise<string | undefined> {
   const stop = new AbortController();
-  const timer = setTimeout(() => stop.abort(), options.pollMs ?? DEFAULT_POLL_MS);
+  const timer = setTimeout(() => stop.abort(), pollMs);
   const onAbort = (): void => stop.abort();
-  options.signal?.addEventListener("abort", onAbort, { once: true });
+  signal?.addEventListener("abort", onAbort, { once: true });
   try {
     for await (const result of core.store.watchResult(dagId, stepId, stop.signal)) return result;
     return undefined;
   } finally {
     clearTimeout(timer);
     stop.abort();
-    options.signal?.removeEventListener("abort", onAbort);
+    signal?.removeEventListener("abort", onAbort);
   }
 }
 
@@ -246,37 +207,58 @@ async function dagOutcome(core: WorkflowCore, meta: DagMeta): Promise<DagMeta> {
   throw new WorkflowError("dag_failed", `workflow: DAG failed: ${meta.id}${why}`);
 }
 
+/** A wait for a DAG to end. Its first read comes before the watch, so an ended DAG opens none. */
+class DagWait extends Waiting<DagMeta> {
+  #first = true;
+
+  constructor(
+    core: WorkflowCore,
+    private readonly dagId: string,
+    settings: WaitSettings,
+  ) {
+    super(core, core.awaits.metas, metaKey(dagId), settings);
+  }
+
+  protected judge(value: Uint8Array | undefined): Verdict<DagMeta> {
+    if (value === undefined) return this.#gone();
+    const meta = decodeDagMeta(value);
+    return ended(meta) ? meta : undefined;
+  }
+
+  protected async reread(): Promise<Verdict<DagMeta>> {
+    const current = await this.core.store.getMeta(this.dagId);
+    const first = this.#first;
+    this.#first = false;
+    if (!current) return first ? new WorkflowError("dag_not_found", `workflow: DAG not found: ${this.dagId}`) : this.#gone();
+    return ended(current.value) ? current.value : undefined;
+  }
+
+  protected missed(): string {
+    return `DAG ${this.dagId} did not end`;
+  }
+
+  protected override output(meta: DagMeta): unknown {
+    return dagOutcome(this.core, meta);
+  }
+
+  #gone(): WorkflowError {
+    return new WorkflowError("dag_not_found", `workflow: DAG not found: ${this.dagId} (deleted while awaited)`);
+  }
+}
+
 /**
  * Waits for a DAG to end: resolves with its meta when it is `done`.
  * @throws WorkflowError `dag_not_found` (also when deleted while awaited), `dag_failed` (naming a
  *   step that failed it, with its kind and message), `dag_canceled`; EbindError `timeout`,
  *   `invalid_argument`; the signal's reason on abort.
  */
-export async function awaitDag(core: WorkflowCore, dagId: string, options: AwaitStepOptions = {}): Promise<DagMeta> {
-  validateDagId(dagId);
-  checkOptions(options);
-  const first = await core.store.getMeta(dagId);
-  if (!first) throw new WorkflowError("dag_not_found", `workflow: DAG not found: ${dagId}`);
-  if (ended(first.value)) return dagOutcome(core, first.value);
-  const gone = (): WorkflowError => new WorkflowError("dag_not_found", `workflow: DAG not found: ${dagId} (deleted while awaited)`);
-  const last = await waitFor<DagMeta>(
-    core,
-    {
-      watch: core.awaits.metas,
-      key: metaKey(dagId),
-      what: `DAG ${dagId} did not end`,
-      onEntry: (value) => {
-        if (value === undefined) return gone();
-        const meta = decodeDagMeta(value);
-        return ended(meta) ? meta : undefined;
-      },
-      reread: async () => {
-        const current = await core.store.getMeta(dagId);
-        if (!current) return gone();
-        return ended(current.value) ? current.value : undefined;
-      },
-    },
-    options,
-  );
-  return dagOutcome(core, last);
+export function awaitDag(core: WorkflowCore, dagId: string, options: AwaitStepOptions = {}): Promise<DagMeta> {
+  let checked: ReturnType<typeof settings>;
+  try {
+    validateDagId(dagId);
+    checked = settings(options);
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+  return new DagWait(core, dagId, checked).start(checked.timeoutMs, true) as Promise<DagMeta>;
 }

@@ -5,6 +5,7 @@
  */
 import type { Logger } from "../../broker/logger.js";
 import type { Broker } from "../../broker/port.js";
+import type { PollWheel } from "./poll-wheel.js";
 import type { RecentStarts } from "./recent-starts.js";
 import type { SharedWatch } from "./shared-watch.js";
 import type { DagStore } from "./store.js";
@@ -18,8 +19,11 @@ export interface WorkflowCore {
   readonly maxStepErrorBytes: number;
   /** Steps this process just moved to running, for its worker middleware to record the attempt from. */
   readonly recentStarts: RecentStarts;
-  /** The watches every await of this process shares: step records (`*.step.*`) and metas (`*.meta`). */
-  readonly awaits: { readonly steps: SharedWatch; readonly metas: SharedWatch };
+  /**
+   * What every await of this process shares: the watches of step records (`*.step.*`) and metas
+   * (`*.meta`), and the timer wheel of their backstop polls.
+   */
+  readonly awaits: { readonly steps: SharedWatch; readonly metas: SharedWatch; readonly polls: PollWheel };
 }
 
 /** How many times a compare-and-set is retried after a conflict (reference §3.16). */

@@ -58,11 +58,12 @@ export class SharedWatch {
   }
 
   /**
-   * Registers `waiter` for `key` and resolves once the watch is established: every change written
-   * after that is handed to it, until the returned function (idempotent) removes it.
-   * @throws the backend's error when the watch cannot be opened (the waiter is not registered).
+   * Registers `waiter` for `key` and returns the watch's establishment (one promise shared by every
+   * waiter): every change written after it resolved is handed to the waiter, until {@link remove}.
+   * The waiter is registered at once, even when the promise rejects (the backend's error when the
+   * watch cannot be opened): remove it then.
    */
-  async add(key: string, waiter: KeyWaiter): Promise<() => void> {
+  add(key: string, waiter: KeyWaiter): Promise<void> {
     const existing = this.#waiters.get(key);
     if (existing === undefined) this.#waiters.set(key, waiter);
     else if (existing instanceof Set) existing.add(waiter);
@@ -72,19 +73,7 @@ export class SharedWatch {
       clearTimeout(this.#idle);
       this.#idle = undefined;
     }
-    let removed = false;
-    const remove = (): void => {
-      if (removed) return;
-      removed = true;
-      this.#remove(key, waiter);
-    };
-    try {
-      await this.#open();
-    } catch (err) {
-      remove();
-      throw err;
-    }
-    return remove;
+    return this.#open();
   }
 
   /** Closes the watch now; later waiters open it again. */
@@ -145,7 +134,8 @@ export class SharedWatch {
     return out;
   }
 
-  #remove(key: string, waiter: KeyWaiter): void {
+  /** Unregisters `waiter` from `key` (nothing if it is not registered there). */
+  remove(key: string, waiter: KeyWaiter): void {
     const existing = this.#waiters.get(key);
     if (existing === waiter) this.#waiters.delete(key);
     else if (existing instanceof Set && existing.delete(waiter)) {
