@@ -22,9 +22,9 @@ import { DagLanes } from "./dag-lanes.js";
 import { handleDoneEvents } from "./done-event.js";
 import { GraphCache } from "./graph-cache.js";
 import { DagProgress } from "./progress.js";
-import type { LoadedDag } from "../store/store.js";
+import type { LoadedDag, Versioned } from "../store/store.js";
 import { allStepsTerminal, applyCompletion, type StepOutcome } from "../plan/index.js";
-import type { DagEvent, StepRecord } from "../model/records.js";
+import type { DagEvent, DagMeta, StepRecord } from "../model/records.js";
 
 /** Options of a scheduler. */
 export interface SchedulerOptions {
@@ -91,6 +91,9 @@ interface Queued {
   readonly event: DagEvent;
   readonly delivery: Delivery;
 }
+
+/** Meta statuses under which events change nothing (a paused DAG's state is picked up on resume). */
+const IDLE_STATUSES: ReadonlySet<string> = new Set(["canceled", "paused", "done", "failed"]);
 
 /** Deliveries of one event before it is given up (acked) and left to the sweep. */
 const EVENT_ATTEMPTS = 5;
@@ -243,17 +246,26 @@ export class Scheduler {
    * find that out).
    */
   async #handleDone(dagId: string, events: DagEvent[]): Promise<void> {
-    if (this.#graphs.has(dagId) && (await handleDoneEvents(this.#core, this.#graphs, dagId, events)) === "handled") return;
-    await this.#handleFromState(dagId, events);
+    const handled = this.#graphs.has(dagId) ? await handleDoneEvents(this.#core, this.#graphs, dagId, events) : "full";
+    if (handled === "handled") return;
+    // About to finish: the steps are listed (what finalising a DAG read through its index does anyway).
+    await this.#handleFromState(dagId, events, false, handled === "finish");
   }
 
   /**
    * Loads the whole DAG (refreshing the cached graph) and handles events of it from that state,
    * in order: one event, or several `completed` ones. `force` moves the DAG on even without an
-   * event that asks for it (a signal wait's timer).
+   * event that asks for it (a signal wait's timer); `listing` lists the steps instead of reading them through the meta's index.
    */
-  async #handleFromState(dagId: string, events: readonly DagEvent[], force = false): Promise<void> {
-    let loaded = await this.#load(dagId, false);
+  async #handleFromState(dagId: string, events: readonly DagEvent[], force = false, listing = false): Promise<void> {
+    // The meta first: events of a DAG that is finished or paused — the late events of a DAG
+    // finalised while they queued, say — need none of its steps read.
+    const meta = await this.#core.store.getMeta(dagId);
+    if (!meta || IDLE_STATUSES.has(meta.value.status)) {
+      if (meta?.value.status !== "paused") this.#graphs.drop(dagId);
+      return;
+    }
+    let loaded = await this.#load(dagId, listing, meta);
     // An event about a step the index does not hold: list the steps (which also mends the index).
     if (loaded?.indexed && events.some((e) => (e.kind === "completed" || e.kind === "step_added") && !loaded!.state.steps.has(e.stepId))) {
       loaded = await this.#load(dagId, true);
@@ -320,8 +332,9 @@ export class Scheduler {
    * Loads a DAG and keeps its graph (dropped for a finished or deleted DAG): its steps listed when
    * `listing`, else read through the meta's step index when it has one.
    */
-  async #load(dagId: string, listing: boolean): Promise<(LoadedDag & { readonly indexed: boolean }) | null> {
-    const loaded = listing ? await this.#listed(dagId) : await this.#core.store.loadIndexed(dagId);
+  async #load(dagId: string, listing: boolean, meta?: Versioned<DagMeta>): Promise<(LoadedDag & { readonly indexed: boolean }) | null> {
+    const store = this.#core.store;
+    const loaded = listing ? await this.#listed(dagId) : meta ? await store.loadIndexedFrom(meta) : await store.loadIndexed(dagId);
     const status = loaded?.state.meta.status;
     if (!loaded || status === "done" || status === "failed" || status === "canceled") this.#graphs.drop(dagId);
     else this.#graphs.set(dagId, loaded.metaRevision, loaded.state.steps.values());

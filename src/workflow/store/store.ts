@@ -244,7 +244,12 @@ export class DagStore {
    */
   async loadIndexed(dagId: string): Promise<(LoadedDag & { readonly indexed: boolean }) | null> {
     const meta = await this.getMeta(dagId);
-    if (!meta) return null;
+    return meta && this.loadIndexedFrom(meta);
+  }
+
+  /** {@link loadIndexed} from a meta just read (its steps are read after it, as a listing would be). */
+  async loadIndexedFrom(meta: Versioned<DagMeta>): Promise<LoadedDag & { readonly indexed: boolean }> {
+    const dagId = meta.value.id;
     const ids = meta.value.stepIds;
     if (ids === undefined) {
       const loaded = await this.#loadSteps(meta, await this.listSteps(dagId));
