@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { BENCH_DIR, RUNS, type SystemResult } from "./lib/harness.js";
 import { versions } from "./lib/servers.js";
 
-const SCENARIOS = ["1-throughput", "2-reqresp", "3-latency", "4-retries", "5-workflow", "6-memory", "7-ebctl-ls"];
+const SCENARIOS = ["1-throughput", "2-reqresp", "3-latency", "4-retries", "5-workflow", "6-memory", "7-ebctl-ls", "10-chain-latency"];
 const only = (process.env.BENCH_ONLY ?? "").split(",").filter(Boolean);
 const chosen = only.length ? SCENARIOS.filter((s) => only.some((o) => s.startsWith(o))) : SCENARIOS;
 
@@ -108,7 +108,7 @@ for (const scenario of [...new Set(results.map((r) => r.scenario))]) {
   }
 }
 // Hand-written sections of the previous RESULTS.md that no scenario generates are carried over.
-const KEPT = ["## Workflow operations per step", "## 8-workflow-growth", "## Heap per outstanding future and await"];
+const KEPT = ["## Workflow operations per step", "## 8-workflow-growth", "## Workflow speed, second pass", "## Heap per outstanding future and await"];
 const previous = (() => {
   try {
     return readFileSync(join(BENCH_DIR, "RESULTS.md"), "utf8");
