@@ -14,9 +14,8 @@
  * @module
  */
 import { Bucket, Kvm, KvWatchInclude, type KV, type KvEntry as NatsKvEntry } from "@nats-io/kv";
-import type { Msg } from "@nats-io/transport-node";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
+import type { Msg, NatsConnection } from "@nats-io/transport-node";
 import type { KvBucket, KvEntry, KvOptions, KvWatchOptions } from "../broker/port.js";
 import { EbindError } from "../task/errors.js";
 import { mapNatsError } from "./errors.js";
@@ -31,6 +30,8 @@ const ENTRY_READS_IN_FLIGHT = 64;
 /** How long a read or write waits for the server's reply: the client's default JetStream timeout. */
 const KV_TIMEOUT_MS = 5000;
 const EXPECTED_LAST_SUBJECT_SEQ = "Nats-Expected-Last-Subject-Sequence";
+/** The client's key rules: letters, digits and `-/_=.` (no leading or trailing dot, checked apart). */
+const VALID_KEY = /^[-/=.\w]+$/;
 const empty = new Uint8Array(0);
 
 class NatsKvBucket implements KvBucket {
@@ -125,9 +126,9 @@ class NatsKvBucket implements KvBucket {
     return { key, value: msg.data, revision, operation: "PUT", createdAt: new Date(h.get("Nats-Time-Stamp")) };
   }
 
-  /** The client's key rules (letters, digits, `-/_=.`, no leading or trailing dot). */
+  /** Refuses a key the client's rules refuse ({@link VALID_KEY}). */
   #validate(key: string, op: string): void {
-    if (key.startsWith(".") || key.endsWith(".") || !/^[-/=.\w]+$/.test(key)) {
+    if (key.startsWith(".") || key.endsWith(".") || !VALID_KEY.test(key)) {
       throw new EbindError("invalid_argument", `kv ${this.name} ${op}: invalid key ${JSON.stringify(key)}`);
     }
   }

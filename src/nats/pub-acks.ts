@@ -26,7 +26,7 @@ import { createInbox, errors as coreErrors, headers, type Msg, type NatsConnecti
 interface Pending {
   readonly subject: string;
   readonly deadline: number;
-  /** Handles the reply (it may reject). */
+  /** Handles the reply (it may reject); a "no responders" status never reaches it. */
   settle(msg: Msg): void;
   reject(err: Error): void;
 }
@@ -38,7 +38,6 @@ const utf8 = new TextDecoder();
 
 /** The acknowledgement a publish's reply holds, or the error it reports. */
 function readAck(subject: string, msg: Msg): PublishAck | Error {
-  if (msg.data.length === 0 && msg.headers?.code === 503) return new coreErrors.NoRespondersError(subject);
   let body: { stream?: unknown; seq?: unknown; duplicate?: unknown; error?: ApiError };
   try {
     body = JSON.parse(utf8.decode(msg.data)) as typeof body;
@@ -89,13 +88,7 @@ export class PubAckMux {
    * listens, or what the client throws for the publish itself.
    */
   request(subject: string, data: Uint8Array, timeoutMs: number, extra?: Readonly<Record<string, string>>): Promise<Msg> {
-    return new Promise<Msg>((resolve, reject) => {
-      const settle = (msg: Msg): void => {
-        if (msg.data.length === 0 && msg.headers?.code === 503) reject(new coreErrors.NoRespondersError(subject));
-        else resolve(msg);
-      };
-      this.#send(subject, data, extra, timeoutMs, settle, reject);
-    });
+    return new Promise<Msg>((resolve, reject) => this.#send(subject, data, extra, timeoutMs, resolve, reject));
   }
 
   #send(subject: string, data: Uint8Array, extra: Readonly<Record<string, string>> | undefined, timeoutMs: number, settle: (msg: Msg) => void, reject: (err: Error) => void): void {
@@ -153,7 +146,9 @@ export class PubAckMux {
     if (!pending) return; // timed out already
     this.#pending.delete(token);
     if (this.#pending.size === 0) this.#wakeIdle();
-    pending.settle(msg);
+    // A status 503 without a body: no stream (or stream leader) took the publish, nobody answered the request.
+    if (msg.data.length === 0 && msg.headers?.code === 503) pending.reject(new coreErrors.NoRespondersError(pending.subject));
+    else pending.settle(msg);
   }
 
   #sweep(): void {
