@@ -70,7 +70,7 @@ export async function handleDoneEvents(core: WorkflowCore, graphs: GraphCache, d
   // (a 100-step fan-in read 7 step records per step without this). Events without the field (ebind
   // for Go) are not noted: they cannot be told from an event of an earlier DAG under the same id.
   for (const e of events) {
-    if (e.stepAddedAt !== undefined) graph.note({ ...graph.shape(e.stepId)!, status: "done", finishedAt: new Date() });
+    if (e.stepAddedAt !== undefined) graph.note(doneShape(graph, e.stepId));
   }
 
   const dependents = new Set<string>();
@@ -102,7 +102,7 @@ export async function handleDoneEvents(core: WorkflowCore, graphs: GraphCache, d
   if (!steps) return "full";
   for (const s of steps.values()) graph.note(s.value);
   for (const id of completed) {
-    const own = graph.knownTerminal(id) ?? { ...graph.shape(id)!, status: "done" as const, finishedAt: new Date() };
+    const own = graph.knownTerminal(id) ?? doneShape(graph, id);
     steps.set(id, { value: own, revision: 0 }); // a done step is never started
   }
 
@@ -112,11 +112,7 @@ export async function handleDoneEvents(core: WorkflowCore, graphs: GraphCache, d
     .map((id) => steps.get(id)!);
   // Results the completion events carried (kept with the graph) save reading them back.
   for (const e of events) if (e.result !== undefined) graph.noteResult(e.stepId, e.result);
-  const result = (id: string): Promise<string | undefined> => {
-    const carried = graph.result(id);
-    return carried !== undefined ? Promise.resolve(carried) : core.store.getResult(dagId, id);
-  };
-  const ctx: ArgContext = { step: (id) => view.steps.get(id), signal: () => undefined, result };
+  const ctx: ArgContext = { step: (id) => view.steps.get(id), signal: () => undefined, knownResult: (id) => graph.result(id) };
   await startSteps(core, meta.value, ready, ctx);
 
   // A dependent not terminal when read will end with an event (or a cascade) of its own, whose
@@ -206,6 +202,11 @@ async function someStepUnsettled(core: WorkflowCore, graph: DagGraph, dagId: str
     }
   }
   return false;
+}
+
+/** A completed step's fixed parts (as the graph has them) with the status its done event reports. */
+function doneShape(graph: DagGraph, stepId: string): StepRecord {
+  return { ...graph.shape(stepId)!, status: "done", finishedAt: new Date() };
 }
 
 /**

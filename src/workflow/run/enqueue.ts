@@ -71,22 +71,34 @@ export interface ArgContext {
   step(stepId: string): StepRecord | undefined;
   signal(name: string): string | undefined;
   /**
-   * Reads a done upstream's raw result; absent: read from the store each time. {@link startSteps}
-   * shares one call per upstream among the steps it starts together (a result is written once and
-   * never changed while its step is done), so the n steps of a fan-out read their root's result once.
+   * A done upstream's raw result when it is known without a read (carried by its `completed` event);
+   * undefined, or absent: it is read from the store.
    */
-  result?(stepId: string): Promise<string | undefined>;
+  knownResult?(stepId: string): string | undefined;
 }
 
+/** Reads a done step's raw result (undefined when not readable yet). */
+export type ResultReader = (stepId: string) => Promise<string | undefined>;
+
 /**
- * Resolves a step's arguments: refs become upstream results (read now), signal refs the delivered
- * payloads. A done upstream whose result cannot be read yet is an error (the event is retried)
- * rather than a silent `null`.
+ * Resolves a step's arguments: refs become upstream results (known from the context, else read
+ * with `read`), signal refs the delivered payloads. A done upstream whose result cannot be read yet
+ * is an error (the event is retried) rather than a silent `null`.
  */
-export async function resolveStepArgs(core: WorkflowCore, record: StepRecord, ctx: ArgContext): Promise<{ skip: true } | { skip: false; payload: string }> {
+export async function resolveStepArgs(
+  core: WorkflowCore,
+  record: StepRecord,
+  ctx: ArgContext,
+  read: ResultReader = (id) => core.store.getResult(record.dagId, id),
+): Promise<{ skip: true } | { skip: false; payload: string }> {
   const done = new Set(parseArgs(record.argsJson).flatMap((slot) => (slot.kind === "ref" && ctx.step(slot.ref.stepId)?.status === "done" ? [slot.ref.stepId] : [])));
   const upstreams = [...done];
-  const raws = await Promise.all(upstreams.map((id) => (ctx.result ? ctx.result(id) : core.store.getResult(record.dagId, id))));
+  const raws = await Promise.all(
+    upstreams.map((id) => {
+      const known = ctx.knownResult?.(id);
+      return known !== undefined ? Promise.resolve(known) : read(id);
+    }),
+  );
   const results = new Map<string, string>();
   upstreams.forEach((id, i) => {
     const raw = raws[i];
@@ -116,9 +128,9 @@ function failedRequiredDep(record: StepRecord, ctx: ArgContext): string | undefi
  * record changes, so a failure leaves the step pending for the next event or sweep instead of
  * running with no task behind it (reference §8.3 item 10).
  */
-async function prepareStep(core: WorkflowCore, meta: DagMeta, record: StepRecord, revision: number, ctx: ArgContext): Promise<Prepared | StartOutcome> {
+async function prepareStep(core: WorkflowCore, meta: DagMeta, record: StepRecord, revision: number, ctx: ArgContext, read: ResultReader): Promise<Prepared | StartOutcome> {
   const cause = failedRequiredDep(record, ctx);
-  const resolved = cause !== undefined ? ({ skip: true } as const) : await resolveStepArgs(core, record, ctx);
+  const resolved = cause !== undefined ? ({ skip: true } as const) : await resolveStepArgs(core, record, ctx, read);
   if (resolved.skip) {
     const dep = cause ?? record.deps.find((d) => ctx.step(d)?.status !== "done") ?? "";
     return (await settlePending(core, record, revision, { status: "skipped", errorMessage: skipMessage(ctx.step(dep), dep) })) ? "skipped" : "not-startable";
@@ -153,23 +165,19 @@ async function prepareStep(core: WorkflowCore, meta: DagMeta, record: StepRecord
  */
 export async function startSteps(core: WorkflowCore, meta: DagMeta, steps: ReadonlyArray<Versioned<StepRecord>>, ctx: ArgContext): Promise<number> {
   if (steps.length === 0) return 0;
-  if (steps.length > 1) {
-    const reads = new Map<string, Promise<string | undefined>>();
-    const given = ctx;
-    const source = (id: string): Promise<string | undefined> => (given.result ? given.result(id) : core.store.getResult(meta.id, id));
-    const result = (id: string): Promise<string | undefined> => {
-      let read = reads.get(id);
-      if (read === undefined) {
-        read = source(id);
-        read.catch(() => reads.delete(id)); // a failed read is not shared: the next step reads again
-        reads.set(id, read);
-      }
-      return read;
-    };
-    const outer = ctx;
-    ctx = { step: (id) => outer.step(id), signal: (name) => outer.signal(name), result };
-  }
-  const settled = await Promise.allSettled(steps.map((s) => prepareStep(core, meta, s.value, s.revision, ctx)));
+  // The steps started together share one read per upstream result (a result is written once and
+  // never changed while its step is done): the n steps of a fan-out read their root's result once.
+  const reads = new Map<string, Promise<string | undefined>>();
+  const read: ResultReader = (id) => {
+    let pending = reads.get(id);
+    if (pending === undefined) {
+      pending = core.store.getResult(meta.id, id);
+      pending.catch(() => reads.delete(id)); // a failed read is not shared: the next step reads again
+      reads.set(id, pending);
+    }
+    return pending;
+  };
+  const settled = await Promise.allSettled(steps.map((s) => prepareStep(core, meta, s.value, s.revision, ctx, read)));
   const prepared: Prepared[] = [];
   let failure: Error | undefined;
   for (const outcome of settled) {

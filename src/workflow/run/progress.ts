@@ -104,14 +104,10 @@ export class DagProgress {
   /** Starts every ready step (at once); returns how many tasks were published. */
   async startReady(): Promise<number> {
     if (this.meta.status !== "running") return 0;
-    const dagId = this.meta.id;
     const ctx: ArgContext = {
       step: (id) => this.state.steps.get(id),
       signal: (name) => this.state.signals.get(name)?.payload,
-      result: (id) => {
-        const carried = this.#carried.get(id);
-        return carried !== undefined ? Promise.resolve(carried) : this.core.store.getResult(dagId, id);
-      },
+      knownResult: (id) => this.#carried.get(id),
     };
     const ready = readyToRun(this.state).map((id) => ({ value: this.state.steps.get(id)!, revision: this.#revisions.get(id) ?? 0 }));
     return startSteps(this.core, this.meta, ready, ctx);
