@@ -24,7 +24,7 @@ import { GraphCache } from "./graph-cache.js";
 import { DagProgress } from "./progress.js";
 import type { LoadedDag, Versioned } from "../store/store.js";
 import { allStepsTerminal, applyCompletion, type StepOutcome } from "../plan/index.js";
-import type { DagEvent, DagMeta, StepRecord } from "../model/records.js";
+import type { DagEvent, DagMeta, DagStatus, StepRecord } from "../model/records.js";
 
 /** Options of a scheduler. */
 export interface SchedulerOptions {
@@ -93,7 +93,7 @@ interface Queued {
 }
 
 /** Meta statuses under which events change nothing (a paused DAG's state is picked up on resume). */
-const IDLE_STATUSES: ReadonlySet<string> = new Set(["canceled", "paused", "done", "failed"]);
+const IDLE_STATUSES: ReadonlySet<DagStatus> = new Set<DagStatus>(["canceled", "paused", "done", "failed"]);
 
 /** Deliveries of one event before it is given up (acked) and left to the sweep. */
 const EVENT_ATTEMPTS = 5;
@@ -265,15 +265,13 @@ export class Scheduler {
       if (meta?.value.status !== "paused") this.#graphs.drop(dagId);
       return;
     }
-    let loaded = await this.#load(dagId, listing, meta);
+    let loaded = await this.#load(meta, listing);
     // An event about a step the index does not hold: list the steps (which also mends the index).
-    if (loaded?.indexed && events.some((e) => (e.kind === "completed" || e.kind === "step_added") && !loaded!.state.steps.has(e.stepId))) {
-      loaded = await this.#load(dagId, true);
+    if (loaded.indexed && events.some((e) => (e.kind === "completed" || e.kind === "step_added") && !loaded.state.steps.has(e.stepId))) {
+      loaded = await this.#load(meta, true);
     }
-    if (!loaded) return; // deleted DAG
     const progress = new DagProgress(this.#core, loaded);
     const status = progress.meta.status;
-    if (status === "canceled" || status === "paused" || status === "done" || status === "failed") return;
     let acted = force;
     for (const event of events) {
       // While pausing, only completions (the drain) and resumes matter; the durable state of added
@@ -329,15 +327,18 @@ export class Scheduler {
   }
 
   /**
-   * Loads a DAG and keeps its graph (dropped for a finished or deleted DAG): its steps listed when
-   * `listing`, else read through the meta's step index when it has one.
+   * Loads the DAG whose meta was just read and keeps its graph (dropped for a finished DAG): its
+   * steps listed when `listing` — and then those the meta's step index misses are added to it —
+   * else read through the index when it has one.
    */
-  async #load(dagId: string, listing: boolean, meta?: Versioned<DagMeta>): Promise<(LoadedDag & { readonly indexed: boolean }) | null> {
-    const store = this.#core.store;
-    const loaded = listing ? await this.#listed(dagId) : meta ? await store.loadIndexedFrom(meta) : await store.loadIndexed(dagId);
-    const status = loaded?.state.meta.status;
-    if (!loaded || status === "done" || status === "failed" || status === "canceled") this.#graphs.drop(dagId);
+  async #load(meta: Versioned<DagMeta>, listing: boolean): Promise<LoadedDag & { readonly indexed: boolean }> {
+    const dagId = meta.value.id;
+    const loaded = await this.#core.store.loadFrom(meta, listing ? "list" : "index");
+    const status = loaded.state.meta.status;
+    if (status === "done" || status === "failed" || status === "canceled") this.#graphs.drop(dagId);
     else this.#graphs.set(dagId, loaded.metaRevision, loaded.state.steps.values());
+    const index = meta.value.stepIds;
+    if (listing && index !== undefined) await this.#mendIndex(dagId, [...loaded.state.steps.keys()].filter((id) => !index.includes(id)));
     return loaded;
   }
 
@@ -350,15 +351,6 @@ export class Scheduler {
     const missing = (await this.#core.store.listSteps(dagId)).filter((s) => !progress.state.steps.has(s.value.stepId));
     for (const s of missing) progress.setStep(s.value, s.revision);
     await this.#mendIndex(dagId, missing.map((s) => s.value.stepId));
-  }
-
-  /** Loads a DAG with its steps listed; steps its meta's index misses are added to the index. */
-  async #listed(dagId: string): Promise<(LoadedDag & { readonly indexed: false }) | null> {
-    const loaded = await this.#core.store.load(dagId);
-    if (!loaded) return null;
-    const index = loaded.state.meta.stepIds;
-    if (index !== undefined) await this.#mendIndex(dagId, [...loaded.state.steps.keys()].filter((id) => !index.includes(id)));
-    return { ...loaded, indexed: false };
   }
 
   /** Adds steps to the DAG's step index (which moves its meta on: cached graphs of it are not used again). */
@@ -382,9 +374,9 @@ export class Scheduler {
       if (this.#stopped) return;
       if (meta.status !== "running" && meta.status !== "pausing" && meta.status !== "paused") continue;
       const work = async (): Promise<void> => {
-        const loaded = await this.#load(meta.id, true);
-        if (!loaded) return;
-        this.#after(meta.id, await sweepDag(this.#core, loaded, this.#options));
+        const current = await this.#core.store.getMeta(meta.id);
+        if (!current) return this.#graphs.drop(meta.id);
+        this.#after(meta.id, await sweepDag(this.#core, await this.#load(current, true), this.#options));
       };
       // Serialised with this process's event handling of the same DAG.
       await this.#lanes.run(meta.id, () =>

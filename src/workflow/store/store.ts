@@ -217,12 +217,35 @@ export class DagStore {
    */
   async load(dagId: string): Promise<LoadedDag | null> {
     const meta = await this.getMeta(dagId);
-    if (!meta) return null;
-    return this.#loadSteps(meta, await this.listSteps(dagId));
+    return meta && this.loadFrom(meta, "list");
+  }
+
+  /**
+   * Like {@link load}, but reads the steps by key when the meta keeps a step index
+   * ({@link DagMeta.stepIds}), which costs the server a lookup per step instead of a scan of the
+   * bucket. `indexed` says which happened: an index may miss a step added by a process that does not
+   * keep it (ebind for Go), so a caller about to finalise the DAG lists its steps.
+   */
+  async loadIndexed(dagId: string): Promise<(LoadedDag & { readonly indexed: boolean }) | null> {
+    const meta = await this.getMeta(dagId);
+    return meta && this.loadFrom(meta, "index");
+  }
+
+  /**
+   * The DAG whose meta was just read: its steps, read after the meta (a scheduler's cache of the
+   * steps relies on that order) — listed (`"list"`), or by key through the meta's step index when it
+   * has one (`"index"`; `indexed` says whether it had) — and its signals, listed only when a step
+   * waits for one or takes one as an argument.
+   */
+  async loadFrom(meta: Versioned<DagMeta>, steps: "list" | "index"): Promise<LoadedDag & { readonly indexed: boolean }> {
+    const dagId = meta.value.id;
+    const ids = steps === "index" ? meta.value.stepIds : undefined;
+    const records = ids === undefined ? await this.listSteps(dagId) : [...(await this.getSteps(dagId, ids)).values()];
+    return { ...(await this.#assemble(meta, records)), indexed: ids !== undefined };
   }
 
   /** The DAG state from its meta and steps; signals are listed only when a step uses one. */
-  async #loadSteps(meta: Versioned<DagMeta>, steps: ReadonlyArray<Versioned<StepRecord>>): Promise<LoadedDag> {
+  async #assemble(meta: Versioned<DagMeta>, steps: ReadonlyArray<Versioned<StepRecord>>): Promise<LoadedDag> {
     const dagId = meta.value.id;
     const signals = steps.some((s) => usesSignals(s.value)) ? await this.listSignals(dagId) : [];
     return {
@@ -234,29 +257,6 @@ export class DagStore {
       metaRevision: meta.revision,
       stepRevisions: new Map(steps.map((s) => [s.value.stepId, s.revision])),
     };
-  }
-
-  /**
-   * Like {@link load}, but reads the steps by key when the meta keeps a step index
-   * ({@link DagMeta.stepIds}), which costs the server a lookup per step instead of a scan of the
-   * bucket. `indexed` says which happened: an index may miss a step added by a process that does not
-   * keep it (ebind for Go), so a caller about to finalise the DAG loads it again with {@link load}.
-   */
-  async loadIndexed(dagId: string): Promise<(LoadedDag & { readonly indexed: boolean }) | null> {
-    const meta = await this.getMeta(dagId);
-    return meta && this.loadIndexedFrom(meta);
-  }
-
-  /** {@link loadIndexed} from a meta just read (its steps are read after it, as a listing would be). */
-  async loadIndexedFrom(meta: Versioned<DagMeta>): Promise<LoadedDag & { readonly indexed: boolean }> {
-    const dagId = meta.value.id;
-    const ids = meta.value.stepIds;
-    if (ids === undefined) {
-      const loaded = await this.#loadSteps(meta, await this.listSteps(dagId));
-      return { ...loaded, indexed: false };
-    }
-    const read = await this.getSteps(dagId, ids);
-    return { ...(await this.#loadSteps(meta, [...read.values()])), indexed: true };
   }
 
   /** Deletes every record of a DAG; missing keys are fine (reference §3.25). */
