@@ -13,7 +13,7 @@ import { silentLogger, type Broker, type KvBucket } from "../../../src/broker/in
 import { defineHandler } from "../../../src/task/index.js";
 import { encodeArgs, encodeSignalRecord, encodeStepRecord } from "../../../src/workflow/model/codec.js";
 import { signalKey, stepKey } from "../../../src/workflow/model/keys.js";
-import { alwaysLeader, dagContext, DAG_BUCKET, Workflow, type DagEvent, type Scheduler, type StepRecord } from "../../../src/workflow/index.js";
+import { alwaysLeader, dagContext, DAG_BUCKET, Workflow, type DagEvent, type LeaderElector, type Scheduler, type StepRecord } from "../../../src/workflow/index.js";
 import { describeBackends } from "../../support/backends.js";
 import { eventually } from "../../support/queue.js";
 import { useWorkflowEnv, type WorkflowEnv } from "../../support/workflow-env.js";
@@ -43,6 +43,9 @@ function gates() {
     },
   };
 }
+
+/** An elector that never leads: a scheduler that only handles events (its reads are the events' alone, never a sweep's). */
+const neverSweeps: LeaderElector = { isLeader: () => false, start: async () => {}, stop: async () => {} };
 
 const done = (dagId: string, stepId: string): DagEvent => ({ kind: "completed", dagId, stepId, status: "done" });
 
@@ -335,7 +338,7 @@ describeBackends("workflow: the scheduler's cached graph", (backend) => {
     await startWorker();
     const reads: string[] = [];
     const counted = await Workflow.create(countingListings(broker, [], reads), { logger: silentLogger });
-    const scheduler = await counted.startScheduler({ elector: alwaysLeader, pullExpiresMs: 1000 });
+    const scheduler = await counted.startScheduler({ elector: neverSweeps, pullExpiresMs: 1000 });
     try {
       const dag = workflow.dag();
       let prev = dag.step("s0", add, 0, 1);
@@ -358,7 +361,7 @@ describeBackends("workflow: the scheduler's cached graph", (backend) => {
     await startWorker();
     const filters: string[] = [];
     const counted = await Workflow.create(countingListings(broker, filters), { logger: silentLogger });
-    const scheduler = await counted.startScheduler({ elector: alwaysLeader, pullExpiresMs: 1000 });
+    const scheduler = await counted.startScheduler({ elector: neverSweeps, pullExpiresMs: 1000 });
     try {
       const dag = workflow.dag();
       let prev = dag.step("s0", add, 0, 1);
