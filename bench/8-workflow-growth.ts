@@ -21,7 +21,7 @@ import { randomUUID } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import { Child, envInt, gcHeap, isMain, now, pool, withTimeout } from "./lib/harness.js";
 import { startNode } from "../src/embed/index.js";
-import { Workflow, connectNats, ensureStreams, silentLogger, type Step } from "../src/index.js";
+import { Workflow, connectNats, ensureStreams, silentLogger, type Broker, type NatsBroker, type Step } from "../src/index.js";
 import { noop, step } from "./lib/handlers.js";
 import { OpCounter, countingBroker, perStep, sumCounts } from "./lib/op-counts.js";
 
@@ -58,14 +58,26 @@ async function drain(broker: { streamState(name: string): Promise<{ messages: nu
   return now() - t0;
 }
 
-async function partA(): Promise<void> {
+/** A fresh nats-server with the streams, a connection to it and a counting broker over that connection, for `fn`. */
+async function onFreshServer(fn: (env: { url: string; nats: NatsBroker; broker: Broker; ops: OpCounter }) => Promise<void>): Promise<void> {
   const node = await startNode();
   try {
     const nats = await connectNats({ servers: node.url });
-    await ensureStreams(nats);
-    const ops = new OpCounter();
-    const broker = countingBroker(nats, ops);
-    const child = await Child.spawn({ system: "ours", natsUrl: node.url, redisPort: 0, concurrency: 64, workflow: true, countOps: true }, ["--expose-gc"]);
+    try {
+      await ensureStreams(nats);
+      const ops = new OpCounter();
+      await fn({ url: node.url, nats, broker: countingBroker(nats, ops), ops });
+    } finally {
+      await nats.close();
+    }
+  } finally {
+    await node.stop();
+  }
+}
+
+async function partA(): Promise<void> {
+  await onFreshServer(async ({ url, nats, broker, ops }) => {
+    const child = await Child.spawn({ system: "ours", natsUrl: url, redisPort: 0, concurrency: 64, workflow: true, countOps: true }, ["--expose-gc"]);
     try {
       await child.go();
       const wf = await Workflow.create(broker, { logger: silentLogger });
@@ -109,20 +121,12 @@ async function partA(): Promise<void> {
       }
     } finally {
       await child.stop();
-      await nats.close();
     }
-  } finally {
-    await node.stop();
-  }
+  });
 }
 
 async function partB(): Promise<void> {
-  const node = await startNode();
-  try {
-    const nats = await connectNats({ servers: node.url });
-    await ensureStreams(nats);
-    const ops = new OpCounter();
-    const broker = countingBroker(nats, ops);
+  await onFreshServer(async ({ url, nats, broker, ops }) => {
     const wf = await Workflow.create(broker, { logger: silentLogger });
     const steps: Step<unknown>[] = [];
     const t0 = now();
@@ -137,7 +141,7 @@ async function partB(): Promise<void> {
     const heapBefore = gcHeap();
     ops.reset();
     const stop = new AbortController();
-    setMaxListeners(0, stop.signal); // one listener per await
+    setMaxListeners(0, stop.signal); // every await is given this one signal
     const t1 = now();
     let failed = 0;
     let firstError: string | undefined;
@@ -163,7 +167,7 @@ async function partB(): Promise<void> {
     const consumers = (await nats.streamState("KV_ebind-dags"))?.consumers ?? 0;
     const watchesOpen = ops.watchesOpen;
     const opsWhileWaiting = ops.snapshot();
-    const child = await Child.spawn({ system: "ours", natsUrl: node.url, redisPort: 0, concurrency: 64, workflow: true });
+    const child = await Child.spawn({ system: "ours", natsUrl: url, redisPort: 0, concurrency: 64, workflow: true });
     let resolveMs = NaN;
     try {
       const t2 = now();
@@ -189,10 +193,7 @@ async function partB(): Promise<void> {
       ...(firstError ? { first_error: firstError } : {}),
       ops_while_awaiting: opsWhileWaiting,
     });
-    await nats.close();
-  } finally {
-    await node.stop();
-  }
+  });
 }
 
 export async function run(): Promise<void> {
