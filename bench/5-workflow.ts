@@ -114,6 +114,11 @@ async function once(system: System): Promise<Figures> {
   }
 }
 
+/** One BullMQ flows run of this scenario (for scenario 9's same-run comparison). */
+export function onceBullmq(): Promise<Figures> {
+  return once("bullmq");
+}
+
 export function run() {
   return alternate("5-workflow", ["ours", "bullmq"], once, {
     notes: {
