@@ -158,7 +158,7 @@ export async function requeueDeadLetter(broker: Broker, seq: number, options: Re
         `(without it the workers would drop the task as the step of a finished DAG); the entry is kept`,
     );
   }
-  let task: Task = { ...original, attempt: 0, enqueuedAt: new Date(), workerId: undefined, deadline };
+  let task: Task = { ...original, attempt: 0, enqueuedAt: new Date(), enqueuedAtText: undefined, workerId: undefined, deadline };
   if (options.prepare) task = await options.prepare(task, letter.entry);
   const ack = await broker.publish(taskPublishSubject(task.name, task.target), utf8.encode(encodeTask(task)), { msgId });
   if (ack.duplicate) {

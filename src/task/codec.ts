@@ -44,7 +44,8 @@ const ERROR = "task error";
  * Encodes a task envelope (reference §2.6.1), keys in Go's order: `id`, `name`, `payload`,
  * `reply_to`?, `deadline`, `enqueued_at`, `attempt`, `trace_ctx`?, `dag_id`?, `step_id`?,
  * `retry_policy`?, `target`?, `worker_id`? (`?` = omitted when empty or absent). `deadline` is always
- * written, as the zero time when unset. `payload` is embedded as is; `""` is written as `null`
+ * written, as the zero time when unset; a decoded task's times keep the precision they arrived with
+ * (`deadlineText`, `enqueuedAtText`: Go's nanoseconds and offsets) while unchanged. `payload` is embedded as is; `""` is written as `null`
  * (Go's nil `json.RawMessage`).
  * @throws {EbindError} `invalid_argument` naming the field: empty id or name, payload that is not
  *   valid JSON, attempt not an integer ≥ 0, a time Go cannot write, an invalid retry policy.
@@ -54,7 +55,7 @@ export function encodeTask(t: Task): string {
   let s = `{"id":${nonEmpty(d, "id", t.id)},"name":${nonEmpty(d, "name", t.name)}`;
   s += `,"payload":${t.payload === "" ? "null" : raw(d, "payload", t.payload)}`;
   s += optionalString(d, "reply_to", t.replyTo);
-  s += `,"deadline":${time(d, "deadline", t.deadline)},"enqueued_at":${time(d, "enqueued_at", t.enqueuedAt)}`;
+  s += `,"deadline":${time(d, "deadline", t.deadline, t.deadlineText)},"enqueued_at":${time(d, "enqueued_at", t.enqueuedAt, t.enqueuedAtText)}`;
   s += `,"attempt":${count(d, "attempt", t.attempt)}`;
   if (t.traceCtx !== undefined && Object.keys(t.traceCtx).length > 0) s += `,"trace_ctx":${stringMap(d, "trace_ctx", t.traceCtx)}`;
   s += optionalString(d, "dag_id", t.dagId);
@@ -130,7 +131,9 @@ function readTask(f: Fields): Task {
     payload: f.raw("payload") ?? "null",
     replyTo: f.string("reply_to", false),
     deadline: f.optionalTime("deadline"),
+    deadlineText: f.preciseTimeText("deadline"),
     enqueuedAt: f.requiredTime("enqueued_at"),
+    enqueuedAtText: f.preciseTimeText("enqueued_at"),
     attempt: f.count("attempt"),
     traceCtx: f.stringMap("trace_ctx"),
     dagId: f.string("dag_id", false),

@@ -22,8 +22,18 @@ export interface Task {
   readonly replyTo?: string | undefined;
   /** Absolute execution deadline; absent means none (wire: the zero time). */
   readonly deadline?: Date | undefined;
+  /**
+   * The deadline exactly as it was read off the wire, kept only when a `Date` cannot hold it: Go
+   * writes nanoseconds (`…05.123456789Z`) and the local offset (`…+01:00`). `encodeTask` writes it
+   * back in place of {@link deadline} while the two still name the same millisecond, so a task that
+   * passes through a TypeScript worker (a DLQ entry, a requeue) keeps Go's precision. Set by
+   * `decodeTask` only; a changed `deadline` makes it moot.
+   */
+  readonly deadlineText?: string | undefined;
   /** When the producer published the task (UTC). */
   readonly enqueuedAt: Date;
+  /** `enqueued_at` as read off the wire, kept and written back like {@link deadlineText}. */
+  readonly enqueuedAtText?: string | undefined;
   /** 0 from producers; the worker sets the delivery count (the true attempt). */
   readonly attempt: number;
   /** W3C trace context (`traceparent`, `tracestate`), carried opaquely. */

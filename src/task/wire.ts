@@ -38,12 +38,25 @@ export function count(doc: string, field: string, value: unknown): string {
   return String(value);
 }
 
-/** A time as Go writes it (RFC3339Nano, the zero time for undefined), as JSON text. @throws EbindError `invalid_argument`. */
-export function time(doc: string, field: string, value: Date | undefined): string {
+/**
+ * A time as Go writes it (RFC3339Nano, the zero time for undefined), as JSON text. `text`, the time
+ * as it was read off the wire (see `Fields.preciseTimeText`), is written instead when it names the
+ * same millisecond as `value`. @throws EbindError `invalid_argument`.
+ */
+export function time(doc: string, field: string, value: Date | undefined, text?: string): string {
+  if (text !== undefined && value !== undefined && sameMillisecond(text, value)) return `"${text}"`;
   try {
     return JSON.stringify(formatTime(value));
   } catch (e) {
     throw encodeFailure(doc, field, errorText(e));
+  }
+}
+
+function sameMillisecond(text: string, value: Date): boolean {
+  try {
+    return parseTime(text)?.getTime() === value.getTime();
+  } catch {
+    return false;
   }
 }
 
@@ -241,6 +254,19 @@ export class Fields {
     } catch (e) {
       throw this.fail(field, errorText(e));
     }
+  }
+
+  /**
+   * The time `field` as its wire text (without quotes) when a `Date` would lose some of it: a
+   * fraction of more than 3 digits, or an offset other than `Z`. Undefined for anything a `Date`
+   * holds exactly, and when absent. Call after reading the field as a time (which validates it).
+   */
+  preciseTimeText(field: string): string | undefined {
+    const r = this.raw(field);
+    // '"2026-12-07T14:00:00.123Z"' is 26 characters: anything longer, or not ending in Z, is more
+    // than a Date keeps. Times from JSON that needed escapes never parse as times.
+    if (r === undefined || r.charCodeAt(0) !== 34 || (r.length <= 26 && r.charCodeAt(r.length - 2) === 90)) return undefined;
+    return r.slice(1, -1);
   }
 
   /** A time that must be present; the zero time gives a `Date` at year 1 (ZERO_TIME_MS). */
