@@ -200,6 +200,17 @@ suite("Dispatcher.call (reference §6.1, §7 items 4–7)", () => {
     expect(e.toData()).toEqual({ kind: "arg_count", message: "want at least 3 args, got 2", retryable: false });
   });
 
+  it("a declared arity is exact and says Go's text; an inferred one is a lower bound and says so (issue 15)", async () => {
+    // Go knows a handler's exact parameter list and writes `want N args, got M`. A JavaScript
+    // function's length counts the parameters before the first default or rest one, so without a
+    // declared arity ebind can only require at least that many: same kind, its own wording.
+    const exact = defineHandler("exact2", async (_c: HandlerContext, a: number, b?: number) => a + (b ?? 0), { arity: 2 });
+    expect((await taskError(describe(exact).call(ctx, "[1,2,3]"))).toData()).toEqual({ kind: "arg_count", message: "want 2 args, got 3", retryable: false });
+    const inferred = defineHandler("inferred2", async (_c: HandlerContext, a: number, b: number, ...more: number[]) => a + b + more.length);
+    expect(await describe(inferred).call(ctx, "[1,2,3]")).toBe("4");
+    expect((await taskError(describe(inferred).call(ctx, "[1]"))).toData()).toEqual({ kind: "arg_count", message: "want at least 2 args, got 1", retryable: false });
+  });
+
   it("empty, whitespace and null payloads are zero args", async () => {
     const d = describe(noArgs);
     for (const p of ["", "  ", "null", " null "]) expect(await d.call(ctx, p)).toBe('"ok"');
