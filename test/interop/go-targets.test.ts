@@ -26,6 +26,8 @@ describeGo("interop: targets and claims across languages", () => {
     const byClaim = await Promise.all(Array.from({ length: 5 }, () => client.enqueueWith(WhoAmI, { target: "gpu" })));
     const byId = await client.enqueueWith(WhoAmI, { target: "worker:go-gpu" });
     for (const f of [...byClaim, byId]) expect(await f.result({ timeoutMs: 10_000 })).toBe("go-gpu");
+    // The worker prints before it responds, but its stdout may reach us after the response.
+    await go.waitFor(() => go.lines.filter((l) => l.event === "task").length >= 6, "six task lines");
     const runs = go.lines.filter((l) => l.event === "task");
     expect(new Set(runs.map((l) => l.subject))).toEqual(new Set(["TASKS_TARGET.Z3B1.interop.WhoAmI", "TASKS_TARGET.d29ya2VyOmdvLWdwdQ.interop.WhoAmI"]));
     // The owner's first execution is attempt 1: no wrong-target hand-backs.

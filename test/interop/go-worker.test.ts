@@ -8,7 +8,7 @@ import { DLQ_STREAM, TASK_STREAM } from "../../src/broker/index.js";
 import { listDeadLetters, requeueDeadLetter } from "../../src/dlq/index.js";
 import { connectNats } from "../../src/nats/index.js";
 import { TaskError, taskRef } from "../../src/task/index.js";
-import { describeGo, runGo, useGoProcesses, type GoLine } from "../support/go.js";
+import { describeGo, runGo, useGoProcesses, type GoLine, type GoProcess } from "../support/go.js";
 import { useNatsNode } from "../support/nats.js";
 import { eventually, expectEmpty, useQueueEnv } from "../support/queue.js";
 
@@ -24,6 +24,13 @@ const Sleep = taskRef<(ctx: unknown, ms: number) => Promise<string>>("interop.Sl
 const NonRetryable = taskRef<(ctx: unknown, msg: string) => Promise<never>>("interop.NonRetryable");
 
 const taskLines = (lines: GoLine[], id: string): GoLine[] => lines.filter((l) => l.event === "task" && l.id === id);
+
+/**
+ * Waits for the Go worker's final line about task `id` (done or dead). The worker prints it before
+ * it responds, but its stdout pipe may reach us after the response does.
+ */
+const settled = (w: GoProcess, id: string, runs = 1): Promise<GoLine> =>
+  w.waitFor((l) => l.event === "task" && l.id === id && (l.outcome === "done" || l.outcome === "dead") && taskLines(w.lines, id).filter((t) => t.outcome === "done" || t.outcome === "dead").length >= runs, `task ${id} settled ${runs}×`);
 
 describeGo("interop: TypeScript producer → Go worker", () => {
   const node = useNatsNode();
@@ -76,6 +83,7 @@ describeGo("interop: TypeScript producer → Go worker", () => {
     const outcome = await soft.outcome({ timeoutMs: 10_000 });
     expect(outcome.error).toMatchObject({ kind: "busy", message: "try later", retryable: true });
     expect(outcome.attempts).toBe(2);
+    await settled(w, soft.id);
     expect(taskLines(w.lines, soft.id).map((l) => l.outcome)).toEqual(["retry", "dead"]);
   });
 
@@ -87,6 +95,7 @@ describeGo("interop: TypeScript producer → Go worker", () => {
     expect(await f.result({ timeoutMs: 10_000 })).toBe(3);
     const elapsed = Date.now() - started;
     expect((await f.outcome()).attempts).toBe(3);
+    await settled(w, f.id);
     const lines = taskLines(w.lines, f.id);
     expect(lines.map((l) => [l.attempt, l.outcome, l.delay_ms ?? 0])).toEqual([
       [1, "retry", 200],
@@ -106,6 +115,7 @@ describeGo("interop: TypeScript producer → Go worker", () => {
     const outcome = await f.outcome({ timeoutMs: 10_000 });
     expect(outcome.error).toEqual({ kind: "deadline", message: "deadline exceeded before dispatch", retryable: false });
     expect(outcome.attempts).toBe(2);
+    await settled(w, f.id);
     const lines = taskLines(w.lines, f.id);
     expect(lines.map((l) => [l.attempt, l.outcome])).toEqual([
       [1, "retry"],
@@ -138,7 +148,7 @@ describeGo("interop: TypeScript producer → Go worker", () => {
     expect(goList[0]).toMatchObject({ seq: letter!.seq, entry: { final_attempt: 1, task: { id: f.id, worker_id: "go-w1" } } });
 
     await requeueDeadLetter(broker, letter!.seq);
-    await w.waitFor((l) => taskLines(w.lines, f.id).length === 2 && l.event === "task" && l.id === f.id && l !== taskLines(w.lines, f.id)[0], "the requeued run");
+    await settled(w, f.id, 2);
     const second = taskLines(w.lines, f.id)[1];
     expect(second).toMatchObject({ attempt: 1, outcome: "dead" });
     await eventually(async () => (await listDeadLetters(broker)).length === 1, "the old entry gone, a new one written");
