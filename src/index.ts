@@ -39,6 +39,8 @@ export {
   canonicalName,
   defineHandler,
   taskRef,
+  RawJson,
+  rawJson,
   encodeTask,
   decodeTask,
   encodeResponse,

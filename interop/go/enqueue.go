@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -118,7 +119,8 @@ func runEnqueue(args []string) {
 	}
 }
 
-// emitDecoded decodes a result into a Go type (Future.Get) and prints {"event":"decoded","value":…}.
+// emitDecoded decodes a result into a Go type (Future.Get) and prints
+// {"event":"decoded","value":…,"text":…}.
 func emitDecoded(kind string, raw json.RawMessage) {
 	var v any
 	switch kind {
@@ -137,5 +139,6 @@ func emitDecoded(kind string, raw json.RawMessage) {
 		emit(map[string]string{"event": "decode_error", "error": err.Error()})
 		return
 	}
-	emit(map[string]any{"event": "decoded", "value": v})
+	// "text": the Go value printed by fmt, exact where a JSON number read by JavaScript is not.
+	emit(map[string]any{"event": "decoded", "value": v, "text": fmt.Sprint(reflect.ValueOf(v).Elem().Interface())})
 }

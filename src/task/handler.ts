@@ -9,6 +9,7 @@
  */
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { Task } from "./envelope.js";
+import type { RawJson } from "./raw-json.js";
 
 /** What a running handler knows about its task. */
 export interface HandlerContext {
@@ -34,9 +35,15 @@ export type HandlerFn = (ctx: HandlerContext, ...args: any[]) => unknown;
 export type ArgsOf<T> =
   T extends TaskRef<infer A, any> ? A : T extends (ctx: HandlerContext, ...args: infer A) => unknown ? A : never;
 
-/** The awaited result type of a handler or reference (`void` for handlers that return nothing). */
+/**
+ * The awaited result type of a handler or reference (`void` for handlers that return nothing); a
+ * handler returning `RawJson<V>` (verbatim JSON text) has the result type `V`.
+ */
 export type ResultOf<T> =
-  T extends TaskRef<any, infer R> ? R : T extends (...args: any[]) => infer R ? Awaited<R> : never;
+  T extends TaskRef<any, infer R> ? R : T extends (...args: any[]) => infer R ? Unraw<Awaited<R>> : never;
+
+/** `V` for a `RawJson<V>`, anything else unchanged. */
+type Unraw<R> = R extends RawJson<infer V> ? V : R;
 
 /** Per-argument Standard Schema validators: each entry validates the argument at the same index. */
 export type ArgSchemas<A extends readonly unknown[]> = { readonly [K in keyof A]?: StandardSchemaV1<unknown, A[K]> | undefined };

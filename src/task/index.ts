@@ -44,6 +44,7 @@ export {
   encodeTaskError,
 } from "./codec.js";
 export { findUnfaithfulJson, stringifyJson } from "./json-safe.js";
+export { RawJson, rawJson } from "./raw-json.js";
 export { MAX_NAME_LENGTH, b64url, validateHandlerName, validateKeyToken, validateSubjectToken, validateTarget } from "./names.js";
 export { formatIssuePath, formatIssues, isStandardSchema } from "./schema.js";
 export { Dispatcher } from "./dispatcher.js";

@@ -1,3 +1,5 @@
+import { RawJson } from "./raw-json.js";
+
 /**
  * Finds values that `JSON.stringify` would silently change or drop, so arguments and results fail
  * loudly at the producer instead of arriving as `{}` or `null` (DESIGN §4, "Serialisation").
@@ -20,6 +22,7 @@ type Frame =
  * Returns a message naming the first value (depth first, in key order) that JSON cannot carry
  * faithfully, prefixed with its path, or `undefined` when `JSON.stringify(value)` round-trips.
  *
+ * A {@link RawJson} is faithful by construction (it holds checked JSON text, written verbatim).
  * Refused: `bigint`, `symbol`, functions, `NaN`, `±Infinity`, `undefined` at the top or inside an
  * array, holes in sparse arrays, `Map`, `Set`, `WeakMap`, `WeakSet`, typed arrays, `DataView` and
  * `ArrayBuffer`s, cycles, an invalid `Date` (it would arrive as `null`), properties keyed by a symbol
@@ -47,7 +50,7 @@ export function findUnfaithfulJson(value: unknown, path: string): string | undef
     const { value: v, path: p } = frame;
     const problem = primitiveProblem(v, frame.inArray);
     if (problem !== undefined) return `${p}: ${problem}`;
-    if (typeof v !== "object" || v === null) continue;
+    if (typeof v !== "object" || v === null || v instanceof RawJson) continue; // RawJson: checked JSON text
     const ancestor = onPath.get(v);
     if (ancestor !== undefined) return `${p}: a cycle (back to ${ancestor}) cannot be carried by JSON`;
     const toJson: unknown = frame.fromToJson ? undefined : (v as { toJSON?: unknown }).toJSON;
@@ -198,7 +201,8 @@ function mayHoldNegativeZero(value: unknown): boolean {
  * case — no `-0` anywhere — is `JSON.stringify` plus a light walk (no allocation per object, about a
  * fifth of the stringify's time); only a value holding a `-0` (or an
  * object with its own `toJSON`, whose output may) takes the slower path: a replacer marks each `-0`,
- * the marks are then rewritten.
+ * the marks are then rewritten. A {@link RawJson} anywhere in the value is written as its text,
+ * verbatim, the same way.
  *
  * @returns the JSON text, or `undefined` where `JSON.stringify` returns it (a top-level `undefined`,
  *   function or symbol, or a `toJSON` returning undefined).
@@ -209,23 +213,29 @@ export function stringifyJson(value: unknown): string | undefined {
   // JSON.stringify has thrown on a cycle by now, so the walk ends.
   if (plain === undefined || !mayHoldNegativeZero(value)) return plain;
   for (;;) {
-    // A random mark, checked afterwards: if a user string happened to equal it, try another.
-    const mark = `\u0000ebind-negative-zero-${Math.random().toString(36).slice(2)}`;
-    let marks = 0;
-    const text = JSON.stringify(value, function (this: unknown, _key: string, v: unknown) {
-      if (typeof v === "number" && v === 0 && 1 / v < 0) {
-        marks++;
-        return mark;
-      }
-      if (v instanceof Number && Object.is(v.valueOf(), -0)) {
-        marks++;
-        return mark;
-      }
+    // Random marks, checked afterwards: if a user string happened to hold one, try again.
+    const mark = `\u0000ebind-verbatim-${Math.random().toString(36).slice(2)}-`;
+    const verbatim: string[] = [];
+    const marked = (text: string) => `${mark}${verbatim.push(text) - 1}`;
+    const text = JSON.stringify(value, function (this: unknown, key: string, v: unknown) {
+      // The holder's own member: JSON.stringify has already replaced a RawJson by its toJSON output.
+      const own = (this as Record<string, unknown>)[key];
+      if (own instanceof RawJson) return marked(own.text);
+      if (typeof v === "number" && v === 0 && 1 / v < 0) return marked("-0");
+      if (v instanceof Number && Object.is(v.valueOf(), -0)) return marked("-0");
       return v;
     });
     if (text === undefined) return undefined;
-    const quoted = JSON.stringify(mark);
-    const parts = text.split(quoted);
-    if (parts.length - 1 === marks) return parts.join("-0");
+    const quoted = JSON.stringify(mark).slice(0, -1); // the mark as JSON writes it, without the closing quote
+    let found = 0;
+    const out = text.replaceAll(new RegExp(`${escapeRegExp(quoted)}(\\d+)"`, "g"), (_m, i: string) => {
+      found++;
+      return verbatim[Number(i)] ?? "";
+    });
+    if (found === verbatim.length) return out;
   }
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -54,6 +54,12 @@ describeGo("interop: Go producer → TypeScript worker", () => {
     expect(r.response?.result).toEqual({ sum: 9007199254740992, firstArgText: "9007199254740993" });
   });
 
+  it("a TypeScript handler returning rawJson gives Go's int64 the exact value above 2^53", async () => {
+    await withWorker();
+    const r = await enqueue("interop.ExactAdd", "[9007199254740993, 2]", "--decode", "int64");
+    expect(r.decoded?.text).toBe("9007199254740995");
+  });
+
   it("a TaskError keeps kind, message and retryable; a Go retry policy drives our retries", async () => {
     await withWorker();
     const hard = await enqueue("interop.Fail", '["quota", "over quota", false]');

@@ -7,12 +7,12 @@ import { expect, it } from "vitest";
 import { DLQ_STREAM, TASK_STREAM } from "../../src/broker/index.js";
 import { listDeadLetters, requeueDeadLetter } from "../../src/dlq/index.js";
 import { connectNats } from "../../src/nats/index.js";
-import { TaskError, taskRef } from "../../src/task/index.js";
+import { rawJson, TaskError, taskRef, type RawJson } from "../../src/task/index.js";
 import { describeGo, runGo, useGoProcesses, type GoLine, type GoProcess } from "../support/go.js";
 import { useNatsNode } from "../support/nats.js";
 import { eventually, expectEmpty, useQueueEnv } from "../support/queue.js";
 
-const BigAdd = taskRef<(ctx: unknown, a: number, b: number) => Promise<number>>("interop.BigAdd");
+const BigAdd = taskRef<(ctx: unknown, a: number | RawJson<number>, b: number) => Promise<number>>("interop.BigAdd");
 const RawEcho = taskRef<(ctx: unknown, v: unknown) => Promise<unknown>>("interop.RawEcho");
 const Float = taskRef<(ctx: unknown, x: number) => Promise<number>>("interop.Float");
 const Struct = taskRef<(ctx: unknown, name: string, n: number) => Promise<Record<string, unknown>>>("interop.Struct");
@@ -51,6 +51,9 @@ describeGo("interop: TypeScript producer → Go worker", () => {
     // 9007199254740000 + 993 = 2^53 + 1: computed in int64, carried as raw JSON text.
     const big = await client.enqueue(BigAdd, 9007199254740000, 993);
     expect(await big.resultRaw({ timeoutMs: 10_000 })).toBe("9007199254740993");
+    // An argument above 2^53 sent verbatim with rawJson reaches Go's int64 exactly.
+    const exact = await client.enqueue(BigAdd, rawJson<number>("9007199254740993"), 2);
+    expect(await exact.resultRaw({ timeoutMs: 10_000 })).toBe("9007199254740995");
     const echo = await client.enqueue(RawEcho, { a: [1, 2.5, "x<y"], b: null, c: { d: true } });
     // Go's encoder HTML-escapes inside a RawMessage field too (§2.1): '<' comes back as \u003c, same value.
     const echoed = await echo.resultRaw({ timeoutMs: 10_000 });

@@ -4,13 +4,18 @@
  * @module
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { defineHandler, parseArrayRaw, TaskError } from "../../../src/task/index.js";
+import { defineHandler, parseArrayRaw, rawJson, TaskError } from "../../../src/task/index.js";
 
 /** Adds two numbers; also returns the first argument's exact text from the raw payload. */
 export const bigAdd = defineHandler("interop.BigAdd", async (ctx, a: number, b: number) => ({
   sum: a + b,
   firstArgText: parseArrayRaw(ctx.task.payload)[0],
 }));
+/** Adds two integers exactly (BigInt over the raw payload) and returns the sum as verbatim JSON: Go's int64 gets it exactly. */
+export const exactAdd = defineHandler("interop.ExactAdd", async (ctx, _a: number, _b: number) => {
+  const [a = "0", b = "0"] = parseArrayRaw(ctx.task.payload);
+  return rawJson<number>(String(BigInt(a) + BigInt(b)));
+});
 export const float = defineHandler("interop.Float", async (_ctx, x: number) => x * 1.5);
 export const struct = defineHandler("interop.Struct", async (_ctx, name: string, n: number) => ({
   name,
@@ -42,4 +47,4 @@ export const nonRetryable = defineHandler("interop.NonRetryable", async (_ctx, m
 export const whoAmI = defineHandler("interop.WhoAmI", async (ctx) => ctx.workerId);
 
 /** Every handler above. */
-export const interopHandlers = [bigAdd, float, struct, voidHandler, nil, fail, flaky, sleepHandler, nonRetryable, whoAmI];
+export const interopHandlers = [bigAdd, exactAdd, float, struct, voidHandler, nil, fail, flaky, sleepHandler, nonRetryable, whoAmI];
