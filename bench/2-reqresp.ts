@@ -8,6 +8,7 @@
 import { Child, alternate, envInt, isMain, now, pool, withTimeout, type Figures, type System } from "./lib/harness.js";
 import { startServers } from "./lib/servers.js";
 import { prepare, producer, type Kind } from "./lib/systems.js";
+import { goEnsureStreams, goProduce, startGoWorker } from "./lib/go-peer.js";
 
 const CONCURRENCY = 64;
 const INFLIGHT = 1000;
@@ -49,17 +50,37 @@ export async function requestResponse(system: System, n: number, kind: Kind): Pr
 
 const N = envInt("BENCH_N2", 20_000);
 
+/** The Go peer: a quiet `ebgo worker` runs throughout; `ebgo produce --await` enqueues and awaits. */
+async function onceGo(): Promise<Figures> {
+  const servers = await startServers();
+  try {
+    await goEnsureStreams(servers.natsUrl);
+    const worker = await startGoWorker(servers.natsUrl, CONCURRENCY);
+    try {
+      await goProduce(servers.natsUrl, 1, 1, true); // warm-up, outside the timing
+      const ms = await goProduce(servers.natsUrl, N, INFLIGHT, true);
+      return { tasks_per_s: (N / ms) * 1000, total_ms: ms };
+    } finally {
+      await worker.stop();
+    }
+  } finally {
+    await servers.stop();
+  }
+}
+
 async function once(system: System): Promise<Figures> {
+  if (system === "go") return onceGo();
   const { ms } = await requestResponse(system, N, "noop");
   return { tasks_per_s: (N / ms) * 1000, total_ms: ms };
 }
 
 export function run() {
-  return alternate("2-reqresp", ["ours", "raw", "bullmq"], once, {
+  return alternate("2-reqresp", ["ours", "raw", "bullmq", "go"], once, {
     notes: {
       ours: `${N} client.enqueue (1000 publishes in flight) then await every future.result(); Worker concurrency 64 in a child`,
       raw: "floor: js.publish task (reply subject in body) → worker js.publish response to RAW_RESP file stream, then ack → producer durable pull consumer, ack each",
       bullmq: "queue.add with producer-chosen jobId, results via one QueueEvents 'completed' listener; removeOnComplete true",
+      go: "Go peer ebgo (nats.go, Go ebind's wire and calling pattern): 1000 goroutines, each Enqueue (synchronous publish, msg id) then waits for its response from the client's durable response consumer; worker: 64 handlers at once, response publish then ack",
     },
   });
 }

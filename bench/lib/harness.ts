@@ -5,7 +5,8 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export type System = "ours" | "raw" | "bullmq";
+/** ours, raw JetStream (the floor), BullMQ, and go: the Go peer `ebgo` standing in for Go ebind (lib/go-peer.ts). */
+export type System = "ours" | "raw" | "bullmq" | "go";
 export const BENCH_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 export type Figures = Record<string, number>;
@@ -17,6 +18,8 @@ export interface SystemResult {
   median: Figures;
   ratio_vs_bullmq: Figures | null;
   ratio_vs_raw: Figures | null;
+  /** ours ÷ the Go peer, where the scenario runs it. */
+  ratio_vs_go?: Figures | null;
   notes?: string;
   /** Scenario-specific figures that are no medians (5-workflow: `ops_per_step`). */
   [extra: string]: unknown;
@@ -93,6 +96,7 @@ export async function alternate(
       median: med,
       ratio_vs_bullmq: system === "ours" && medians.has("bullmq") ? ratio(ours, medians.get("bullmq")) : null,
       ratio_vs_raw: system === "ours" && medians.has("raw") ? ratio(ours, medians.get("raw")) : null,
+      ...(system === "ours" && medians.has("go") ? { ratio_vs_go: ratio(ours, medians.get("go")) } : {}),
       ...(options.notes?.[system] ? { notes: options.notes[system] } : {}),
       ...options.extra?.(system),
     };

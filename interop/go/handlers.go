@@ -93,6 +93,14 @@ var handlers = map[string]Handler{
 		}
 		return result(Info{Name: name, Count: n, Ratio: float64(n) / 4, At: time.Date(2026, 5, 1, 10, 0, 0, 123456789, time.UTC), Plain: true}, nil)
 	},
+	// bench.noop is bench/'s no-op task: one string argument, result 1.
+	"bench.noop": func(_ context.Context, _ *Task, p json.RawMessage) (json.RawMessage, error) {
+		var s string
+		if err := decodeArgs(p, &s); err != nil {
+			return nil, err
+		}
+		return result(1, nil)
+	},
 	// Void is an error-only handler: no result on the wire.
 	"interop.Void": func(_ context.Context, _ *Task, p json.RawMessage) (json.RawMessage, error) {
 		return nil, decodeArgs(p)

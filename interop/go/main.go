@@ -6,6 +6,7 @@
 //	ebgo enqueue --url U --name N [--args JSON] [--target T] [--deadline-in D] [--retry JSON] [--async]
 //	ebgo dlq list|requeue --url U [seq...]
 //	ebgo dag submit|get|pause|resume|signal|bp-resume --url U ...
+//	ebgo produce --url U [--name N] [--n N] [--inflight K] [--await]   (a load generator for bench/)
 //
 // Every subcommand prints JSON lines on stdout.
 package main
@@ -34,6 +35,8 @@ func main() {
 		runDLQ(os.Args[2:])
 	case "dag":
 		runDAG(os.Args[2:])
+	case "produce":
+		runProduce(os.Args[2:])
 	default:
 		die(fmt.Errorf("unknown command %q", os.Args[1]))
 	}

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -30,6 +31,10 @@ type worker struct {
 	concurrency chan struct{}
 	wg          sync.WaitGroup
 	stopping    chan struct{}
+	quiet       bool
+	target      int64
+	settled     atomic.Int64
+	started     time.Time
 }
 
 func runWorker(args []string) {
@@ -39,6 +44,9 @@ func runWorker(args []string) {
 	claims := fs.String("claims", "", "comma-separated claims besides worker:<id>")
 	durable := fs.String("durable", "ebind-worker", "general durable")
 	ackWait := fs.Duration("ack-wait", 30*time.Second, "consumer ack wait")
+	concurrency := fs.Int("concurrency", 16, "handlers at once (worker.Options.Concurrency)")
+	quiet := fs.Bool("quiet", false, "no line per task (for bench/)")
+	target := fs.Int64("target", 0, `print {"event":"done","ms":…} after this many tasks settled (for bench/)`)
 	_ = fs.Parse(args)
 	if *id == "" {
 		*id = newUUID()
@@ -51,7 +59,7 @@ func runWorker(args []string) {
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer cancel()
 
-	w := &worker{js: js, id: *id, concurrency: make(chan struct{}, 16), stopping: make(chan struct{})}
+	w := &worker{js: js, id: *id, concurrency: make(chan struct{}, max(*concurrency, 1)), stopping: make(chan struct{}), quiet: *quiet, target: *target}
 	w.claims = claimSet(*id, *claims)
 	stream, err := js.Stream(ctx, taskStream)
 	if err != nil {
@@ -80,6 +88,7 @@ func runWorker(args []string) {
 		}
 		running = append(running, cc)
 	}
+	w.started = time.Now()
 	emit(map[string]any{"event": "ready", "worker_id": w.id, "claims": w.claims})
 	<-ctx.Done()
 	close(w.stopping)
@@ -129,6 +138,9 @@ func (w *worker) deliver(msg jetstream.Msg) {
 		defer w.wg.Done()
 		defer func() { <-w.concurrency }()
 		w.handle(msg)
+		if n := w.settled.Add(1); n == w.target {
+			emit(map[string]any{"event": "done", "runs": n, "ms": float64(time.Since(w.started).Microseconds()) / 1000})
+		}
 	}()
 }
 
@@ -156,7 +168,7 @@ func (w *worker) handle(msg jetstream.Msg) {
 	if err := json.Unmarshal(msg.Data(), &t); err != nil {
 		rep.Outcome = "term_undecodable"
 		rep.Error = &TaskError{Kind: KindDecode, Message: err.Error()}
-		emit(rep)
+		w.report(rep)
 		_ = msg.Term()
 		return
 	}
@@ -168,7 +180,7 @@ func (w *worker) handle(msg jetstream.Msg) {
 	rep.Attempt = t.Attempt
 	if t.Target != "" && !slices.Contains(w.claims, t.Target) {
 		rep.Outcome = "wrong_target"
-		emit(rep)
+		w.report(rep)
 		_ = msg.NakWithDelay(time.Second)
 		return
 	}
@@ -178,7 +190,7 @@ func (w *worker) handle(msg jetstream.Msg) {
 		if !time.Now().Before(t.Deadline) {
 			te := &TaskError{Kind: KindDeadline, Message: "deadline exceeded before dispatch"}
 			rep.Outcome, rep.Error = "dead", te
-			emit(rep)
+			w.report(rep)
 			w.respond(&t, nil, te)
 			w.deadLetter(&t, te)
 			_ = msg.Term()
@@ -195,21 +207,28 @@ func (w *worker) handle(msg jetstream.Msg) {
 		if shouldRetry(&t, te) {
 			d := delayFor(&t)
 			rep.Outcome, rep.DelayMs = "retry", d.Milliseconds()
-			emit(rep)
+			w.report(rep)
 			_ = msg.NakWithDelay(d)
 			return
 		}
 		rep.Outcome = "dead"
-		emit(rep)
+		w.report(rep)
 		w.respond(&t, nil, te)
 		w.deadLetter(&t, te)
 		_ = msg.Term()
 		return
 	}
 	rep.Outcome, rep.Result = "done", res
-	emit(rep)
+	w.report(rep)
 	w.respond(&t, res, nil)
 	_ = msg.Ack()
+}
+
+// report prints the task's line unless the worker is quiet.
+func (w *worker) report(rep report) {
+	if !w.quiet {
+		emit(rep)
+	}
 }
 
 // dispatch is Recover → registry lookup → handler.
