@@ -11,6 +11,8 @@ import { apiCode, mapNatsError } from "./errors.js";
 import { filterFitsStream } from "./filter-subjects.js";
 
 const CONSUMER_NOT_FOUND = 10014;
+/** nats-server 2.10+: a create (action "create") over a durable that exists with other settings. */
+const CONSUMER_ALREADY_EXISTS = 10148;
 
 function toConfig(spec: ConsumerSpec): Partial<ConsumerConfig> {
   const config: Partial<ConsumerConfig> = {
@@ -65,16 +67,22 @@ export async function ensureConsumer(jsm: JetStreamManager, stream: string, spec
     if (apiCode(err) !== CONSUMER_NOT_FOUND) throw mapNatsError(err, `consumer ${stream}/${spec.durable}`);
     exists = false;
   }
-  try {
-    if (!exists) {
+  if (!exists) {
+    try {
       await jsm.consumers.add(stream, config);
       return;
+    } catch (err) {
+      // Another process created it since our lookup. nats-server 2.9 turns a create over an existing
+      // durable into an update; 2.10+ refuses it (10148) unless the settings are the same: update.
+      if (apiCode(err) !== CONSUMER_ALREADY_EXISTS) throw mapNatsError(err, `create consumer ${stream}/${spec.durable}`);
     }
+  }
+  try {
     // deliver_policy cannot change on an existing consumer; leave it out of the update.
     const { deliver_policy: _ignored, durable_name: _name, ...mutable } = config;
     await jsm.consumers.update(stream, spec.durable, mutable);
   } catch (err) {
-    throw mapNatsError(err, `${exists ? "update" : "create"} consumer ${stream}/${spec.durable}`);
+    throw mapNatsError(err, `update consumer ${stream}/${spec.durable}`);
   }
 }
 
