@@ -8,6 +8,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { AckPolicy, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { consumerSpec, ensureConsumer } from "../../../src/nats/consumers.js";
+import { connectNats } from "../../../src/nats/connect.js";
 import { describeNats, useNatsNode } from "../../support/nats.js";
 
 describeNats("NATS backend on this server version", () => {
@@ -76,6 +77,23 @@ describeNats("NATS backend on this server version", () => {
         },
       );
       expect([filter, raw]).toEqual([filter, checksFilters ? accepted : true]);
+    }
+  });
+
+  it("a KV watch's consumer is gone from the server once the watch has ended (2.10+ answers API requests out of order)", async () => {
+    const broker = await connectNats({ servers: node().url });
+    try {
+      const kv = await broker.kv("sv-watch");
+      for (let i = 0; i < 10; i++) await kv.put(`k${i}`, new TextEncoder().encode("v"));
+      for (let round = 0; round < 5; round++) {
+        const stop = new AbortController();
+        let seen = 0;
+        for await (const _e of kv.watch({ signal: stop.signal, onCaughtUp: () => stop.abort() })) seen++;
+        expect(seen).toBe(10);
+        expect((await broker.streamState("KV_sv-watch"))?.consumers).toBe(0);
+      }
+    } finally {
+      await broker.close();
     }
   });
 });
