@@ -195,8 +195,9 @@ class NatsKvBucket implements KvBucket {
       iter.stop();
       // The client leaves the watch's ephemeral consumer on the server until its inactive threshold
       // (minutes): a tool that lists often would pile them up. Remove it now, best effort, and wait
-      // for the server's answer: nats-server 2.10+ answers JetStream API requests out of order, so a
-      // removal sent and not awaited can still be pending when the caller's next request is served.
+      // for the server's answer: newer servers (2.15.3) serve JetStream API requests from a pool of
+      // goroutines, info requests on their own queue, so a removal sent and not awaited can still be
+      // pending when the caller's next request (a stream info, say) is answered. 2.9 served them in order.
       await removeWatchConsumer(iter);
     }
   }

@@ -1,5 +1,5 @@
 /**
- * Behaviour that differs between nats-server 2.9 and 2.10+ (2.15.3 in CI's second leg), pinned on
+ * Behaviour that differs between nats-server 2.9 and newer servers (2.15.3 in CI's second leg), pinned on
  * whichever server runs the suite (`NATS_SERVER_BIN`): the NATS backend must behave the same on both.
  * The contract suite (test/contract/nats.test.ts) pins the rest; the differences are listed in the
  * README's "Tested servers".
@@ -80,7 +80,7 @@ describeNats("NATS backend on this server version", () => {
     }
   });
 
-  it("a KV watch's consumer is gone from the server once the watch has ended (2.10+ answers API requests out of order)", async () => {
+  it("a KV watch's consumer is gone from the server once the watch has ended (2.15.3 answers API requests out of order)", async () => {
     const broker = await connectNats({ servers: node().url });
     try {
       const kv = await broker.kv("sv-watch");
