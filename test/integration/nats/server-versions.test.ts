@@ -96,4 +96,30 @@ describeNats("NATS backend on this server version", () => {
       await broker.close();
     }
   });
+
+  it("a pull on a durable another process deleted fails not_found (2.9 misses heartbeats, 2.15.3 answers 503 no responders)", async () => {
+    const puller = await connectNats({ servers: node().url });
+    const other = await connectNats({ servers: node().url });
+    try {
+      await puller.ensureStream({ name: "SV_GONE", subjects: ["sv.gone.>"], retention: "limits", storage: "file", maxAgeMs: 0, replicas: 1 });
+      const spec = { durable: "g", filterSubject: "sv.gone.>", ackWaitMs: 30_000, maxDeliver: -1, deliverPolicy: "all" as const };
+      for (const when of ["before the pull", "during the pull"] as const) {
+        await puller.ensureConsumer("SV_GONE", spec);
+        // A first pull leaves the durable's handle cached, as a worker's pulls do.
+        for await (const _d of puller.pull("SV_GONE", "g", { max: 1, expiresMs: 1000 })) expect.unreachable();
+        if (when === "before the pull") await other.deleteConsumer("SV_GONE", "g");
+        else setTimeout(() => void other.deleteConsumer("SV_GONE", "g"), 200);
+        const err = await (async () => {
+          for await (const _d of puller.pull("SV_GONE", "g", { max: 1, expiresMs: 3000 })) expect.unreachable();
+        })().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err, when).toMatchObject({ code: "not_found" });
+      }
+    } finally {
+      await other.close();
+      await puller.close();
+    }
+  });
 });
