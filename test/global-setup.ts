@@ -7,9 +7,15 @@
  */
 import { execFileSync } from "node:child_process";
 import { findNatsServer } from "../src/embed/index.js";
+import { NEW_NATS_VERSION, newNatsBinary, newNatsPath, newNatsRequired } from "./support/nats-latest.js";
 
-/** Vitest `globalSetup` entry point. @throws Error when nats-server is required but missing. */
+/**
+ * Vitest `globalSetup` entry point.
+ * @throws Error when nats-server is required but missing, or the newer one (`EBIND_REQUIRE_NEW_NATS=1`)
+ *   was not built.
+ */
 export default function setup(): void {
+  checkNewNats();
   const bin = findNatsServer();
   if (bin !== undefined) {
     let version = "unknown version";
@@ -30,4 +36,15 @@ export default function setup(): void {
   process.stderr.write(
     "!!! nats-server not found: NATS integration suites are SKIPPED; set EBIND_REQUIRE_NATS=1 to make this a failure\n",
   );
+}
+
+/** Says whether the suites pinned to the newer server (test/support/nats-latest.ts) run. */
+function checkNewNats(): void {
+  if (newNatsBinary() !== undefined) return;
+  if (newNatsRequired()) {
+    throw new Error(
+      `nats-server ${NEW_NATS_VERSION} not found at ${newNatsPath()}, and EBIND_REQUIRE_NEW_NATS=1: build it with scripts/nats-server.sh`,
+    );
+  }
+  process.stderr.write(`!!! nats-server ${NEW_NATS_VERSION} not built (scripts/nats-server.sh): its own suites are SKIPPED\n`);
 }

@@ -6,9 +6,13 @@
 import { AckPolicy, DeliverPolicy, type ConsumerConfig, type JetStreamManager } from "@nats-io/jetstream";
 import { millis, nanos } from "@nats-io/transport-node";
 import type { ConsumerSpec } from "../broker/port.js";
+import { EbindError } from "../task/errors.js";
 import { apiCode, mapNatsError } from "./errors.js";
+import { filterFitsStream } from "./filter-subjects.js";
 
 const CONSUMER_NOT_FOUND = 10014;
+/** nats-server 2.10+: a create (action "create") over a durable that exists with other settings. */
+const CONSUMER_ALREADY_EXISTS = 10148;
 
 function toConfig(spec: ConsumerSpec): Partial<ConsumerConfig> {
   const config: Partial<ConsumerConfig> = {
@@ -26,9 +30,36 @@ function toConfig(spec: ConsumerSpec): Partial<ConsumerConfig> {
   return config;
 }
 
-/** Creates the durable, or updates the mutable parts of an existing one. */
+/**
+ * Refuses a filter outside the stream's subjects, as nats-server 2.9 does (10093) and 2.10+ no longer
+ * does (see filter-subjects.ts). Streams fed by sources or a mirror are not checked, as on 2.9.
+ * @throws EbindError `invalid_argument` for such a filter, `not_found` when the stream is missing.
+ */
+async function checkFilter(jsm: JetStreamManager, stream: string, spec: ConsumerSpec): Promise<void> {
+  if (spec.filterSubject === "") return;
+  let config;
+  try {
+    config = (await jsm.streams.info(stream)).config;
+  } catch (err) {
+    throw mapNatsError(err, `consumer ${stream}/${spec.durable}`);
+  }
+  if (config.mirror || (config.sources?.length ?? 0) > 0) return;
+  if (!filterFitsStream(spec.filterSubject, config.subjects ?? [])) {
+    throw new EbindError(
+      "invalid_argument",
+      `consumer ${stream}/${spec.durable}: filter subject ${spec.filterSubject} is not a valid subset of the stream's subjects (${(config.subjects ?? []).join(", ")})`,
+    );
+  }
+}
+
+/**
+ * Creates the durable, or updates the mutable parts of an existing one.
+ * @throws EbindError `not_found` when the stream is missing; `invalid_argument` for a filter outside
+ *   the stream's subjects (on every server version) or a configuration the server refuses.
+ */
 export async function ensureConsumer(jsm: JetStreamManager, stream: string, spec: ConsumerSpec): Promise<void> {
   const config = toConfig(spec);
+  await checkFilter(jsm, stream, spec);
   let exists = true;
   try {
     await jsm.consumers.info(stream, spec.durable);
@@ -36,16 +67,22 @@ export async function ensureConsumer(jsm: JetStreamManager, stream: string, spec
     if (apiCode(err) !== CONSUMER_NOT_FOUND) throw mapNatsError(err, `consumer ${stream}/${spec.durable}`);
     exists = false;
   }
-  try {
-    if (!exists) {
+  if (!exists) {
+    try {
       await jsm.consumers.add(stream, config);
       return;
+    } catch (err) {
+      // Another process created it since our lookup. nats-server 2.9 turns a create over an existing
+      // durable into an update; 2.10+ refuses it (10148) unless the settings are the same: update.
+      if (apiCode(err) !== CONSUMER_ALREADY_EXISTS) throw mapNatsError(err, `create consumer ${stream}/${spec.durable}`);
     }
+  }
+  try {
     // deliver_policy cannot change on an existing consumer; leave it out of the update.
     const { deliver_policy: _ignored, durable_name: _name, ...mutable } = config;
     await jsm.consumers.update(stream, spec.durable, mutable);
   } catch (err) {
-    throw mapNatsError(err, `${exists ? "update" : "create"} consumer ${stream}/${spec.durable}`);
+    throw mapNatsError(err, `update consumer ${stream}/${spec.durable}`);
   }
 }
 

@@ -194,8 +194,11 @@ class NatsKvBucket implements KvBucket {
       options.signal?.removeEventListener("abort", stop);
       iter.stop();
       // The client leaves the watch's ephemeral consumer on the server until its inactive threshold
-      // (minutes): a tool that lists often would pile them up. Remove it now, best effort.
-      void removeWatchConsumer(iter);
+      // (minutes): a tool that lists often would pile them up. Remove it now, best effort, and wait
+      // for the server's answer: newer servers (2.15.3) serve JetStream API requests from a pool of
+      // goroutines, info requests on their own queue, so a removal sent and not awaited can still be
+      // pending when the caller's next request (a stream info, say) is answered. 2.9 served them in order.
+      await removeWatchConsumer(iter);
     }
   }
 }
@@ -215,13 +218,21 @@ async function initialCount(iter: object): Promise<number | undefined> {
   }
 }
 
+/** How long the end of a watch waits for its consumer's removal (a server that is down must not hold it). */
+const WATCH_REMOVAL_WAIT_MS = 1000;
+
 async function removeWatchConsumer(iter: object): Promise<void> {
   const consumer = (iter as { _data?: { delete?: () => Promise<boolean> } })._data;
-  try {
-    await consumer?.delete?.();
-  } catch {
-    // already gone, or the connection closed: the server's inactive threshold removes it
-  }
+  const removal = (async () => {
+    try {
+      await consumer?.delete?.();
+    } catch {
+      // already gone, or the connection closed: the server's inactive threshold removes it
+    }
+  })();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([removal, new Promise<void>((resolve) => (timer = setTimeout(resolve, WATCH_REMOVAL_WAIT_MS)))]);
+  clearTimeout(timer);
 }
 
 /**

@@ -7,6 +7,7 @@
  */
 import type { Consumer, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { Delivery, PullOptions, Settlement } from "../broker/port.js";
+import { EbindError } from "../task/errors.js";
 import { mapNatsError } from "./errors.js";
 import type { SettleBatch } from "./settle-batch.js";
 
@@ -139,7 +140,7 @@ export class ConsumerCache {
   }
 }
 
-/** One bounded fetch. Errors are mapped to `EbindError` (`not_found` when the consumer is gone). */
+/** One bounded fetch. Errors are mapped to `EbindError` (`not_found` when the consumer is gone: see {@link pullError}). */
 export async function* pull(cache: ConsumerCache, stream: string, durable: string, options: PullOptions): AsyncGenerator<Delivery> {
   if (options.signal?.aborted) return;
   let consumer: Consumer;
@@ -164,18 +165,37 @@ export async function* pull(cache: ConsumerCache, stream: string, durable: strin
         idle_heartbeat: Math.min(Math.max(500, Math.floor(expires / 2)), 15_000),
       });
     } catch (err) {
-      cache.forget(stream, durable);
-      throw mapNatsError(err, `pull ${stream}/${durable}`);
+      throw await pullError(cache, stream, durable, err, options.signal);
     }
     if (options.signal?.aborted) return;
     try {
       for await (const msg of messages) yield new NatsDelivery(msg, cache.settles);
     } catch (err) {
-      cache.forget(stream, durable);
-      throw mapNatsError(err, `pull ${stream}/${durable}`);
+      throw await pullError(cache, stream, durable, err, options.signal);
     }
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
     messages?.stop();
   }
+}
+
+/**
+ * The error a failed pull throws: `not_found` when the durable is gone, whatever the server said
+ * about it. A pull sent to a durable another process deleted ends on nats-server 2.9 with missed
+ * heartbeats (after two heartbeat intervals) and on 2.15.3 at once with a 503 "no responders";
+ * one waiting when the durable is deleted ends with a 409 "consumer deleted". All three read as
+ * `unavailable` until the durable is looked up again, which also refreshes the cached handle.
+ * Other errors (and any error once `signal` aborted) are mapped as they are.
+ */
+async function pullError(cache: ConsumerCache, stream: string, durable: string, err: unknown, signal: AbortSignal | undefined): Promise<EbindError> {
+  cache.forget(stream, durable);
+  const mapped = mapNatsError(err, `pull ${stream}/${durable}`);
+  if (mapped.code !== "unavailable" || signal?.aborted) return mapped;
+  try {
+    await cache.get(stream, durable);
+  } catch (lookupErr) {
+    const lookup = mapNatsError(lookupErr, `consumer ${stream}/${durable}`);
+    if (lookup.code === "not_found") return new EbindError("not_found", `${mapped.message}: ${lookup.message}`, { cause: err });
+  }
+  return mapped;
 }

@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { findNatsServer, startNode, type NatsNode, type NodeOptions } from "../../src/embed/index.js";
+import { NEW_NATS_VERSION, newNatsBinary, newNatsPath, newNatsRequired } from "./nats-latest.js";
 
 /** Whether a `nats-server` executable was found (`NATS_SERVER_BIN`, then `PATH`). */
 export function natsAvailable(): boolean {
@@ -43,6 +44,33 @@ export function describeNats(name: string, fn: () => void): void {
     return;
   }
   process.stderr.write(`!!! nats-server not found: SKIPPING NATS suite "${name}"\n`);
+  describe.skip(name, fn);
+}
+
+/**
+ * `describe(name, fn)` for suites that need the newer nats-server (`newNatsBinary()` in ./nats-latest.ts).
+ *
+ * - built → runs the suite;
+ * - missing and `EBIND_REQUIRE_NEW_NATS=1` → one failing test saying how to build it;
+ * - missing otherwise → `describe.skip`, with a one-line warning on stderr naming the suite.
+ */
+export function describeNewNats(name: string, fn: () => void): void {
+  if (newNatsBinary() !== undefined) {
+    describe(name, fn);
+    return;
+  }
+  if (newNatsRequired()) {
+    describe(name, () => {
+      it(`requires nats-server ${NEW_NATS_VERSION}`, () => {
+        throw new Error(
+          `nats-server ${NEW_NATS_VERSION} is required (EBIND_REQUIRE_NEW_NATS=1) but ${newNatsPath()} does not exist; ` +
+            `build it with scripts/nats-server.sh (needs Go and the module proxy)`,
+        );
+      });
+    });
+    return;
+  }
+  process.stderr.write(`!!! nats-server ${NEW_NATS_VERSION} not built (scripts/nats-server.sh): SKIPPING suite "${name}"\n`);
   describe.skip(name, fn);
 }
 
