@@ -52,19 +52,44 @@ async function checkFilter(jsm: JetStreamManager, stream: string, spec: Consumer
   }
 }
 
+/** Attempts of {@link ensureConsumer} when another process deletes the durable under it. */
+const ENSURE_ATTEMPTS = 5;
+/** nats-server 2.10+: an update (action "update") of a durable that does not exist. */
+const CONSUMER_DOES_NOT_EXIST = 10149;
+
 /**
- * Creates the durable, or updates the mutable parts of an existing one.
- * @throws EbindError `not_found` when the stream is missing; `invalid_argument` for a filter outside
- *   the stream's subjects (on every server version) or a configuration the server refuses.
+ * Creates the durable, or updates the mutable parts of an existing one. When another process
+ * deletes the durable meanwhile it starts over, up to 5 times: the update then finds none (10014 on
+ * 2.9, 10149 on 2.15.3), and on 2.15.3, which serves API requests concurrently, even the create can
+ * answer 10012 "consumer closed".
+ * @throws EbindError `not_found` when the stream is missing, or the durable kept vanishing;
+ *   `invalid_argument` for a filter outside the stream's subjects (on every server version) or a
+ *   configuration the server refuses.
  */
 export async function ensureConsumer(jsm: JetStreamManager, stream: string, spec: ConsumerSpec): Promise<void> {
-  const config = toConfig(spec);
   await checkFilter(jsm, stream, spec);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ensureOnce(jsm, stream, spec);
+      return;
+    } catch (err) {
+      if (!(err instanceof Vanished)) throw err;
+      if (attempt >= ENSURE_ATTEMPTS) throw new EbindError("not_found", err.message, { cause: err.cause });
+    }
+  }
+}
+
+/** The durable was deleted by someone else while {@link ensureOnce} worked on it. */
+class Vanished extends Error {}
+
+async function ensureOnce(jsm: JetStreamManager, stream: string, spec: ConsumerSpec): Promise<void> {
+  const config = toConfig(spec);
+  const where = `consumer ${stream}/${spec.durable}`;
   let exists = true;
   try {
     await jsm.consumers.info(stream, spec.durable);
   } catch (err) {
-    if (apiCode(err) !== CONSUMER_NOT_FOUND) throw mapNatsError(err, `consumer ${stream}/${spec.durable}`);
+    if (apiCode(err) !== CONSUMER_NOT_FOUND) throw mapNatsError(err, where);
     exists = false;
   }
   if (!exists) {
@@ -74,7 +99,14 @@ export async function ensureConsumer(jsm: JetStreamManager, stream: string, spec
     } catch (err) {
       // Another process created it since our lookup. nats-server 2.9 turns a create over an existing
       // durable into an update; 2.10+ refuses it (10148) unless the settings are the same: update.
-      if (apiCode(err) !== CONSUMER_ALREADY_EXISTS) throw mapNatsError(err, `create consumer ${stream}/${spec.durable}`);
+      if (apiCode(err) !== CONSUMER_ALREADY_EXISTS) {
+        const mapped = mapNatsError(err, `create ${where}`);
+        // Deleted as it was created (2.15.3: 10012 "consumer closed", or a store error on its files).
+        if (isConsumerClosed(err) || (mapped.code === "unavailable" && (await gone(jsm, stream, spec.durable)))) {
+          throw new Vanished(`create ${where}: deleted while being created`, { cause: err });
+        }
+        throw mapped;
+      }
     }
   }
   try {
@@ -82,8 +114,29 @@ export async function ensureConsumer(jsm: JetStreamManager, stream: string, spec
     const { deliver_policy: _ignored, durable_name: _name, ...mutable } = config;
     await jsm.consumers.update(stream, spec.durable, mutable);
   } catch (err) {
-    throw mapNatsError(err, `update consumer ${stream}/${spec.durable}`);
+    const code = apiCode(err);
+    // Other answers to an update racing a delete (2.15.3: a store error on the durable's files)
+    // are recognised by the durable being gone now.
+    if (code === CONSUMER_NOT_FOUND || code === CONSUMER_DOES_NOT_EXIST || isConsumerClosed(err) || (await gone(jsm, stream, spec.durable))) {
+      throw new Vanished(`update ${where}: deleted while being updated`, { cause: err });
+    }
+    throw mapNatsError(err, `update ${where}`);
   }
+}
+
+/** Whether the durable does not exist now (a lookup failing for another reason says no). */
+async function gone(jsm: JetStreamManager, stream: string, durable: string): Promise<boolean> {
+  try {
+    await jsm.consumers.info(stream, durable);
+    return false;
+  } catch (err) {
+    return apiCode(err) === CONSUMER_NOT_FOUND;
+  }
+}
+
+/** 10012 "consumer closed": the durable was deleted between its creation and the server's answer. */
+function isConsumerClosed(err: unknown): boolean {
+  return apiCode(err) === 10012 && /consumer closed/i.test((err as Error).message);
 }
 
 /** The durable's configuration as the server holds it, or null when there is no such durable. */
