@@ -86,12 +86,18 @@ export async function* watchDagChanges(core: WorkflowCore, options: WatchDagsOpt
 /**
  * The current records matching a key filter, read in one pass (a watch aborted once caught up):
  * far cheaper than a direct get per key when the bucket holds thousands of DAGs. `onEntry` gets the
- * raw entries that exist (deleted keys are skipped), so a caller can pick by key before decoding.
+ * raw entries that exist (deleted keys are skipped), each key once, so a caller can pick by key
+ * before decoding.
  */
 export async function scanEntries(core: WorkflowCore, key: string, onEntry: (entry: KvEntry) => void): Promise<void> {
   const ac = new AbortController();
+  // A key written while the watch delivers its first values arrives again before it catches up:
+  // each key is given once, with the first value seen (the listing is as of the scan's start).
+  const seen = new Set<string>();
   for await (const e of core.store.kv.watch({ key, include: "last", signal: ac.signal, onCaughtUp: () => ac.abort() })) {
-    if (e.operation === "PUT") onEntry(e);
+    if (e.operation !== "PUT" || seen.has(e.key)) continue;
+    seen.add(e.key);
+    onEntry(e);
   }
 }
 
