@@ -155,6 +155,7 @@ export async function* pull(cache: ConsumerCache, stream: string, durable: strin
   // once, not after `expires`.
   const onAbort = (): void => messages?.stop();
   options.signal?.addEventListener("abort", onAbort, { once: true });
+  const started = Date.now();
   try {
     try {
       messages = await consumer.fetch({
@@ -171,12 +172,21 @@ export async function* pull(cache: ConsumerCache, stream: string, durable: strin
     try {
       for await (const msg of messages) yield new NatsDelivery(msg, cache.settles);
     } catch (err) {
-      throw await pullError(cache, stream, durable, err, options.signal);
+      const mapped = await pullError(cache, stream, durable, err, options.signal);
+      // Heartbeats are half the expiry, so the client declares them missed at the expiry at the
+      // soonest: with the durable still there, that is an expiry whose end notice came late (a
+      // loaded or paused server), and the pull ends as an expiry does.
+      if (mapped.code === "unavailable" && heartbeatsMissed(err) && Date.now() - started >= expires) return;
+      throw mapped;
     }
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
     messages?.stop();
   }
+}
+
+function heartbeatsMissed(err: unknown): boolean {
+  return err instanceof Error && /heartbeats missed/i.test(err.message);
 }
 
 /**
