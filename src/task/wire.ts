@@ -269,9 +269,12 @@ export class Fields {
     return r.slice(1, -1);
   }
 
-  /** A time that must be present; the zero time gives a `Date` at year 1 (ZERO_TIME_MS). */
+  /**
+   * A time that must be present; the zero time, and `null` (which Go's decoder leaves at the zero
+   * time), give a `Date` at year 1 (ZERO_TIME_MS).
+   */
   requiredTime(field: string): Date {
-    if (this.raw(field) === undefined) throw this.fail(field, "missing");
+    if (this.rawOrNull(field) === undefined) throw this.fail(field, "missing");
     return this.optionalTime(field) ?? new Date(ZERO_TIME_MS);
   }
 

@@ -5,7 +5,7 @@
  * made by a TypeScript worker carries Go's precision on.
  */
 import { describe, expect, it } from "vitest";
-import { decodeDlqEntry, decodeTask, encodeDlqEntry, encodeTask, TaskError } from "../../../src/task/index.js";
+import { decodeDlqEntry, decodeTask, encodeDlqEntry, encodeTask, TaskError, ZERO_TIME_MS } from "../../../src/task/index.js";
 
 const GO_TASK = JSON.stringify({
   id: "t-go",
@@ -45,5 +45,11 @@ describe("times from Go keep their precision through the codec", () => {
     const unset = decodeTask(JSON.stringify({ id: "t", name: "n", payload: [], deadline: null, enqueued_at: "0001-01-01T00:00:00Z", attempt: 0 }));
     expect(unset.deadline).toBeUndefined();
     expect(unset.deadlineText).toBeUndefined();
+  });
+
+  it("a null required time reads as Go's zero time (Go's decoder leaves it unset); an absent one is refused", () => {
+    const nullTime = decodeTask(JSON.stringify({ id: "t", name: "n", payload: [], enqueued_at: null }));
+    expect(nullTime.enqueuedAt.getTime()).toBe(ZERO_TIME_MS);
+    expect(() => decodeTask(JSON.stringify({ id: "t", name: "n", payload: [] }))).toThrow(/field "enqueued_at": missing/);
   });
 });
