@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 func runEnqueue(args []string) {
@@ -62,34 +61,20 @@ func runEnqueue(args []string) {
 		clientID := newUUID()
 		t.ReplyTo = "RESP." + clientID + "." + t.ID
 		responses = make(chan Response, 1)
-		cons, err := js.CreateOrUpdateConsumer(ctx, respStream, jetstream.ConsumerConfig{
-			Durable: "ebind-resp-" + clientID, FilterSubject: "RESP." + clientID + ".>",
-			AckPolicy: jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverNewPolicy,
-			InactiveThreshold: 10 * time.Minute,
-		})
-		if err != nil {
-			die(fmt.Errorf("client: response consumer: %w", err))
-		}
-		cc, err := cons.Consume(func(m jetstream.Msg) {
-			var r Response
-			if err := json.Unmarshal(m.Data(), &r); err != nil {
-				emit(map[string]string{"event": "undecodable_response", "error": err.Error(), "body": string(m.Data())})
-				_ = m.Term()
-				return
-			}
-			_ = m.Ack()
+		stop, err := consumeResponses(ctx, js, clientID, func(r Response) {
 			if r.TaskID == t.ID {
 				select {
 				case responses <- r:
 				default:
 				}
 			}
+		}, func(body []byte, err error) {
+			emit(map[string]string{"event": "undecodable_response", "error": err.Error(), "body": string(body)})
 		})
 		if err != nil {
 			die(err)
 		}
-		defer cc.Stop()
-		defer func() { _ = js.DeleteConsumer(context.Background(), respStream, "ebind-resp-"+clientID) }()
+		defer stop()
 	}
 
 	body, err := json.Marshal(t)

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 func runProduce(args []string) {
@@ -41,31 +40,16 @@ func runProduce(args []string) {
 	var waiters sync.Map // task id → chan struct{}
 	var answered atomic.Int64
 	if *await {
-		cons, err := js.CreateOrUpdateConsumer(ctx, respStream, jetstream.ConsumerConfig{
-			Durable: "ebind-resp-" + clientID, FilterSubject: "RESP." + clientID + ".>",
-			AckPolicy: jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverNewPolicy,
-			InactiveThreshold: 10 * time.Minute,
-		})
-		if err != nil {
-			die(fmt.Errorf("client: response consumer: %w", err))
-		}
-		cc, err := cons.Consume(func(m jetstream.Msg) {
-			var r Response
-			if err := json.Unmarshal(m.Data(), &r); err != nil {
-				_ = m.Term()
-				return
-			}
-			_ = m.Ack()
+		stop, err := consumeResponses(ctx, js, clientID, func(r Response) {
 			if w, ok := waiters.LoadAndDelete(r.TaskID); ok {
 				answered.Add(1)
 				close(w.(chan struct{}))
 			}
-		})
+		}, nil)
 		if err != nil {
 			die(err)
 		}
-		defer cc.Stop()
-		defer func() { _ = js.DeleteConsumer(context.Background(), respStream, "ebind-resp-"+clientID) }()
+		defer stop()
 	}
 
 	emit(map[string]string{"event": "ready"})

@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterEach, describe, it } from "vitest";
 import { ebgoPath, findGo, goRequired } from "./go-build.js";
+import { OutputLines } from "./output-lines.js";
 import { natsAvailable, natsRequired } from "./nats.js";
 
 export { ebgoPath, findGo, GO_MODULE_DIR, goRequired, goSourceHash } from "./go-build.js";
@@ -75,45 +76,19 @@ export function useGoProcesses(): (args: readonly string[]) => Promise<GoProcess
   return async (args) => {
     const child = spawn(ebgoPath(), args, { stdio: ["ignore", "pipe", "pipe"] });
     started.push(child);
-    const lines: GoLine[] = [];
-    const listeners = new Set<() => void>();
-    let buffer = "";
     let stderr = "";
     child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
-      buffer += chunk;
-      let nl;
-      while ((nl = buffer.indexOf("\n")) >= 0) {
-        lines.push(parseLine(buffer.slice(0, nl)));
-        buffer = buffer.slice(nl + 1);
-      }
-      for (const l of listeners) l();
-    });
-    child.on("exit", () => {
-      for (const l of listeners) l();
-    });
+    const out = new OutputLines(child.stdout, parseLine);
+    child.on("exit", () => out.poke());
     const proc: GoProcess = {
       child,
-      lines,
-      waitFor(match, what, timeoutMs = 20_000) {
-        return new Promise((resolve, reject) => {
-          const check = (): boolean => {
-            const hit = lines.find(match);
-            if (hit !== undefined) {
-              listeners.delete(check);
-              clearTimeout(timer);
-              resolve(hit);
-              return true;
-            }
-            return false;
-          };
-          const timer = setTimeout(() => {
-            listeners.delete(check);
-            reject(new Error(`ebgo ${args[0]}: no line for "${what}" within ${timeoutMs} ms; lines ${JSON.stringify(lines)}; stderr ${stderr}`));
-          }, timeoutMs);
-          if (!check()) listeners.add(check);
-        });
-      },
+      lines: out.lines,
+      waitFor: (match, what, timeoutMs = 20_000) =>
+        out.waitFor(
+          match,
+          timeoutMs,
+          () => new Error(`ebgo ${args[0]}: no line for "${what}" within ${timeoutMs} ms; lines ${JSON.stringify(out.lines)}; stderr ${stderr}`),
+        ),
       stop: () => stopChild(child),
     };
     await proc.waitFor((l) => l.event === "ready" || l.event === "error", "ready").then((l) => {

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach } from "vitest";
+import { OutputLines } from "./output-lines.js";
 
 const script = fileURLToPath(new URL("./worker-process.ts", import.meta.url));
 
@@ -28,41 +29,16 @@ export function useWorkerProcesses(): (url: string, workerId: string, options?: 
       stdio: ["ignore", "pipe", "inherit"],
     });
     started.push(child);
-    const lines: string[] = [];
-    const listeners = new Set<() => void>();
-    let buffer = "";
-    child.stdout?.setEncoding("utf8");
-    child.stdout?.on("data", (chunk: string) => {
-      buffer += chunk;
-      let nl;
-      while ((nl = buffer.indexOf("\n")) >= 0) {
-        lines.push(buffer.slice(0, nl));
-        buffer = buffer.slice(nl + 1);
-      }
-      for (const l of listeners) l();
-    });
+    const out = new OutputLines(child.stdout, (line) => line);
     const proc: WorkerProcess = {
       child,
-      lines,
-      waitFor(pattern, timeoutMs = 30_000) {
-        return new Promise((resolve, reject) => {
-          const check = (): boolean => {
-            const hit = lines.find((l) => pattern.test(l));
-            if (hit !== undefined) {
-              listeners.delete(check);
-              clearTimeout(timer);
-              resolve(hit);
-              return true;
-            }
-            return false;
-          };
-          const timer = setTimeout(() => {
-            listeners.delete(check);
-            reject(new Error(`worker ${workerId}: no line matching ${String(pattern)} within ${timeoutMs} ms; got ${JSON.stringify(lines)}`));
-          }, timeoutMs);
-          if (!check()) listeners.add(check);
-        });
-      },
+      lines: out.lines,
+      waitFor: (pattern, timeoutMs = 30_000) =>
+        out.waitFor(
+          (l) => pattern.test(l),
+          timeoutMs,
+          () => new Error(`worker ${workerId}: no line matching ${String(pattern)} within ${timeoutMs} ms; got ${JSON.stringify(out.lines)}`),
+        ),
     };
     await proc.waitFor(/^ready /);
     return proc;

@@ -24,9 +24,9 @@ describeNats("NATS pull: a late expiry", () => {
         return got;
       })();
       await new Promise((r) => setTimeout(r, 100));
-      process.kill(node().pid!, "SIGSTOP"); // the server stops answering: no heartbeat, no expiry notice
+      process.kill(node().pid, "SIGSTOP"); // the server stops answering: no heartbeat, no expiry notice
       await new Promise((r) => setTimeout(r, 1600));
-      process.kill(node().pid!, "SIGCONT");
+      process.kill(node().pid, "SIGCONT");
       expect(await pulling).toEqual([]);
       expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
 
@@ -37,7 +37,7 @@ describeNats("NATS pull: a late expiry", () => {
       })();
       await expect(gone).rejects.toMatchObject({ code: "not_found" });
     } finally {
-      process.kill(node().pid!, "SIGCONT");
+      process.kill(node().pid, "SIGCONT");
       await broker.close();
     }
   });
