@@ -5,6 +5,8 @@
  */
 import { EbindError } from "../task/errors.js";
 
+export { patternIsSubset } from "../broker/subjects.js";
+
 /** True when `subject` (no wildcards) matches `pattern`. */
 export function subjectMatches(pattern: string, subject: string): boolean {
   const p = pattern.split(".");
@@ -27,22 +29,6 @@ export function patternsOverlap(a: string, b: string): boolean {
     const t = y[i];
     if (s === ">" || t === ">") return true;
     if (s !== "*" && t !== "*" && s !== t) return false;
-  }
-  return x.length === y.length;
-}
-
-/** True when every subject matching `inner` also matches `outer` (a filter inside a stream's subjects). */
-export function patternIsSubset(inner: string, outer: string): boolean {
-  const x = inner.split(".");
-  const y = outer.split(".");
-  for (let i = 0; i < x.length; i++) {
-    const o = y[i];
-    if (o === undefined) return false;
-    if (o === ">") return true;
-    const s = x[i];
-    if (s === ">") return false;
-    if (s === "*" && o !== "*") return false;
-    if (s !== "*" && o !== "*" && s !== o) return false;
   }
   return x.length === y.length;
 }

@@ -8,7 +8,7 @@ import { millis, nanos } from "@nats-io/transport-node";
 import type { ConsumerSpec } from "../broker/port.js";
 import { EbindError } from "../task/errors.js";
 import { apiCode, mapNatsError } from "./errors.js";
-import { filterFitsStream } from "./filter-subjects.js";
+import { filterFitsStream } from "../broker/subjects.js";
 
 const CONSUMER_NOT_FOUND = 10014;
 /** nats-server 2.10+: a create (action "create") over a durable that exists with other settings. */
@@ -32,7 +32,7 @@ function toConfig(spec: ConsumerSpec): Partial<ConsumerConfig> {
 
 /**
  * Refuses a filter outside the stream's subjects, as nats-server 2.9 does (10093) and 2.10+ no longer
- * does (see filter-subjects.ts). Streams fed by sources or a mirror are not checked, as on 2.9.
+ * does (see broker/subjects.ts). Streams fed by sources or a mirror are not checked, as on 2.9.
  * @throws EbindError `invalid_argument` for such a filter, `not_found` when the stream is missing.
  */
 async function checkFilter(jsm: JetStreamManager, stream: string, spec: ConsumerSpec): Promise<void> {

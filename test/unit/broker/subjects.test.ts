@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { filterFitsStream, subjectIsSubset } from "../../../src/nats/filter-subjects.js";
+import { filterFitsStream, patternIsSubset as subjectIsSubset } from "../../../src/broker/subjects.js";
 
 describe("subjectIsSubset", () => {
   it("literal and wildcard subjects against wider and narrower patterns", () => {
