@@ -22,7 +22,8 @@ import { consumerGone, MemoryConsumer } from "./consumer.js";
 import { DEFAULT_MEMORY_KV_HISTORY, MAX_MEMORY_KV_HISTORY, MemoryKvBucket } from "./kv.js";
 import { runPull } from "./pull.js";
 import { MemoryStream, resolveStreamSpec } from "./stream.js";
-import { checkSubject, patternIsSubset, patternsOverlap } from "./subjects.js";
+import { filterFitsStream } from "../broker/subjects.js";
+import { checkSubject, patternsOverlap } from "./subjects.js";
 
 /** The largest message {@link memoryBroker} accepts when not told otherwise: 1 MiB, nats-server's default. */
 export const DEFAULT_MEMORY_MAX_PAYLOAD_BYTES = 1024 * 1024;
@@ -137,7 +138,7 @@ export class MemoryBroker implements Broker {
     const where = `consumer ${stream}/${spec.durable}`;
     if (filter !== "") {
       checkSubject(filter, where, true);
-      if (!s.spec.subjects.some((subject) => patternIsSubset(filter, subject))) {
+      if (!filterFitsStream(filter, s.spec.subjects)) {
         throw new EbindError("invalid_argument", `${where}: consumer filter subject is not a valid subset of the interest subjects`);
       }
     }

@@ -88,6 +88,13 @@ export function describeConsumerContract(name: string, make: BackendFactory): vo
       await expect(h().consumer(`${s}_MISSING`, "c", { filterSubject: "" })).rejects.toMatchObject({ code: "not_found" });
     });
 
+    it("a wildcard filter wider than one of the stream's subjects is accepted, as nats-server 2.9 does", async () => {
+      const { name: s, root } = await h().stream("_W", { retention: "limits" });
+      // The stream's subject is `<root>.>`; `*.…` patterns containing it fit, a literal wider one does not.
+      await expect(h().consumer(s, "wide", { filterSubject: ">" })).resolves.toBeUndefined();
+      await expect(h().consumer(s, "root", { filterSubject: root })).rejects.toMatchObject({ code: "invalid_argument" });
+    });
+
     it("deliverPolicy new skips messages published before the consumer existed", async () => {
       const { name: s, root } = await h().stream("_N", { retention: "limits" });
       await h().publish(`${root}.e`, "before");
