@@ -152,12 +152,13 @@ function ctorName(v: object): string {
 }
 
 /**
- * Whether `value` may hold a `-0` that `JSON.stringify` would write as `0`: depth first through
- * arrays and objects (own enumerable string keys). A value with a `toJSON` method other than a
- * `Date`'s counts as "may" (its output is seen only when it is called). Iterative and without a
+ * Whether `value` may hold something `JSON.stringify` writes other than ebind must: a `-0` (written
+ * as `0`) or a {@link RawJson} (written as its parsed value). Depth first through arrays and objects
+ * (own enumerable string keys). A value with a `toJSON` method other than a `Date`'s — a `RawJson`
+ * among them — counts as "may" (its output is seen only when it is called). Iterative and without a
  * visited set, for speed: call it only on a value `JSON.stringify` has accepted, which is acyclic.
  */
-function mayHoldNegativeZero(value: unknown): boolean {
+function needsVerbatimPass(value: unknown): boolean {
   const stack: unknown[] = [value];
   while (stack.length > 0) {
     const v = stack.pop();
@@ -211,7 +212,7 @@ function mayHoldNegativeZero(value: unknown): boolean {
 export function stringifyJson(value: unknown): string | undefined {
   const plain = JSON.stringify(value);
   // JSON.stringify has thrown on a cycle by now, so the walk ends.
-  if (plain === undefined || !mayHoldNegativeZero(value)) return plain;
+  if (plain === undefined || !needsVerbatimPass(value)) return plain;
   for (;;) {
     // Random marks, checked afterwards: if a user string happened to hold one, try again.
     const mark = `\u0000ebind-verbatim-${Math.random().toString(36).slice(2)}-`;
