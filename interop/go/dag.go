@@ -22,13 +22,8 @@ func runDAG(args []string) {
 	specJSON := fs.String("spec", "", "submit: the DAG as JSON")
 	_ = fs.Parse(args[1:])
 	rest := fs.Args()
-	nc, js, err := connect(*url)
-	if err != nil {
-		die(err)
-	}
-	defer nc.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	js, ctx, done := session(*url, 20*time.Second)
+	defer done()
 	s, err := openStore(ctx, js)
 	if err != nil {
 		die(err)

@@ -25,13 +25,8 @@ func runDLQ(args []string) {
 	fs := flag.NewFlagSet("dlq", flag.ExitOnError)
 	url := fs.String("url", "", "NATS URL")
 	_ = fs.Parse(args[1:])
-	nc, js, err := connect(*url)
-	if err != nil {
-		die(err)
-	}
-	defer nc.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	js, ctx, done := session(*url, 10*time.Second)
+	defer done()
 	switch args[0] {
 	case "list":
 		if err := dlqList(ctx, js); err != nil {

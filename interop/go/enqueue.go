@@ -5,7 +5,6 @@ package main
 // and printed as Go decoded it.
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -29,13 +28,8 @@ func runEnqueue(args []string) {
 	decode := fs.String("decode", "", "also decode the result into a Go type: int64, float64, string, info")
 	_ = fs.Parse(args)
 
-	nc, js, err := connect(*url)
-	if err != nil {
-		die(err)
-	}
-	defer nc.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), *wait)
-	defer cancel()
+	js, ctx, done := session(*url, *wait)
+	defer done()
 
 	var payload json.RawMessage
 	if err := json.Unmarshal([]byte(*argsJSON), &payload); err != nil {
@@ -43,6 +37,7 @@ func runEnqueue(args []string) {
 	}
 	t := Task{ID: newUUID(), Name: *name, Payload: payload, EnqueuedAt: time.Now().UTC(), Target: *target}
 	if *deadline != "" {
+		var err error
 		if t.Deadline, err = time.Parse(time.RFC3339Nano, *deadline); err != nil {
 			die(fmt.Errorf("--deadline: %w", err))
 		}

@@ -12,7 +12,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -50,13 +49,8 @@ func runStreams(args []string) {
 	fs := flag.NewFlagSet("streams", flag.ExitOnError)
 	url := fs.String("url", "", "NATS URL")
 	_ = fs.Parse(args[1:])
-	nc, js, err := connect(*url)
-	if err != nil {
-		die(err)
-	}
-	defer nc.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	js, ctx, done := session(*url, 10*time.Second)
+	defer done()
 	if err := ensureStreams(ctx, js); err != nil {
 		die(err)
 	}

@@ -65,6 +65,20 @@ func connect(url string) (*nats.Conn, jetstream.JetStream, error) {
 	return nc, js, nil
 }
 
+// session connects for a one-shot command (dying with an error line when it cannot) and gives a
+// context that ends after timeout; done closes both.
+func session(url string, timeout time.Duration) (jetstream.JetStream, context.Context, func()) {
+	nc, js, err := connect(url)
+	if err != nil {
+		die(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	return js, ctx, func() {
+		cancel()
+		nc.Close()
+	}
+}
+
 // ensureStreams is stream.EnsureStreams with the default Config: create-or-update the three streams.
 func ensureStreams(ctx context.Context, js jetstream.JetStream) error {
 	cfgs := []struct {
