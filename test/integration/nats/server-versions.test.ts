@@ -4,6 +4,7 @@
  * The contract suite (test/contract/nats.test.ts) pins the rest; the differences are listed in the
  * README's "Tested servers".
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { AckPolicy, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -107,14 +108,18 @@ describeNats("NATS backend on this server version", () => {
         await puller.ensureConsumer("SV_GONE", spec);
         // A first pull leaves the durable's handle cached, as a worker's pulls do.
         for await (const _d of puller.pull("SV_GONE", "g", { max: 1, expiresMs: 1000 })) expect.unreachable();
+        // The server can tell the pull about the deletion before it answers the delete
+        // request, so the delete is awaited too: closing `other` under it would reject it.
+        let deleted: Promise<void> = Promise.resolve();
         if (when === "before the pull") await other.deleteConsumer("SV_GONE", "g");
-        else setTimeout(() => void other.deleteConsumer("SV_GONE", "g"), 200);
+        else deleted = sleep(200).then(async () => void (await other.deleteConsumer("SV_GONE", "g")));
         const err = await (async () => {
           for await (const _d of puller.pull("SV_GONE", "g", { max: 1, expiresMs: 3000 })) expect.unreachable();
         })().then(
           () => undefined,
           (e: unknown) => e,
         );
+        await deleted;
         expect(err, when).toMatchObject({ code: "not_found" });
       }
     } finally {
