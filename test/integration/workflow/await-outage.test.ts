@@ -20,8 +20,8 @@ describeNats("workflow: awaits across a server outage", () => {
     registry.register(add);
     await run();
     const dag = workflow.dag();
-    dag.step("slow", slowValue, 1500, "v");
-    dag.step("after", add, 1, 2, { after: ["slow"] });
+    const slow = dag.step("slow", slowValue, 1500, "v");
+    dag.step("after", add, 1, 2).after(slow);
     await workflow.submit(dag);
 
     await node().kill("SIGKILL");
