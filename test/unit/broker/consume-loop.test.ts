@@ -155,10 +155,11 @@ it("consuming: false after a failed or unanswered pull, true again once a pull i
   wrapped.pull = (stream: string, durable: string, options: PullOptions) => {
     const current = mode;
     if (current === "serve") return base.pull(stream, durable, options);
-    return (async function* () {
+    return (async function* (): AsyncGenerator<Delivery> {
       await new Promise((r) => setTimeout(r, 20));
       if (current === "fail") throw new Error("boom");
       options.onUnconfirmedEnd?.();
+      yield* []; // ends without a delivery
     })();
   };
   const loop = new ConsumeLoop({ broker: wrapped, stream: STREAM, consumer: spec, onDelivery: (d) => d.ack(), pullExpiresMs: 1000 });
