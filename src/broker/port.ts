@@ -37,6 +37,8 @@ export interface StreamState {
   readonly firstSeq: number;
   readonly lastSeq: number;
   readonly consumers: number;
+  /** Replicas the stream is configured with (1 on the memory backend unless its spec said more). */
+  readonly replicas: number;
 }
 
 /** A durable pull consumer to create or update (reference §2.3). */

@@ -149,14 +149,16 @@ export class Worker {
   /** Opens the consumers and starts pulling. Called by {@link Worker.start}; idempotent. */
   async start(): Promise<void> {
     if (this.#state !== "new") return;
-    if ((await this.broker.streamState(TASK_STREAM)) === null) {
+    const tasks = await this.broker.streamState(TASK_STREAM);
+    if (tasks === null) {
       throw new EbindError("not_found", `worker: task stream "${TASK_STREAM}" missing (call ensureStreams first)`);
     }
     this.#state = "running";
     try {
-      await this.#serverClock.start();
+      // The worker's own buckets are replicated like the task stream.
+      await this.#serverClock.start(tasks.replicas);
       if (this.options.taskPauses) {
-        this.#pauses = new PauseWatch(this.broker, this.options.logger);
+        this.#pauses = new PauseWatch(this.broker, this.options.logger, tasks.replicas);
         await this.#pauses.start();
       }
       await this.#openConsumer({
