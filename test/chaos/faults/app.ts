@@ -9,7 +9,7 @@ import { ensureStreams, silentLogger } from "../../../src/broker/index.js";
 import { Client } from "../../../src/client/index.js";
 import { startCluster, type NatsCluster } from "../../../src/embed/index.js";
 import { connectNats, type NatsBroker } from "../../../src/nats/index.js";
-import { DAG_BUCKET, Workflow } from "../../../src/workflow/index.js";
+import { DAG_BUCKET, DAG_EVENTS_STREAM, SCHEDULER_DURABLE, Workflow } from "../../../src/workflow/index.js";
 import type { KvBucket } from "../../../src/broker/index.js";
 
 /** Replicas of every stream and bucket in the fault suite. */
@@ -77,6 +77,16 @@ export async function underReplicated(app: ChaosApp): Promise<string[]> {
     if (si.config.num_replicas !== REPLICAS) out.push(`${si.config.name}=R${si.config.num_replicas}`);
   }
   return out.sort();
+}
+
+/**
+ * The schedulers' shared event consumer: events delivered and not yet acked (held by some
+ * scheduler), waiting pull requests, and events not yet delivered.
+ */
+export async function schedulerEvents(app: ChaosApp): Promise<{ ackPending: number; waitingPulls: number; undelivered: number }> {
+  const jsm = await jetstreamManager(app.broker.connection);
+  const ci = await jsm.consumers.info(DAG_EVENTS_STREAM, SCHEDULER_DURABLE);
+  return { ackPending: ci.num_ack_pending, waitingPulls: ci.num_waiting, undelivered: ci.num_pending };
 }
 
 /** Names of the streams on the cluster (to check that {@link underReplicated} saw the leader bucket). */

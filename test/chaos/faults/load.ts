@@ -48,12 +48,18 @@ export class Load {
   readonly done: Promise<LoadReport>;
   #tasksSettled = 0;
   #dagsSettled = 0;
+  readonly #dagIds: string[] = [];
 
   constructor(
     private readonly app: ChaosApp,
     private readonly options: LoadOptions,
   ) {
     this.done = this.#run();
+  }
+
+  /** Ids of the DAGs submitted so far, in order. */
+  submittedDags(): string[] {
+    return [...this.#dagIds];
   }
 
   /** Tasks and DAGs settled so far. */
@@ -67,7 +73,7 @@ export class Load {
       tasks: { enqueued: 0, ok: 0, wrong: [] as string[], lost: [] as string[], enqueueRetries: 0 },
       dags: { submitted: 0, ok: 0, wrong: [] as string[], lost: [] as string[], submitRetries: 0 },
       taskIds: [] as string[],
-      dagIds: [] as string[],
+      dagIds: this.#dagIds,
       lastSettledAt: 0,
     };
     const settled: Array<Promise<void>> = [];

@@ -55,7 +55,7 @@ export function watchResults(app: ChaosApp, prefix: string): ResultWatch {
 
 /**
  * Result keys of `dagIds` × `stepIds` not written exactly once: `key=<count>` (0 for missing), plus
- * any written key outside that set.
+ * any written result key of those DAGs for another step.
  */
 export function resultWriteProblems(puts: ReadonlyMap<string, number>, dagIds: readonly string[], stepIds: readonly string[]): string[] {
   const expected = new Set(dagIds.flatMap((d) => stepIds.map((s) => `${d}.result.${s}`)));
@@ -64,7 +64,8 @@ export function resultWriteProblems(puts: ReadonlyMap<string, number>, dagIds: r
     const n = puts.get(key) ?? 0;
     if (n !== 1) out.push(`${key}=${n}`);
   }
-  for (const [key, n] of puts) if (!expected.has(key)) out.push(`${key}=${n} (unexpected)`);
+  const dags = new Set(dagIds);
+  for (const [key, n] of puts) if (!expected.has(key) && dags.has(key.slice(0, key.indexOf(".result.")))) out.push(`${key}=${n} (unexpected)`);
   return out.sort();
 }
 
