@@ -71,10 +71,10 @@ describeNats("chaos faults: SIGSTOP of the scheduler leader", () => {
     const t0 = Date.now();
     const load = new Load(a, { seed: 202, tasks: TASKS, dags: DAGS, spreadMs: SPREAD_MS, awaitTimeoutMs: 90_000, dagPrefix: "ss" });
     await pause(2500);
-    expect(leads(s1!), "s1 leads before the stop").toBe(true);
+    expect(leads(s1), "s1 leads before the stop").toBe(true);
     const stoppedAt = Date.now();
     const settledAtStop = load.progress();
-    s1!.child.kill("SIGSTOP");
+    s1.child.kill("SIGSTOP");
     const dagsBeforeStop = load.submittedDags();
     // A burst of DAGs right after the stop: s1's outstanding event pull (up to 1 s) still receives
     // some of their first events, which s1 then holds, stopped, until the event ack wait sends them
@@ -84,7 +84,7 @@ describeNats("chaos faults: SIGSTOP of the scheduler leader", () => {
     await pause(1500);
     const held = await schedulerEvents(a);
     phases.note(`sigstop: 1.5 s into the stop, scheduler events held ${held.ackPending}, waiting pulls ${held.waitingPulls}, undelivered ${held.undelivered}; at`, 1500);
-    const takeover = await phases.run("sigstop: another scheduler takes the lease", () => s2!.waitFor(/^leader s2 /, STOP_MS));
+    const takeover = await phases.run("sigstop: another scheduler takes the lease", () => s2.waitFor(/^leader s2 /, STOP_MS));
     const failover = Number(takeover.split(" ")[2]) - stoppedAt;
     phases.note("sigstop: failover (SIGSTOP to s2 leading)", failover);
     await pause(Math.max(0, stoppedAt + STOP_MS - Date.now()));
@@ -95,12 +95,12 @@ describeNats("chaos faults: SIGSTOP of the scheduler leader", () => {
       const meta = (await a.workflow.dagInfo(id)).meta;
       if (meta.status !== "done") unfinished.push(`${id}:${meta.status}`);
     }
-    const stillStopped = s1!.child.signalCode === null && s1!.child.exitCode === null;
+    const stillStopped = s1.child.signalCode === null && s1.child.exitCode === null;
     const wokeAt = Date.now();
-    s1!.child.kill("SIGCONT");
+    s1.child.kill("SIGCONT");
     phases.note("sigstop: stopped for", wokeAt - stoppedAt);
     // Waking, s1 finds its lease taken and steps down.
-    await phases.run("sigstop: the old leader steps down after SIGCONT", () => s1!.waitFor(/^follower s1 /, 10_000));
+    await phases.run("sigstop: the old leader steps down after SIGCONT", () => s1.waitFor(/^follower s1 /, 10_000));
 
     const report = await phases.run("sigstop: load settles", () => load.done);
     const burstReport = await burst.done;
