@@ -136,10 +136,12 @@ export class Load {
     const { awaitTimeoutMs, dagPrefix } = this.options;
     const id = `${dagPrefix}-${n}`;
     const started = Date.now();
-    const { dag, final } = faultDag(this.app.workflow, id, n);
+    let built = faultDag(this.app.workflow, id, n);
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.app.workflow.submit(dag);
+        // A builder that went through a failed submit refuses another ("already submitted"): each try builds anew.
+        if (attempt > 1) built = faultDag(this.app.workflow, id, n);
+        await this.app.workflow.submit(built.dag);
         break;
       } catch (err) {
         // A retry finding the DAG: the failed try had stored it after all.
@@ -158,7 +160,7 @@ export class Load {
     settled.push(
       (async () => {
         try {
-          const value = await this.app.workflow.await(final, { timeoutMs: Math.max(1, awaitTimeoutMs - (Date.now() - started)) });
+          const value = await this.app.workflow.await(built.final, { timeoutMs: Math.max(1, awaitTimeoutMs - (Date.now() - started)) });
           const meta = await this.app.workflow.awaitDag(id, { timeoutMs: 30_000 });
           if (value !== faultFinalValue(n)) report.dags.wrong.push(`dag ${id}: final ${JSON.stringify(value)}, expected ${faultFinalValue(n)}`);
           else if (meta.status !== "done") report.dags.wrong.push(`dag ${id}: status ${meta.status}`);
