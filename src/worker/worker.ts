@@ -121,6 +121,18 @@ export class Worker {
     return this.options.workerId;
   }
 
+  /**
+   * Whether the worker takes tasks now: started and not closing, its connection up
+   * (`broker.connected`), and each of its pulls consuming — served by the server since the last
+   * pull that failed or went unanswered (a consumer without a leader after a node restart, a durable
+   * being re-created). A worker whose slots are all busy stays ready. For readiness probes: it turns
+   * false within one pull expiry (`pullExpiresMs`) of the server going away, at once on a disconnect,
+   * and true again once a pull is served.
+   */
+  get ready(): boolean {
+    return this.#state === "running" && (this.broker.connected ?? true) && this.#loops.every((loop) => loop.consuming);
+  }
+
   /** Handlers running now. */
   get active(): number {
     return this.#slots.held;
