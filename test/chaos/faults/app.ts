@@ -89,6 +89,32 @@ export async function schedulerEvents(app: ChaosApp): Promise<{ ackPending: numb
   return { ackPending: ci.num_ack_pending, waitingPulls: ci.num_waiting, undelivered: ci.num_pending };
 }
 
+/** The consumers of `stream`: `durable R<replicas> leader=<server> pending=<n> ackPending=<n> waiting=<n>` each. */
+export async function consumerLeaders(app: ChaosApp, stream: string): Promise<string[]> {
+  const jsm = await jetstreamManager(app.broker.connection);
+  const out: string[] = [];
+  for await (const ci of jsm.consumers.list(stream)) {
+    out.push(`${ci.name} R${ci.config.num_replicas || "(stream's)"} leader=${ci.cluster?.leader ?? "none"} pending=${ci.num_pending} ackPending=${ci.num_ack_pending} waiting=${ci.num_waiting}`);
+  }
+  return out.sort();
+}
+
+/**
+ * Moves the leadership of consumer `durable` of `stream` to server `serverName` by asking the
+ * current leader to step down (the new leader is the cluster's pick) up to `tries` times.
+ * @returns whether `serverName` leads it now.
+ */
+export async function moveConsumerLeader(app: ChaosApp, stream: string, durable: string, serverName: string, tries = 20): Promise<boolean> {
+  const jsm = await jetstreamManager(app.broker.connection);
+  for (let i = 0; i < tries; i++) {
+    const leader = (await jsm.consumers.info(stream, durable)).cluster?.leader;
+    if (leader === serverName) return true;
+    if (leader !== undefined) await app.broker.connection.request(`$JS.API.CONSUMER.LEADER.STEPDOWN.${stream}.${durable}`, undefined, { timeout: 5000 });
+    await pause(300);
+  }
+  return (await jsm.consumers.info(stream, durable)).cluster?.leader === serverName;
+}
+
 /** Names of the streams on the cluster (to check that {@link underReplicated} saw the leader bucket). */
 export async function streamNames(app: ChaosApp): Promise<string[]> {
   const jsm = await jetstreamManager(app.broker.connection);
