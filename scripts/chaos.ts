@@ -55,16 +55,11 @@ const app = await openChaosApp(cluster);
 const procs = new FaultProcs();
 const slots: FaultProc[] = [];
 const incarnations = [1, 1, 1];
-let stopping = false;
 const cleanUp = async (): Promise<void> => {
   await procs.killAll();
   await app.close().catch(() => undefined);
   await cluster.stop();
 };
-process.once("SIGINT", () => {
-  stopping = true;
-  log("chaos: SIGINT: finishing the current round");
-});
 
 try {
   slots.push(...(await Promise.all([0, 1, 2].map((i) => procs.start(cluster.urls[i]!, i, `p${i}-1`, WORKER_OPTIONS)))));
@@ -74,7 +69,7 @@ try {
   log(`chaos: soak for ${minutes} min: ${tasksPerRound} tasks and ${dagsPerRound} DAGs per round over ${spreadMs} ms; faults ${FAULTS.join(", ")}`);
 
   const started = Date.now();
-  for (let round = 0; !stopping && Date.now() - started < minutes * 60_000; round++) {
+  for (let round = 0; Date.now() - started < minutes * 60_000; round++) {
     const fault = FAULTS[round % FAULTS.length]!;
     const prefix = `r${round}`;
     const watch = watchResults(app, prefix);

@@ -166,7 +166,12 @@ export class Load {
           else if (meta.status !== "done") report.dags.wrong.push(`dag ${id}: status ${meta.status}`);
           else report.dags.ok++;
         } catch (err) {
-          report.dags.lost.push(`dag ${id}: ${messageOf(err)}`);
+          // Say what became of the DAG itself, to tell a failed await from a stuck DAG.
+          const after = await this.app.workflow.awaitDag(id, { timeoutMs: 30_000 }).then(
+            (m) => `the DAG itself ended ${m.status}`,
+            (e: unknown) => `the DAG itself: ${messageOf(e)}`,
+          );
+          report.dags.lost.push(`dag ${id}: ${messageOf(err)} (${after})`);
         } finally {
           this.#dagsSettled++;
           report.lastSettledAt = Date.now();

@@ -15,7 +15,7 @@ export interface RunCheck {
   readonly tasksLost: string[];
   /** Tasks that resolved with a wrong value. */
   readonly tasksWrong: string[];
-  /** DAGs whose await rejected (or never submitted). */
+  /** DAGs whose await rejected (or never submitted); each says what became of the DAG itself. */
   readonly dagsLost: string[];
   /** DAGs with a wrong final value or a final status other than done. */
   readonly dagsWrong: string[];
