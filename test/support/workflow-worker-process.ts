@@ -13,7 +13,7 @@
  *   when it returned;
  * - `leader <workerId> <epochMs>` / `follower <workerId> <epochMs>` when its elector gains / loses the
  *   lease (checked every 50 ms; the time is when this process noticed);
- * - `readiness <true|false> <epochMs>` when the worker's `ready` changes (checked every 50 ms; the
+ * - `readiness <true|false> <epochMs>` when the worker's `ready` changes (checked every 10 ms; the
  *   first line, after `ready`, gives its state then);
  * - `log <level> <message> <fields JSON>` for the engine's warnings and errors;
  * - `stopped <workerId>` after a clean shutdown on SIGTERM (then exits 0).
@@ -103,7 +103,7 @@ const watchReadiness = setInterval(() => {
   if (worker === undefined || worker.ready === consuming) return;
   consuming = worker.ready;
   print(`readiness ${String(consuming)} ${Date.now()}`);
-}, 50);
+}, 10);
 
 let stopping = false;
 process.on("SIGTERM", () => {

@@ -17,13 +17,13 @@ import { checkRun, describeCheck } from "./verify.js";
 
 const TASKS = 800;
 const DAGS = 30;
-const SPREAD_MS = 12_000;
+const SPREAD_MS = 10_000;
 /** The cluster goes down this long after the load started, for DOWN_MS. */
 const STOP_AT_MS = 4000;
 const DOWN_MS = 3000;
 /** After the cluster is back, everything settles within this. */
 const SETTLE_AFTER_RESTART_MS = 45_000;
-const WORKER_OPTIONS = { replicas: 3, concurrency: 8, ackWaitMs: 2000, leaseMs: 1500, sweepCheckIntervalMs: 250, sweepIntervalMs: 1000, strandedAfterMs: 15_000 } as const;
+const WORKER_OPTIONS = { replicas: 3, concurrency: 8, ackWaitMs: 2000, leaseMs: 1500, sweepCheckIntervalMs: 250, sweepIntervalMs: 1000, strandedAfterMs: 8000 } as const;
 
 describeNats("chaos faults: every node stopped and restarted mid-run", () => {
   let cluster: NatsCluster | undefined;

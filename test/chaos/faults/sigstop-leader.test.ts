@@ -31,7 +31,7 @@ const STOP_MS = 10_000;
 const STRANDED_AFTER_MS = 6000;
 const TASKS = 600;
 const DAGS = 40;
-const SPREAD_MS = 14_000;
+const SPREAD_MS = 12_000;
 /** DAGs submitted at once right after the SIGSTOP. */
 const BURST_DAGS = 8;
 const COMMON = { replicas: 3, ackWaitMs: 2000, leaseMs: LEASE_MS, sweepCheckIntervalMs: 250, sweepIntervalMs: SWEEP_INTERVAL_MS, strandedAfterMs: STRANDED_AFTER_MS } as const;
