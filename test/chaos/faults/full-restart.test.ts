@@ -64,13 +64,27 @@ describeNats("chaos faults: every node stopped and restarted mid-run", () => {
     // Work resumes: a step starts again after the restart.
     await phases.run("full-restart: first step run after the restart", () => waitUntil("a step run after the restart", 30_000, () => runsByStep(workers).size > stepRunsAtStop));
 
-    const report = await phases.run("full-restart: load settles", () => load.done);
+    // Progress every 5 s until settled, for the note.
+    const progress: string[] = [];
+    const sampler = setInterval(() => {
+      const p = load.progress();
+      progress.push(`+${Math.round((Date.now() - restartedAt) / 1000)}s ${p.tasks}/${p.dags}`);
+    }, 5000);
+    const report = await phases.run("full-restart: load settles", () => load.done).finally(() => clearInterval(sampler));
     phases.note("full-restart: restart to last settle", report.lastSettledAt - restartedAt);
     await watch.stop();
     const check = await checkRun(a, report, watch);
     const logs = engineLogs(procs.all);
     process.stdout.write(
       [
+        `chaos: full-restart settled tasks/DAGs after the restart: ${progress.join(", ")}`,
+        ...workers.map(
+          (w) =>
+            `chaos: full-restart readiness of ${w.id} (ms from the restart): ${w.lines
+              .filter((l) => l.startsWith("readiness "))
+              .map((l) => `${l.split(" ")[1]}@${Number(l.split(" ")[2]) - restartedAt}`)
+              .join(" ")}`,
+        ),
         `chaos: full-restart settled when the nodes stopped: ${atStop.tasks}/${TASKS} tasks, ${atStop.dags}/${DAGS} DAGs (${Date.now() - t0} ms run)`,
         `chaos: full-restart tasks ${report.tasks.ok}/${TASKS} ok (enqueue retries ${report.tasks.enqueueRetries}), DAGs ${report.dags.ok}/${DAGS} ok (submit retries ${report.dags.submitRetries}), result-watch gaps ${watch.gaps.length}${watch.gaps.length === 0 ? "" : ` (${watch.gaps.join("; ")})`}`,
         ...describeCheck(check).map((l) => `chaos: full-restart ${l}`),
