@@ -15,6 +15,7 @@
  *   lease (checked every 50 ms; the time is when this process noticed);
  * - `readiness <true|false> <epochMs>` when the worker's `ready` changes (checked every 10 ms; the
  *   first line, after `ready`, gives its state then);
+ * - `active <n> <epochMs>` when the number of handlers running changes (checked every 100 ms);
  * - `log <level> <message> <fields JSON>` for the engine's warnings and errors;
  * - `stopped <workerId>` after a clean shutdown on SIGTERM (then exits 0).
  */
@@ -104,6 +105,12 @@ const watchReadiness = setInterval(() => {
   consuming = worker.ready;
   print(`readiness ${String(consuming)} ${Date.now()}`);
 }, 10);
+let running: number | undefined;
+const watchActive = setInterval(() => {
+  if (worker === undefined || worker.active === running) return;
+  running = worker.active;
+  print(`active ${running} ${Date.now()}`);
+}, 100);
 
 let stopping = false;
 process.on("SIGTERM", () => {
@@ -111,6 +118,7 @@ process.on("SIGTERM", () => {
   stopping = true;
   clearInterval(watchLeadership);
   clearInterval(watchReadiness);
+  clearInterval(watchActive);
   void (async () => {
     await scheduler?.stop();
     await worker?.close();

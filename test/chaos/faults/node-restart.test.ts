@@ -139,12 +139,20 @@ describeNats("chaos faults: the node a worker is connected to restarts", () => {
         .filter((p) => readyThroughout(states, p.storedAt, p.storedAt + PROBE_MS))
         .filter((p) => p.ranAt === undefined || p.ranAt - p.storedAt > PROBE_MS)
         .map((p) => `probe ${p.i} stored @${p.storedAt - killedAt} ran @${p.ranAt === undefined ? "never" : p.ranAt - killedAt} (ms from the kill)`);
+      // n1's handlers running over the slow probes' window: all slots busy would explain a wait while ready.
+      const slowFrom = Math.min(...probes.filter((p) => p.ranAt !== undefined && p.ranAt - p.storedAt > PROBE_MS).map((p) => p.storedAt));
+      const activeLines = victim.lines
+        .filter((l) => l.startsWith("active "))
+        .map((l) => ({ n: Number(l.split(" ")[1]), at: Number(l.split(" ")[2]) }))
+        .filter((x) => Number.isFinite(slowFrom) && x.at >= slowFrom - 1000 && x.at <= slowFrom + 10_000)
+        .map((x) => `${x.n}@${x.at - killedAt}`);
       const probeErrors = probes.filter((p) => p.error !== undefined).map((p) => `probe ${p.i}: ${p.error}`);
       const logs = engineLogs(procs.all);
       process.stdout.write(
         [
           `chaos: node-restart readiness of n1 (ms from the kill): ${states.map((s) => `${s.ready}@${s.at - killedAt}`).join(" ")}`,
           `chaos: node-restart kill to not-ready ${notReadyAt - killedAt} ms; first not ready for ${firstReady === undefined ? "?" : firstReady.at - notReadyAt} ms; node restarted @${restartedAt - killedAt}; ready for good @${resumed.at - killedAt} (ms from the kill)`,
+          `chaos: node-restart n1 handlers running around the slow probes (of ${WORKER_OPTIONS.concurrency}; ms from the kill): ${activeLines.join(" ") || "-"}`,
           `chaos: node-restart probes ${probes.length}, ran ${probes.filter((p) => p.ranAt !== undefined).length}; slow while ready ${slowWhileReady.length}${slowWhileReady.length === 0 ? "" : ` (${slowWhileReady.slice(0, 5).join("; ")})`}`,
           `chaos: node-restart tasks ${report.tasks.ok}/600 ok, DAGs ${report.dags.ok}/20 ok; ${describeCheck(check).join(", ")}`,
           `chaos: node-restart engine warnings ${logs.length}${logs.length === 0 ? "" : `:\n  ${logs.slice(0, 12).join("\n  ")}`}`,
