@@ -42,7 +42,7 @@ import {
   legacyAdd,
   whoAmI,
 } from "./handlers.js";
-import { E2E_STREAMS, metaLeader, placement, startE2eCluster, waitMetaLeader, waitStreamsLed, waitUntil, type E2eCluster } from "./harness.js";
+import { describeLeftovers, E2E_STREAMS, metaLeader, placement, startE2eCluster, waitMetaLeader, waitStreamsLed, waitUntil, type E2eCluster } from "./harness.js";
 import { linesOf, startE2eWorker, type E2eWorker, type E2eWorkerOptions } from "./processes.js";
 
 /**
@@ -108,7 +108,7 @@ describeNats("chaos e2e: 3-node cluster, R3, workers pinned to nodes (reference 
     });
   /** How many times a step's handler started, over all workers. */
   const runsOf = (dagId: string, stepId: string) => workers.reduce((n, w) => n + linesOf(w, "ran").filter((l) => l[1] === dagId && l[2] === stepId).length, 0);
-  /** Which worker ran the task of `handler` round trip targeted at `worker:<id>`, and how long it took. */
+  /** A task targeted at `worker:<id>`, answered by that worker (it consumes); the time it took, ms. */
   const roundTrip = async (id: string, timeoutMs: number): Promise<number> => {
     const t0 = Date.now();
     const f = await client.enqueueWith(whoAmI, { target: `worker:${id}` });
@@ -129,31 +129,53 @@ describeNats("chaos e2e: 3-node cluster, R3, workers pinned to nodes (reference 
       () => `leaders: [${leaders().map((w) => w.id).join(",")}]`,
     );
 
+  /** The node a worker's connection is on now (its last `server` line). */
+  const serverOf = (w: E2eWorker): string | undefined => linesOf(w, "server").at(-1)?.[1];
   /**
-   * Kills node `victim` and measures the failover: stream leaders back (≥ 1 current replica),
-   * the worker pinned there moved to another node and answering a task targeted at it, a scheduler
-   * leader present. Prints one `chaos: failover …` line.
+   * A node that is not the meta leader, the one whose loss moves most: workers connected to it plus
+   * streams it leads (a restarted node holds neither until something moves there).
+   */
+  const followerToKill = async (): Promise<number> => {
+    const leader = await waitMetaLeader(cluster(), 10_000);
+    const led = new Map<string, number>();
+    for (const name of E2E_STREAMS) {
+      const at = (await jsm.streams.info(name).catch(() => undefined))?.cluster?.leader ?? "";
+      led.set(at, (led.get(at) ?? 0) + 1);
+    }
+    const load = (i: number) => {
+      const name = cluster().nodes[i]!.serverName;
+      return workers.filter((w) => serverOf(w) === name).length + (led.get(name) ?? 0);
+    };
+    return [0, 1, 2].filter((i) => i !== leader).sort((a, b) => load(b) - load(a) || a - b)[0]!;
+  };
+
+  /**
+   * Kills node `victim` and measures the failover: a meta leader, stream leaders back (≥ 1 current
+   * replica each), the workers that were connected to it reconnected to another node, every worker
+   * serving a task targeted at it, a scheduler leader. Prints one `chaos: failover …` line.
    */
   const killAndFailOver = async (victim: number, why: string): Promise<void> => {
-    const pinned = workers.find((w) => w.node === victim)!;
     const victimName = cluster().nodes[victim]!.serverName;
-    const linesBefore = pinned.out.lines.length;
+    const moving = workers.filter((w) => serverOf(w) === victimName).map((w) => ({ w, from: w.out.lines.length }));
     const t0 = Date.now();
     await cluster().killNode(victim);
     const metaMs = await waitMetaLeader(cluster(), FAILOVER_MS).then(() => Date.now() - t0);
     const streamsMs = await waitStreamsLed(jsm, E2E_STREAMS, 1, FAILOVER_MS).then(() => Date.now() - t0);
-    const moved = await waitUntil(
-      `worker ${pinned.id} to reconnect to another node than ${victimName}`,
-      FAILOVER_MS,
-      async () => pinned.out.lines.slice(linesBefore).find((l) => l.text.startsWith("server ") && l.text !== `server ${victimName}`),
+    const moved = await Promise.all(
+      moving.map(async ({ w, from }) => {
+        const line = await waitUntil(`worker ${w.id} to reconnect to another node than ${victimName}`, FAILOVER_MS, async () =>
+          w.out.lines.slice(from).find((l) => l.text.startsWith("server ") && l.text !== `server ${victimName}`),
+        );
+        return `${w.id}→${line.text.slice("server ".length)} ${line.at - t0} ms`;
+      }),
     );
-    await roundTrip(pinned.id, FAILOVER_MS);
-    const consumingMs = Date.now() - t0;
+    // Readiness: every worker takes a task targeted at it again (the moved ones prove they consume anew).
+    const served = await Promise.all(workers.map(async (w) => `${w.id} ${(await roundTrip(w.id, FAILOVER_MS).then(() => Date.now())) - t0} ms`));
     const leader = await waitSchedulerLeader();
     const leaderMs = Date.now() - t0;
     const line =
-      `chaos: failover (${why}: node ${victim} ${victimName}, pinned ${pinned.id}): meta leader ${metaMs} ms, stream leaders ${streamsMs} ms, ` +
-      `${pinned.id} reconnected (${moved.text}) ${moved.at - t0} ms, ${pinned.id} served a targeted task ${consumingMs} ms, scheduler leader ${leader.id} ${leaderMs} ms`;
+      `chaos: failover (${why}: node ${victim} ${victimName}): meta leader ${metaMs} ms, stream leaders ${streamsMs} ms, ` +
+      `reconnected [${moved.join(", ") || "no worker was connected to it"}], targeted task served [${served.join(", ")}], scheduler leader ${leader.id} ${leaderMs} ms`;
     failovers.push(line);
     console.log(line);
   };
@@ -268,14 +290,16 @@ describeNats("chaos e2e: 3-node cluster, R3, workers pinned to nodes (reference 
   });
 
   phase("02_KillFollowerNode", 90_000, async () => {
-    const leader = await waitMetaLeader(cluster(), 10_000);
-    const victim = [0, 1, 2].find((i) => i !== leader)!;
+    const victim = await followerToKill();
     await killAndFailOver(victim, "follower");
+    const released = Date.now();
     await releaseGate(gates, LONG, "g1");
     expect(await workflow.awaitById(LONG, "c09", { timeoutMs: AWAIT_MS })).toBe(15);
+    const c09Ms = Date.now() - released;
     expect(await (await client.enqueue(eAdd, 40, 2)).result({ timeoutMs: AWAIT_MS })).toBe(42);
     await reached(LONG, "g2", AWAIT_MS);
     expect(await workflow.awaitById(LONG, "c19", { timeoutMs: AWAIT_MS })).toBe(25);
+    console.log(`chaos: degraded chain: c09 ${c09Ms} ms, g2 reached ${Date.now() - released} ms after g1's release`);
   });
 
   phase("03_PauseResumeDegraded", 60_000, async () => {
@@ -378,8 +402,7 @@ describeNats("chaos e2e: 3-node cluster, R3, workers pinned to nodes (reference 
     await waitUntil("2 breakpoints blocked", AWAIT_MS, async () => ((await blocked()).length === 2 ? true : undefined));
     expect(await blocked()).toEqual(expected);
 
-    const leader = await waitMetaLeader(cluster(), 10_000);
-    const victim = [0, 1, 2].find((i) => i !== leader)!;
+    const victim = await followerToKill();
     await killAndFailOver(victim, "follower, breakpoints blocked");
     expect(await blocked()).toEqual(expected);
     expect((await workflow.dagInfo(BP)).meta.status).toBe("running");
@@ -438,7 +461,11 @@ describeNats("chaos e2e: 3-node cluster, R3, workers pinned to nodes (reference 
     }
 
     // Nothing left in the task queue; every node up.
-    await waitUntil("EBIND_TASKS drained to 0 messages", AWAIT_MS, async () => ((await broker.streamState("EBIND_TASKS"))?.messages === 0 ? true : undefined));
+    await waitUntil("EBIND_TASKS drained to 0 messages", AWAIT_MS, async () => ((await broker.streamState("EBIND_TASKS"))?.messages === 0 ? true : undefined)).catch(async (err: unknown) => {
+      const left = await describeLeftovers(jsm, "EBIND_TASKS");
+      const seen = workers.flatMap((w) => w.out.lines.filter((l) => left.ids.some((id) => l.text.includes(id))).map((l) => `${w.id}: ${l.text}`));
+      throw new Error(`${(err as Error).message}\n${left.text}\n  what the workers printed of them: ${seen.length === 0 ? "nothing" : seen.join("; ")}`);
+    });
     for (let i = 0; i < 3; i++) {
       expect.soft(cluster().nodes[i]!.running, `node ${i} running`).toBe(true);
       await cluster().waitNodeHealthy(i, 10_000);

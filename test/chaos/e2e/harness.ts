@@ -121,3 +121,35 @@ export async function waitStreamsLed(jsm: JetStreamManager, streams: readonly st
   );
   return Date.now() - t0;
 }
+
+/**
+ * What a stream still holds and what its consumers say about it, for a failure message: up to 20
+ * messages (`seq subject id dag/step`) and each consumer's counts, delivered sequence and ack floor;
+ * with the task ids found.
+ */
+export async function describeLeftovers(jsm: JetStreamManager, stream: string): Promise<{ text: string; ids: string[] }> {
+  const ids: string[] = [];
+  const info = await jsm.streams.info(stream);
+  const out: string[] = [`${stream}: ${info.state.messages} messages (seq ${info.state.first_seq}..${info.state.last_seq}), ${placement(info)}`];
+  for (let seq = info.state.first_seq, n = 0; seq <= info.state.last_seq && n < 20; seq++) {
+    const m = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
+    if (m === null) continue;
+    n++;
+    let what = "";
+    try {
+      const t = m.json<{ id?: string; dag_id?: string; step_id?: string; target?: string; attempt?: number }>();
+      if (t.id !== undefined) ids.push(t.id);
+      what = `${t.id ?? "?"} ${t.dag_id ?? "-"}/${t.step_id ?? "-"} target=${t.target ?? "-"} attempt=${t.attempt ?? "?"}`;
+    } catch {
+      what = `${m.data.length} bytes, not JSON`;
+    }
+    out.push(`  #${seq} ${m.subject} ${what} stored ${m.time.toISOString()}`);
+  }
+  for await (const c of jsm.consumers.list(stream)) {
+    out.push(
+      `  consumer ${c.name} (${c.config.filter_subject ?? "all"}): pending ${c.num_pending}, ack pending ${c.num_ack_pending}, redelivered ${c.num_redelivered}, ` +
+        `delivered up to seq ${c.delivered.stream_seq}, ack floor seq ${c.ack_floor.stream_seq}, waiting pulls ${c.num_waiting}, leader ${c.cluster?.leader ?? "none"}`,
+    );
+  }
+  return { text: out.join("\n"), ids };
+}

@@ -11,7 +11,7 @@
  * - `ready <workerId> <server>` once the worker consumes and the scheduler runs;
  * - `server <name>` whenever the connection (re)connects, naming the node it reached;
  * - `conn <type>` for each connection status change (disconnect, reconnect, …);
- * - `ran <dagId> <stepId> <taskName> <attempt>` when a handler starts (plain tasks: `- -`);
+ * - `ran <dagId> <stepId> <taskName> <attempt> <taskId>` when a handler starts (plain tasks: `- -`);
  * - `recorded <dagId> <stepId> <done|failed>` when the step hook wrote a step's terminal record
  *   (not for an outcome the hook found superseded);
  * - `leader` / `follower` when the elector gains / loses the lease;
@@ -58,7 +58,7 @@ registry.register(eAdd, alias(LEGACY_ADD));
 for (const h of ALL_HANDLERS) registry.register(h);
 
 const announce: Middleware = (next) => async (ctx) => {
-  print(`ran ${ctx.task.dagId || "-"} ${ctx.task.stepId || "-"} ${ctx.task.name} ${ctx.attempt}`);
+  print(`ran ${ctx.task.dagId || "-"} ${ctx.task.stepId || "-"} ${ctx.task.name} ${ctx.attempt} ${ctx.task.id}`);
   return next(ctx);
 };
 
