@@ -172,16 +172,22 @@ describeNats("chaos e2e: 3-node cluster, R3, workers pinned to nodes (reference 
         const line = await waitUntil(`worker ${w.id} to reconnect to another node than ${victimName}`, FAILOVER_MS, async () =>
           w.out.lines.slice(from).find((l) => l.text.startsWith("server ") && l.text !== `server ${victimName}`),
         );
-        return `${w.id}→${line.text.slice("server ".length)} ${line.at - t0} ms`;
+        // It said it was not ready while it could not consume, and is ready again (worker.ready).
+        const down = await waitUntil(`worker ${w.id} to say not-consuming after its node died`, FAILOVER_MS, async () => w.out.lines.slice(from).find((l) => l.text === "not-consuming"));
+        const up = await waitUntil(`worker ${w.id} to say consuming again`, FAILOVER_MS, async () => w.out.lines.slice(w.out.lines.indexOf(down)).find((l) => l.text === "consuming"));
+        return `${w.id}→${line.text.slice("server ".length)} ${line.at - t0} ms (not consuming ${down.at - t0}..${up.at - t0} ms)`;
       }),
     );
     // Readiness: every worker takes a task targeted at it again (the moved ones prove they consume anew).
     const served = await Promise.all(workers.map(async (w) => `${w.id} ${(await roundTrip(w.id, FAILOVER_MS).then(() => Date.now())) - t0} ms`));
     const leader = await waitSchedulerLeader();
     const leaderMs = Date.now() - t0;
+    // Every readiness change from the kill on: a worker should not say `consuming` long before it serves.
+    const readiness = workers.map((w) => `${w.id}: ${w.out.lines.filter((l) => l.at >= t0 && (l.text === "consuming" || l.text === "not-consuming")).map((l) => `${l.text} ${l.at - t0}`).join(", ") || "no change"}`);
     const line =
       `chaos: failover (${why}: node ${victim} ${victimName}): meta leader ${metaMs} ms, stream leaders ${streamsMs} ms, ` +
-      `reconnected [${moved.join(", ") || "no worker was connected to it"}], targeted task served [${served.join(", ")}], scheduler leader ${leader.id} ${leaderMs} ms`;
+      `reconnected [${moved.join(", ") || "no worker was connected to it"}], targeted task served [${served.join(", ")}], scheduler leader ${leader.id} ${leaderMs} ms; ` +
+      `readiness [${readiness.join("; ")}]`;
     failovers.push(line);
     console.log(line);
     return { early };

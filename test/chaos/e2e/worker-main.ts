@@ -14,6 +14,8 @@
  * - `ran <dagId> <stepId> <taskName> <attempt> <taskId>` when a handler starts (plain tasks: `- -`);
  * - `recorded <dagId> <stepId> <done|failed>` when the step hook wrote a step's terminal record
  *   (not for an outcome the hook found superseded);
+ * - `consuming` / `not-consuming` when the worker's readiness (`worker.ready`: connected and every
+ *   pull served) turns true / false, checked every 50 ms;
  * - `leader` / `follower` when the elector gains / loses the lease;
  * - `log <level> <message> <fields JSON>` for the engine's warnings and errors;
  * - `stopped` after a clean shutdown on SIGTERM (then exits 0).
@@ -101,10 +103,16 @@ const scheduler = await workflow.startScheduler({
 });
 
 let leading = false;
-const watchLeadership = setInterval(() => {
-  if (elector.isLeader() === leading) return;
-  leading = !leading;
-  print(leading ? "leader" : "follower");
+let consuming = false;
+const watchStates = setInterval(() => {
+  if (worker.ready !== consuming) {
+    consuming = !consuming;
+    print(consuming ? "consuming" : "not-consuming");
+  }
+  if (elector.isLeader() !== leading) {
+    leading = !leading;
+    print(leading ? "leader" : "follower");
+  }
 }, 50);
 
 print(`ready ${worker.id} ${nc.info?.server_name ?? "?"}`);
@@ -113,7 +121,7 @@ let stopping = false;
 process.on("SIGTERM", () => {
   if (stopping) return;
   stopping = true;
-  clearInterval(watchLeadership);
+  clearInterval(watchStates);
   void (async () => {
     await scheduler.stop();
     await worker.close();
