@@ -125,10 +125,12 @@ export async function waitStreamsLed(jsm: JetStreamManager, streams: readonly st
 /**
  * What a stream still holds and what its consumers say about it, for a failure message: up to 20
  * messages (`seq subject id dag/step`) and each consumer's counts, delivered sequence and ack floor;
- * with the task ids found.
+ * with the task ids found, the message count, and how many deliveries the consumers still owe
+ * (pending plus ack pending, summed).
  */
-export async function describeLeftovers(jsm: JetStreamManager, stream: string): Promise<{ text: string; ids: string[] }> {
+export async function describeLeftovers(jsm: JetStreamManager, stream: string): Promise<{ text: string; ids: string[]; messages: number; pending: number }> {
   const ids: string[] = [];
+  let pending = 0;
   const info = await jsm.streams.info(stream);
   const out: string[] = [`${stream}: ${info.state.messages} messages (seq ${info.state.first_seq}..${info.state.last_seq}), ${placement(info)}`];
   for (let seq = info.state.first_seq, n = 0; seq <= info.state.last_seq && n < 20; seq++) {
@@ -146,10 +148,11 @@ export async function describeLeftovers(jsm: JetStreamManager, stream: string): 
     out.push(`  #${seq} ${m.subject} ${what} stored ${m.time.toISOString()}`);
   }
   for await (const c of jsm.consumers.list(stream)) {
+    pending += c.num_pending + c.num_ack_pending;
     out.push(
       `  consumer ${c.name} (${c.config.filter_subject ?? "all"}): pending ${c.num_pending}, ack pending ${c.num_ack_pending}, redelivered ${c.num_redelivered}, ` +
         `delivered up to seq ${c.delivered.stream_seq}, ack floor seq ${c.ack_floor.stream_seq}, waiting pulls ${c.num_waiting}, leader ${c.cluster?.leader ?? "none"}`,
     );
   }
-  return { text: out.join("\n"), ids };
+  return { text: out.join("\n"), ids, messages: info.state.messages, pending };
 }
