@@ -43,7 +43,7 @@ import {
   whoAmI,
 } from "./handlers.js";
 import { describeLeftovers, E2E_STREAMS, metaLeader, placement, startE2eCluster, waitMetaLeader, waitStreamsLed, waitUntil, type E2eCluster } from "./harness.js";
-import { linesOf, startE2eWorker, type E2eWorker, type E2eWorkerOptions } from "./processes.js";
+import { linesOf, startE2eWorker, type E2eWorker, type E2eWorkerOptions, type Line } from "./processes.js";
 
 /**
  * Reference §6.17's harness values, scaled to the CI budget: ack wait 4 s (ebind: 15 s) so a dead
@@ -106,10 +106,14 @@ describeNats("chaos e2e: 3-node cluster, R3, workers pinned to nodes (reference 
   };
 
   /** The first `ran` line of a step, from any worker (a gate's: it was reached and holds). */
-  const reached = (dagId: string, stepId: string, timeoutMs: number) =>
-    Promise.any(workers.map((w) => w.waitFor(new RegExp(`^ran ${dagId} ${stepId} `), timeoutMs, `step ${dagId}/${stepId} to start`))).catch((err: unknown) => {
-      throw err instanceof AggregateError ? (err.errors[0] as Error) : err;
-    });
+  const reached = (dagId: string, stepId: string, timeoutMs: number): Promise<Line> =>
+    waitUntil(
+      `step ${dagId}/${stepId} to start on some worker`,
+      timeoutMs,
+      async () => workers.flatMap((w) => w.out.lines.filter((l) => l.text.startsWith(`ran ${dagId} ${stepId} `))).sort((a, b) => a.at - b.at)[0],
+      undefined,
+      50,
+    );
   /** How many times a step's handler started, over all workers. */
   const runsOf = (dagId: string, stepId: string) => workers.reduce((n, w) => n + linesOf(w, "ran").filter((l) => l[1] === dagId && l[2] === stepId).length, 0);
   /** A task targeted at `worker:<id>`, answered by that worker (it consumes); the time it took, ms. */
@@ -217,7 +221,11 @@ describeNats("chaos e2e: 3-node cluster, R3, workers pinned to nodes (reference 
       ["w2", ["secondary"]],
       ["w3", []],
     ];
-    workers.push(...(await Promise.all(specs.map(([id, claims], i) => startE2eWorker(id, i, e2e.cluster.urls[i]!, claims, OPTIONS)))));
+    // All three at once, as a deployment starts; each started one is kept for afterAll to stop, even when another failed.
+    const started = await Promise.allSettled(specs.map(([id, claims], i) => startE2eWorker(id, i, e2e.cluster.urls[i]!, claims, OPTIONS)));
+    for (const s of started) if (s.status === "fulfilled") workers.push(s.value);
+    const failed = started.find((s) => s.status === "rejected");
+    if (failed !== undefined) throw failed.reason;
     // Readiness (reference §6.17): each worker answers e2e.WhoAmI targeted at worker:<id>.
     for (const w of workers) await roundTrip(w.id, 20_000);
     console.log(`chaos: setup (cluster, streams, 3 worker processes ready) ${Date.now() - t0} ms`);
@@ -226,12 +234,16 @@ describeNats("chaos e2e: 3-node cluster, R3, workers pinned to nodes (reference 
   afterAll(async () => {
     for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill("SIGTERM");
     const stopped = await Promise.all(
-      workers.map((w) =>
-        Promise.race([w.exited, new Promise<"late">((r) => setTimeout(() => r("late"), 25_000))]).then((r) => {
-          if (r === "late") w.child.kill("SIGKILL");
-          return r;
-        }),
-      ),
+      workers.map(async (w) => {
+        let timer: NodeJS.Timeout | undefined;
+        const r = await Promise.race([w.exited, new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), 25_000)))]);
+        clearTimeout(timer);
+        if (r === "late") {
+          w.child.kill("SIGKILL");
+          await w.exited;
+        }
+        return r;
+      }),
     );
     await client?.close();
     workflow?.close();
