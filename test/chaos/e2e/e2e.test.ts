@@ -515,6 +515,8 @@ describeNats("chaos e2e: 3-node cluster, R3, workers pinned to nodes (reference 
       // nats-server 2.9.x defect (in 4 of 14 runs on 2.9.10, none of 6 on 2.15.3): a task acked around a
       // leader election of the work-queue stream stays in it, though its consumer holds it neither
       // pending nor unacked — it ran once, its outcome arrived, and nothing will deliver it again.
+      // Of a kind with the 2.9 work-queue defects reported upstream (nats-server issue #3953:
+      // acknowledged messages not removed from an R3 work-queue stream).
       // Only that is tolerated, and only on 2.9: a leftover that never ran would be a lost task.
       const known = serverVersion.startsWith("2.9.") && left.pending === 0 && left.ids.length === left.messages && left.ids.every(ran);
       if (!known) throw new Error(detail);
