@@ -21,10 +21,17 @@ import { errors, hasWsProtocol, NatsConnectionImpl, setTransportFactory, type Co
 // The transport class is not re-exported by the package's entry point; the package has no exports
 // map, so its module is importable by path (pinned with the client's version in package.json).
 import { NodeTransport, nodeResolveHost } from "@nats-io/transport-node/lib/node_transport.js";
+import { CONNECT_WATCH_KEY, ConnectRefusedError, ConnectWatch, watchOf } from "./connect-watch.js";
 
 /** The client's Node transport with the writes of one event-loop turn coalesced. */
 class CoalescingTransport extends NodeTransport {
   #corked = false;
+
+  /** Hands the open socket to the connect's {@link ConnectWatch}, if the options carry one. */
+  override async connect(hp: Parameters<NodeTransport["connect"]>[0], options: ConnectionOptions): Promise<void> {
+    await super.connect(hp, options);
+    watchOf(options)?.attach(this, `${hp.hostname}:${hp.port}`);
+  }
 
   override send(frame: Uint8Array): void {
     const socket = this.socket;
@@ -41,13 +48,32 @@ class CoalescingTransport extends NodeTransport {
 }
 
 /**
- * Connects with the coalescing transport. Same options, result and errors as the client's
- * `connect` from `@nats-io/transport-node` (which installs the plain transport instead).
+ * Connects with the coalescing transport. Same options and result as the client's `connect` from
+ * `@nats-io/transport-node` (which installs the plain transport instead); a first connect the
+ * server refuses in a way the client would only report as `timeout` fails sooner and with the
+ * server's reason (see connect-watch.ts).
+ * @throws as the client's `connect`; or {@link ConnectRefusedError} with the server's `-ERR` text or
+ *   the socket's (TLS) error, when one server was given and it refused; with several, a `timeout`
+ *   becomes a {@link ConnectRefusedError} listing what each server said.
  */
-export function connectCoalescing(options: ConnectionOptions): Promise<NatsConnection> {
+export async function connectCoalescing(options: ConnectionOptions): Promise<NatsConnection> {
   if (hasWsProtocol(options)) {
-    return Promise.reject(errors.InvalidArgumentError.format("servers", "websocket URLs need the client's wsconnect, not a Node socket"));
+    throw errors.InvalidArgumentError.format("servers", "websocket URLs need the client's wsconnect, not a Node socket");
   }
   setTransportFactory({ factory: () => new CoalescingTransport(), dnsResolveFn: nodeResolveHost });
-  return NatsConnectionImpl.connect(options);
+  const servers = options.servers === undefined ? [] : typeof options.servers === "string" ? [options.servers] : options.servers;
+  const watch = new ConnectWatch(servers.length === 1);
+  const connecting = NatsConnectionImpl.connect({ ...options, [CONNECT_WATCH_KEY]: watch } as ConnectionOptions);
+  try {
+    return await Promise.race([connecting, watch.failed]);
+  } catch (err) {
+    // The client's own attempt may still be waiting for its timeout: whatever it ends with is dropped.
+    connecting.then((nc) => nc.close(), () => undefined).catch(() => undefined);
+    if (err instanceof errors.TimeoutError && watch.reasons.length > 0) {
+      throw new ConnectRefusedError(`timeout (${watch.reasons.join("; ")})`, { cause: err });
+    }
+    throw err;
+  } finally {
+    watch.settle();
+  }
 }
