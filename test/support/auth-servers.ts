@@ -82,6 +82,8 @@ export interface AuthServerOptions {
   readonly users?: readonly PasswordUser[] | undefined;
   /** Connect timeout put in the returned options, ms. @default 3000 */
   readonly timeoutMs?: number | undefined;
+  /** Receives each line the server prints (startNode's `logger`). */
+  readonly logger?: ((line: string) => void) | undefined;
 }
 
 const q = (s: string): string => JSON.stringify(s);
@@ -234,7 +236,7 @@ export async function startAuthServer(mode: AuthMode, options: AuthServerOptions
   const dir = mkdtempSync(join(tmpdir(), `ebind-auth-${mode}-`));
   try {
     const s = await setUp(mode, dir, options);
-    const node = await startNode({ extraConfig: s.config });
+    const node = await startNode({ extraConfig: s.config, ...(options.logger ? { logger: options.logger } : {}) });
     const timeoutMs = options.timeoutMs ?? 3000;
     const url = node.url;
     return {
