@@ -36,8 +36,11 @@ export interface SubjectPermissions {
 export interface PasswordUser {
   readonly user: string;
   readonly password: string;
-  /** Absent: everything is allowed. */
-  readonly permissions?: SubjectPermissions | undefined;
+  /**
+   * Absent: everything is allowed. A string is configuration text put as is, e.g. `$PRODUCER` for a
+   * block defined in {@link AuthServerOptions.authorizationPrelude}.
+   */
+  readonly permissions?: SubjectPermissions | string | undefined;
 }
 
 /** Credentials that must be refused, and the server's reason to expect in the error. */
@@ -80,6 +83,8 @@ export interface AuthServer {
 export interface AuthServerOptions {
   /** `user` mode: the users (default: one `admin` with every permission). */
   readonly users?: readonly PasswordUser[] | undefined;
+  /** `user` mode: configuration text at the top of the `authorization` block (e.g. `PRODUCER = { … }` variables). */
+  readonly authorizationPrelude?: string | undefined;
   /** Connect timeout put in the returned options, ms. @default 3000 */
   readonly timeoutMs?: number | undefined;
   /** Receives each line the server prints (startNode's `logger`). */
@@ -126,9 +131,11 @@ async function setUp(mode: AuthMode, dir: string, options: AuthServerOptions): P
     case "user": {
       const users = options.users ?? [{ user: "admin", password: "pa55word" }];
       const first = users[0]!;
-      const entries = users.map((u) => `    { user: ${q(u.user)}, password: ${q(u.password)}${u.permissions ? `, ${renderPermissions(u.permissions)}` : ""} }`);
+      const permissions = (p: SubjectPermissions | string | undefined): string =>
+        p === undefined ? "" : typeof p === "string" ? `, permissions: ${p}` : `, ${renderPermissions(p)}`;
+      const entries = users.map((u) => `    { user: ${q(u.user)}, password: ${q(u.password)}${permissions(u.permissions)} }`);
       return {
-        config: `authorization {\n  users: [\n${entries.join(",\n")}\n  ]\n}`,
+        config: `authorization {\n${options.authorizationPrelude ?? ""}\n  users: [\n${entries.join(",\n")}\n  ]\n}`,
         connect: { user: first.user, pass: first.password },
         ebctlArgs: ["--user", first.user, "--password", first.password],
         ebctlEnv: { NATS_USER: first.user, NATS_PASSWORD: first.password },

@@ -1,106 +1,61 @@
 /**
- * The subjects each role of an ebind deployment must be allowed to publish and subscribe to, when
- * an administrator created the streams and buckets first (`ensureTopology`, `ebctl stream ensure`).
- * The README's "Auth, TLS and permissions" section shows the same lists as nats-server
- * configuration; test/integration/auth/permissions.test.ts proves they suffice (no permissions
- * violation in the server's log) and that a role cannot do another's work.
+ * The subjects each role of an ebind deployment must be allowed to publish and subscribe to, read
+ * from the README's "Auth, TLS and permissions" section — the `conf` block after the line
+ * `<!-- ebind roles: … -->` — so that test/integration/auth/permissions.test.ts proves the
+ * documentation itself: its role blocks (`PRODUCER = { … }`, `WORKER`, `SCHEDULER`) are put verbatim
+ * into the test server's `authorization` block.
  *
- * Worked out from a run with `trace: true` (every PUB and SUB of each role's connection) and from
- * the code: the JetStream API subjects are `$JS.API.<op>.<stream>…`, KV buckets are the streams
- * `KV_<bucket>` with subjects `$KV.<bucket>.<key>`, acks go to `$JS.ACK.<stream>.<consumer>.…`,
- * replies to requests to `_INBOX.…`, and KV watches (ordered consumers) may send flow-control
- * replies to `$JS.FC.<stream>.…`.
+ * How the lists were worked out: a run with `trace: true` (every PUB and SUB of each role's
+ * connection), generalised with the code's subject layout — JetStream API subjects are
+ * `$JS.API.<op>.<stream>…`, KV buckets are the streams `KV_<bucket>` with subjects
+ * `$KV.<bucket>.<key>`, acks go to `$JS.ACK.<stream>.<consumer>.…`, replies to requests to
+ * `_INBOX.…`, and KV watches (ordered consumers) may send flow-control replies to `$JS.FC.<stream>.…`.
  * @module
  */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import type { SubjectPermissions } from "./auth-servers.js";
 
-/** What every role needs: the JetStream account check made on connect, and replies to its requests. */
-const COMMON: SubjectPermissions = { publish: ["$JS.API.INFO"], subscribe: ["_INBOX.>"] };
-
-/** Reading and writing the workflow's KV bucket `ebind-dags`, and watching it. */
-const DAG_KV = [
-  "$JS.API.STREAM.INFO.KV_ebind-dags",
-  "$JS.API.DIRECT.GET.KV_ebind-dags.>",
-  "$JS.API.CONSUMER.CREATE.KV_ebind-dags.>",
-  "$JS.API.CONSUMER.DELETE.KV_ebind-dags.>",
-  "$JS.FC.KV_ebind-dags.>",
-  "$KV.ebind-dags.>",
-];
-
-/** Opening the workflow layer (`Workflow.create`): the event stream looked up, the DAG bucket. */
-const WORKFLOW = ["$JS.API.STREAM.INFO.EBIND_DAG_EVENTS", ...DAG_KV];
-
-function role(publish: readonly string[], subscribe: readonly string[] = []): SubjectPermissions {
-  return { publish: [...COMMON.publish, ...publish], subscribe: [...COMMON.subscribe, ...subscribe] };
+/** One role as the README defines it. */
+export interface ReadmeRole {
+  /** The configuration variable, e.g. `PRODUCER` (users refer to it as `$PRODUCER`). */
+  readonly name: string;
+  /** The definition as written, `  PRODUCER = { … }`. */
+  readonly config: string;
+  /** The quoted subjects of its publish and subscribe allow lists. */
+  readonly permissions: SubjectPermissions;
 }
 
-/**
- * A producer: enqueues tasks (`TASKS.>`, `TASKS_TARGET.>`) and receives their results through its
- * own durable on `EBIND_RESP` (created, pulled, acked and deleted by the client); with DAGs, also
- * submits and awaits them (the workflow layer: event stream lookup, the `ebind-dags` bucket).
- */
-export const PRODUCER = role([
-  "TASKS.>",
-  "TASKS_TARGET.>",
-  "$JS.API.STREAM.INFO.EBIND_RESP",
-  "$JS.API.CONSUMER.CREATE.EBIND_RESP.>",
-  "$JS.API.CONSUMER.INFO.EBIND_RESP.>",
-  "$JS.API.CONSUMER.MSG.NEXT.EBIND_RESP.>",
-  "$JS.API.CONSUMER.DELETE.EBIND_RESP.>",
-  "$JS.ACK.EBIND_RESP.>",
-  ...WORKFLOW,
-]);
+const README = fileURLToPath(new URL("../../README.md", import.meta.url));
+const MARKER = "<!-- ebind roles:";
 
 /**
- * A worker: consumes `EBIND_TASKS` through the shared durable and its claims' durables, acks,
- * naks and sends in-progress acks (its heartbeat thread too: same user), publishes responses
- * (`RESP.>`), dead letters (`DLQ.>`) and parked tasks (`PARKED.>`), measures the server's clock
- * (`ebind-clock`), follows task pauses (`ebind-task-pauses`) and the max-deliveries advisory; as a
- * workflow worker (the step hook and middleware), also records step results in `ebind-dags` and
- * publishes step events (`DAG.>`).
+ * The role blocks of the README's permissions section.
+ * @throws Error naming what is missing when the marker, the block or a role cannot be found.
  */
-export const WORKER = role(
-  [
-    "$JS.API.STREAM.INFO.EBIND_TASKS",
-    "$JS.API.CONSUMER.CREATE.EBIND_TASKS.>",
-    "$JS.API.CONSUMER.INFO.EBIND_TASKS.>",
-    "$JS.API.CONSUMER.MSG.NEXT.EBIND_TASKS.>",
-    "$JS.ACK.EBIND_TASKS.>",
-    "RESP.>",
-    "DLQ.>",
-    "PARKED.>",
-    "$JS.API.STREAM.INFO.EBIND_PARKED",
-    "$JS.API.STREAM.INFO.KV_ebind-clock",
-    "$JS.API.DIRECT.GET.KV_ebind-clock.>",
-    "$KV.ebind-clock.>",
-    "$JS.API.STREAM.INFO.KV_ebind-task-pauses",
-    "$JS.API.CONSUMER.CREATE.KV_ebind-task-pauses.>",
-    "$JS.API.CONSUMER.DELETE.KV_ebind-task-pauses.>",
-    "$JS.FC.KV_ebind-task-pauses.>",
-    "DAG.>",
-    ...WORKFLOW,
-  ],
-  ["$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.EBIND_TASKS.>"],
-);
+export function readmeRoles(path: string = README): ReadmeRole[] {
+  const text = readFileSync(path, "utf8");
+  const at = text.indexOf(MARKER);
+  if (at < 0) throw new Error(`${path}: no line starting ${MARKER}`);
+  const block = /```conf\n([\s\S]*?)\n```/.exec(text.slice(at));
+  if (!block) throw new Error(`${path}: no \`\`\`conf block after ${MARKER}`);
+  const roles: ReadmeRole[] = [];
+  for (const m of block[1]!.matchAll(/^ {2}([A-Z_]+) = \{\n([\s\S]*?)\n {2}\}$/gm)) {
+    const body = m[2]!;
+    const list = (section: "publish" | "subscribe"): string[] => {
+      const s = new RegExp(`${section}: \\{ allow: \\[([\\s\\S]*?)\\] \\}`).exec(body);
+      if (!s) throw new Error(`${path}: role ${m[1]!} has no ${section} allow list`);
+      return [...s[1]!.matchAll(/"([^"]+)"/g)].map((x) => x[1]!);
+    };
+    roles.push({ name: m[1]!, config: m[0], permissions: { publish: list("publish"), subscribe: list("subscribe") } });
+  }
+  if (roles.length === 0) throw new Error(`${path}: no role blocks (  NAME = { … }) in the conf block after ${MARKER}`);
+  return roles;
+}
 
-/**
- * A scheduler: consumes `EBIND_DAG_EVENTS` through `ebind-scheduler`, holds the leader key in
- * `ebind-leader`, advances DAGs in `ebind-dags` and enqueues their steps (`TASKS.>`,
- * `TASKS_TARGET.>`; `DAG.>` for events it emits itself).
- */
-export const SCHEDULER = role([
-  "$JS.API.CONSUMER.CREATE.EBIND_DAG_EVENTS.>",
-  "$JS.API.CONSUMER.INFO.EBIND_DAG_EVENTS.>",
-  "$JS.API.CONSUMER.MSG.NEXT.EBIND_DAG_EVENTS.>",
-  "$JS.ACK.EBIND_DAG_EVENTS.>",
-  "$JS.API.STREAM.INFO.KV_ebind-leader",
-  "$JS.API.DIRECT.GET.KV_ebind-leader.>",
-  "$KV.ebind-leader.>",
-  "TASKS.>",
-  "TASKS_TARGET.>",
-  "DAG.>",
-  ...WORKFLOW,
-]);
-
-/** The roles by name, as the README lists them. */
-export const ROLES = { producer: PRODUCER, worker: WORKER, scheduler: SCHEDULER } as const;
+/** The README's role blocks as configuration text for `authorizationPrelude`. */
+export function readmeRolesConfig(): string {
+  return readmeRoles()
+    .map((r) => r.config)
+    .join("\n");
+}

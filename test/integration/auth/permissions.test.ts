@@ -1,6 +1,6 @@
 /**
- * Issue 16, permissions: users allowed only the subjects of their role (test/support/permissions.ts,
- * the README's "Auth, TLS and permissions") run a deployment whose streams and buckets an
+ * Issue 16, permissions: users allowed only the subjects of their role — the README's "Auth, TLS and
+ * permissions" role blocks, put verbatim into the server's configuration (test/support/permissions.ts) — run a deployment whose streams and buckets an
  * administrator created first (`ebctl stream ensure`): a producer enqueues and submits a DAG, a
  * worker runs the tasks and steps (its heartbeat thread connects as the same user), a scheduler
  * advances the DAG, and ebctl as the administrator lists and requeues a dead letter. The server
@@ -17,26 +17,36 @@ import { Worker } from "../../../src/worker/index.js";
 import { Workflow } from "../../../src/workflow/index.js";
 import { useAuthServer, type PasswordUser } from "../../support/auth-servers.js";
 import { describeNats } from "../../support/nats.js";
-import { PRODUCER, SCHEDULER, WORKER } from "../../support/permissions.js";
+import { readmeRoles, readmeRolesConfig } from "../../support/permissions.js";
 import { ebctl } from "../cli/support.js";
 import { add, broken, double, scenarioRegistry, until } from "./scenario.js";
 
+// The README's role blocks, verbatim: the users refer to them as the README's example does.
 const USERS: PasswordUser[] = [
   { user: "admin", password: "admin-pw" },
-  { user: "producer", password: "producer-pw", permissions: PRODUCER },
-  { user: "worker", password: "worker-pw", permissions: WORKER },
-  { user: "scheduler", password: "scheduler-pw", permissions: SCHEDULER },
+  { user: "producer", password: "producer-pw", permissions: "$PRODUCER" },
+  { user: "worker", password: "worker-pw", permissions: "$WORKER" },
+  { user: "scheduler", password: "scheduler-pw", permissions: "$SCHEDULER" },
 ];
 
 describeNats("permissions per role", () => {
   const log: string[] = [];
-  const server = useAuthServer("user", { users: USERS, logger: (line) => log.push(line) });
+  const server = useAuthServer("user", { users: USERS, authorizationPrelude: readmeRolesConfig(), logger: (line) => log.push(line) });
   const as = (user: string): NatsConnectOptions => {
     const u = USERS.find((x) => x.user === user)!;
     return { servers: server().url, name: user, user: u.user, pass: u.password, timeoutMs: 5000 };
   };
   const adminFlags = (): string[] => ["-s", server().url, "--user", "admin", "--password", "admin-pw"];
   const violations = (): string[] => log.filter((l) => /violation/i.test(l));
+
+  it("the README defines the three roles, each with allow lists", () => {
+    const roles = readmeRoles();
+    expect(roles.map((r) => r.name)).toEqual(["PRODUCER", "WORKER", "SCHEDULER"]);
+    for (const r of roles) {
+      expect(r.permissions.publish, r.name).toContain("$JS.API.INFO");
+      expect(r.permissions.subscribe, r.name).toContain("_INBOX.>");
+    }
+  });
 
   it("the administrator ensures the topology; producer, worker and scheduler then run tasks, dead letters and a DAG with only their subjects", async () => {
     const ensured = await ebctl(["stream", "ensure", ...adminFlags(), "-o", "json"]);
