@@ -75,6 +75,8 @@ export interface AuthServer {
   readonly wrong: readonly WrongCredentials[];
   /** The certificates, for `tls` and `mtls`. */
   readonly tls?: TlsFiles | undefined;
+  /** `jwt` mode: the creds file of each of {@link AuthServerOptions.jwtUsers}, by name. */
+  readonly credsFiles: Readonly<Record<string, string>>;
   /** Stops the server and removes {@link dir}. */
   stop(): Promise<void>;
 }
@@ -85,6 +87,8 @@ export interface AuthServerOptions {
   readonly users?: readonly PasswordUser[] | undefined;
   /** `user` mode: configuration text at the top of the `authorization` block (e.g. `PRODUCER = { … }` variables). */
   readonly authorizationPrelude?: string | undefined;
+  /** `jwt` mode: more users of the account, each with a creds file and pub/sub allow lists in its JWT. */
+  readonly jwtUsers?: ReadonlyArray<{ readonly name: string; readonly permissions: SubjectPermissions }> | undefined;
   /** Connect timeout put in the returned options, ms. @default 3000 */
   readonly timeoutMs?: number | undefined;
   /** Receives each line the server prints (startNode's `logger`). */
@@ -108,6 +112,7 @@ interface ModeSetup {
   readonly context: Readonly<Record<string, string>>;
   readonly wrong: ReadonlyArray<Omit<WrongCredentials, "connect"> & { readonly connect: Omit<NatsConnectOptions, "servers" | "timeoutMs"> }>;
   readonly tls?: TlsFiles;
+  readonly credsFiles?: Readonly<Record<string, string>>;
 }
 
 const AUTH_VIOLATION = /Authorization Violation/i;
@@ -186,6 +191,14 @@ async function setUp(mode: AuthMode, dir: string, options: AuthServerOptions): P
       // A user of an account of another operator: the server does not know its account.
       const strangerAccount = createAccount();
       const stranger = createUser();
+      const credsFiles: Record<string, string> = {};
+      for (const u of options.jwtUsers ?? []) {
+        const kp = createUser();
+        const file = join(dir, `${u.name}.creds`);
+        const jwt = await encodeUser(u.name, kp, account, { pub: { allow: [...u.permissions.publish] }, sub: { allow: [...u.permissions.subscribe] } });
+        writeFileSync(file, fmtCreds(jwt, kp));
+        credsFiles[u.name] = file;
+      }
       const strangerFile = join(dir, "stranger.creds");
       writeFileSync(strangerFile, fmtCreds(await encodeUser("stranger", stranger, strangerAccount), stranger));
       return {
@@ -196,6 +209,7 @@ async function setUp(mode: AuthMode, dir: string, options: AuthServerOptions): P
           `resolver_preload: {\n  ${system.getPublicKey()}: ${q(systemJwt)}\n  ${account.getPublicKey()}: ${q(accountJwt)}\n}`,
         ].join("\n"),
         connect: { credsFile },
+        credsFiles,
         ebctlArgs: ["--creds", credsFile],
         ebctlEnv: { NATS_CREDS: credsFile },
         context: { creds: credsFile },
@@ -257,6 +271,7 @@ export async function startAuthServer(mode: AuthMode, options: AuthServerOptions
       context: { url, ...s.context },
       wrong: s.wrong.map((w) => ({ ...w, connect: { servers: url, timeoutMs, ...w.connect } })),
       tls: s.tls,
+      credsFiles: s.credsFiles ?? {},
       stop: async () => {
         await node.stop();
         rmSync(dir, { recursive: true, force: true });
