@@ -17,7 +17,7 @@
  * `@nats-io/transport-node`), for the connections {@link connectNats} opens.
  * @module
  */
-import { errors, hasWsProtocol, NatsConnectionImpl, setTransportFactory, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
+import { errors, hasWsProtocol, NatsConnectionImpl, ProtocolHandler, setTransportFactory, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
 // The transport class is not re-exported by the package's entry point; the package has no exports
 // map, so its module is importable by path (pinned with the client's version in package.json).
 import { NodeTransport, nodeResolveHost } from "@nats-io/transport-node/lib/node_transport.js";
@@ -63,12 +63,24 @@ export async function connectCoalescing(options: ConnectionOptions): Promise<Nat
   setTransportFactory({ factory: () => new CoalescingTransport(), dnsResolveFn: nodeResolveHost });
   const servers = options.servers === undefined ? [] : typeof options.servers === "string" ? [options.servers] : options.servers;
   const watch = new ConnectWatch(servers.length === 1);
-  const connecting = NatsConnectionImpl.connect({ ...options, [CONNECT_WATCH_KEY]: watch } as ConnectionOptions);
+  // What NatsConnectionImpl.connect does (client 3.4.0), keeping the protocol handler: closing it is
+  // the only way to end the client's attempt early, whose connect timer would otherwise keep the
+  // process alive until the timeout after we have failed.
+  const nc = new (NatsConnectionImpl as unknown as new (o: ConnectionOptions) => NatsConnectionImpl)({ ...options, [CONNECT_WATCH_KEY]: watch } as ConnectionOptions);
+  const protocol = new ProtocolHandler(nc.options, nc);
+  const connecting = protocol.dialLoop().then((): NatsConnection => {
+    nc.protocol = protocol;
+    return nc;
+  });
   try {
     return await Promise.race([connecting, watch.failed]);
   } catch (err) {
-    // The client's own attempt may still be waiting for its timeout: whatever it ends with is dropped.
-    connecting.then((nc) => nc.close(), () => undefined).catch(() => undefined);
+    if (err === watch.error) {
+      await protocol.close(watch.error).catch(() => undefined);
+      await connecting.catch(() => undefined);
+    }
+    // Whatever the client's own attempt still ends with is dropped.
+    connecting.then((c) => c.close(), () => undefined).catch(() => undefined);
     if (err instanceof errors.TimeoutError && watch.reasons.length > 0) {
       throw new ConnectRefusedError(`timeout (${watch.reasons.join("; ")})`, { cause: err });
     }

@@ -42,6 +42,8 @@ export interface WatchedTransport {
 export class ConnectWatch {
   /** Rejects with the first refusal (fail-fast watches only); never resolves. */
   readonly failed: Promise<never>;
+  /** The error {@link failed} rejected with, once it did. */
+  error: ConnectRefusedError | undefined;
   #settled = false;
   readonly #reasons: string[] = [];
   readonly #cleanups: Array<() => void> = [];
@@ -98,7 +100,10 @@ export class ConnectWatch {
   #report(server: string, reason: string): void {
     if (this.#settled) return;
     this.#reasons.push(`${server}: ${reason}`);
-    if (this.failFast) this.#reject(new ConnectRefusedError(reason));
+    if (this.failFast && this.error === undefined) {
+      this.error = new ConnectRefusedError(reason);
+      this.#reject(this.error);
+    }
   }
 }
 
