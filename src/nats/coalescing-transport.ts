@@ -12,7 +12,9 @@
  * order, in one `writev`, with no timer and no added latency beyond the turn itself.
  *
  * The transport is the client's own `NodeTransport` (TLS, TLS-first, reconnects unchanged); only
- * `send` is wrapped. It is installed through the client's documented transport factory hook
+ * `send` is wrapped, and `connect`, which hands the open socket to the connect's
+ * {@link ConnectWatch} (connect-watch.ts: a first connect the server refuses fails at once, with its
+ * reason). It is installed through the client's documented transport factory hook
  * (`setTransportFactory`, exported by `@nats-io/nats-core/internal` and re-exported by
  * `@nats-io/transport-node`), for the connections {@link connectNats} opens.
  * @module
