@@ -241,7 +241,7 @@ async function setUp(mode: AuthMode, dir: string, options: AuthServerOptions): P
             { label: "no client certificate", connect: { tls: { caFile: files.ca } }, ebctlArgs: ["--tlsca", files.ca], reason: /certificate|handshake|closed|reset|hang up|alert/i },
             { label: "a client certificate of another CA", connect: { tls: { caFile: files.ca, certFile: files.otherClientCert, keyFile: files.otherClientKey } }, ebctlArgs: ["--tlsca", files.ca, "--tlscert", files.otherClientCert, "--tlskey", files.otherClientKey], reason: /certificate|handshake|closed|reset|hang up|alert/i },
           ]
-        : [wrongCa];
+        : [wrongCa, { label: "no CA (the system's CAs do not know the test CA)", connect: {}, ebctlArgs: [], reason: /^(?=.*TLS: )(?=.*certificate)/s }];
       return { config, connect: { tls: good }, ebctlArgs: args, ebctlEnv: env, context, wrong, tls: files };
     }
   }
