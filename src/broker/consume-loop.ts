@@ -82,6 +82,8 @@ export class ConsumeLoop {
   /** Wakes the loop when a pull ends or delivers, or on stop. */
   #progress: (() => void) | undefined;
   #lastError: unknown;
+  /** No pull failed or went unanswered since the last pull the server served (see {@link consuming}). */
+  #consuming = true;
 
   constructor(options: ConsumeLoopOptions) {
     this.#options = options;
@@ -89,6 +91,15 @@ export class ConsumeLoop {
     this.#maxBatch = Math.max(1, options.maxBatch ?? DEFAULT_MAX_BATCH);
     this.#maxOpen = Math.max(1, options.maxOpenPulls ?? DEFAULT_MAX_OPEN_PULLS);
     this.#done = this.#run();
+  }
+
+  /**
+   * Whether the loop consumes: true from the start (its consumer was just set up) and after a pull
+   * the server served (a delivery, or an end of the server's own); false after a pull failed or ended
+   * unanswered, until one is served again. A loop with no room, pulling nothing, keeps its state.
+   */
+  get consuming(): boolean {
+    return this.#consuming;
   }
 
   /** Stops pulling and resolves once every open pull has ended (see `drainOnStop`); idempotent. */
@@ -177,10 +188,17 @@ export class ConsumeLoop {
     const entry = { remaining: max, done: Promise.resolve() };
     this.#open.add(entry);
     this.#outstanding += max;
+    let unconfirmed = false;
     entry.done = (async () => {
       try {
-        const pull = broker.pull(stream, consumer.durable, { max, expiresMs: this.#expiresMs, signal: this.#abort.signal });
+        const pull = broker.pull(stream, consumer.durable, {
+          max,
+          expiresMs: this.#expiresMs,
+          signal: this.#abort.signal,
+          onUnconfirmedEnd: () => (unconfirmed = true),
+        });
         for await (const delivery of pull) {
+          this.#consuming = true;
           if (entry.remaining > 0) {
             entry.remaining--;
             this.#outstanding--;
@@ -192,9 +210,13 @@ export class ConsumeLoop {
           // A constant room grows with every delivery; a room function reports through roomChanged.
           if (!this.#options.room) this.#wake();
         }
+        this.#consuming = !unconfirmed;
         onSuccess();
       } catch (err) {
-        if (!signal.aborted) this.#lastError = err;
+        if (!signal.aborted) {
+          this.#lastError = err;
+          this.#consuming = false;
+        }
       } finally {
         this.#outstanding -= entry.remaining;
         entry.remaining = 0;

@@ -51,6 +51,7 @@ export {
   DEFAULT_RESPONSE_MAX_AGE_MS,
   DEFAULT_DLQ_MAX_AGE_MS,
   DEFAULT_DUPLICATE_WINDOW_MS,
+  deploymentReplicas,
 } from "./topology.js";
 export type { StreamOptions } from "./topology.js";
 export { TASK_PAUSES_BUCKET, PRIOR_ATTEMPTS_HEADER, RESUMED_REVISION_HEADER, unparkTasks, parkedSubject } from "./parking.js";

@@ -22,7 +22,7 @@ import { b64url } from "../task/names.js";
 import { EbindError } from "../task/errors.js";
 import { formatTime, parseTime } from "../task/time.js";
 import type { Broker, Delivery, StreamSpec } from "./port.js";
-import { DEFAULT_TASK_MAX_AGE_MS, PARKED_PREFIX, PARKED_STREAM, TARGET_PREFIX, TASK_PREFIX } from "./topology.js";
+import { DEFAULT_TASK_MAX_AGE_MS, PARKED_PREFIX, PARKED_STREAM, TARGET_PREFIX, TASK_PREFIX, deploymentReplicas } from "./topology.js";
 
 /** The KV bucket of paused task names. */
 export const TASK_PAUSES_BUCKET = "ebind-task-pauses";
@@ -140,7 +140,7 @@ export function priorAttempts(delivery: Delivery): number {
 /**
  * Parks a delivered task: publishes its bytes under `PARKED.<subject>` (message id from its stream
  * sequence, so a retry after a crash stores it once) with the revision of the pause it is parked
- * under, then acks it. The parked stream is created (one replica) when missing.
+ * under, then acks it. The parked stream is created when missing, with the task stream's replicas.
  * @throws the backend's error when it cannot be parked; the delivery is then left unsettled.
  */
 export async function parkDelivery(broker: Broker, delivery: Delivery, pausedRevision: number): Promise<void> {
@@ -151,7 +151,7 @@ export async function parkDelivery(broker: Broker, delivery: Delivery, pausedRev
     await publish();
   } catch (err) {
     if (!(err instanceof EbindError && err.code === "not_found")) throw err;
-    await broker.ensureStream(parkedStreamSpec(1));
+    await broker.ensureStream(parkedStreamSpec(await deploymentReplicas(broker)));
     await publish();
   }
   delivery.ack();

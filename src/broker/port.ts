@@ -37,6 +37,8 @@ export interface StreamState {
   readonly firstSeq: number;
   readonly lastSeq: number;
   readonly consumers: number;
+  /** Replicas the stream is configured with (1 on the memory backend unless its spec said more). */
+  readonly replicas: number;
 }
 
 /** A durable pull consumer to create or update (reference §2.3). */
@@ -178,6 +180,12 @@ export interface PullOptions {
   readonly expiresMs: number;
   /** Ends the pull early; deliveries already yielded stay valid. */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Called when the pull ends at its expiry without word from the server (on NATS: its heartbeats
+   * stopped, and the end notice never came), instead of an error: nothing says the pull was served,
+   * e.g. while a consumer has no leader. Not called by a pull the server ended.
+   */
+  readonly onUnconfirmedEnd?: (() => void) | undefined;
 }
 
 /** A KV entry. Deleted keys are never returned by `get`; watches report them with `operation`. */
@@ -250,6 +258,11 @@ export interface Broker {
    * shutdown instead of abandoning it, or those messages wait out the ack wait.
    */
   readonly lingeringPulls: boolean;
+  /**
+   * Whether the connection to the server is up now (false while the client reconnects, and once
+   * closed). Absent on a backend without one (the in-process memory backend): always up.
+   */
+  readonly connected?: boolean;
   /** Creates the stream or updates its configuration; idempotent. */
   ensureStream(spec: StreamSpec): Promise<void>;
   /** The stream's state, or `null` if it does not exist. */

@@ -98,7 +98,11 @@ export function handlerNameFromSubject(subject: string): string | undefined {
 
 /** Options of {@link ensureStreams}; defaults as reference §1.4. */
 export interface StreamOptions {
-  /** Replicas of every stream. @default 1 */
+  /**
+   * Replicas of every stream. Given, existing streams are scaled to it. Not given, a stream created
+   * now gets 1 and an existing one keeps its replicas, so an app calling `ensureStreams(broker)` at
+   * start-up never scales a replicated deployment down. @default 1 for new streams
+   */
   readonly replicas?: number | undefined;
   /** Tasks older than this are discarded. @default 86_400_000 (24 h) */
   readonly taskMaxAgeMs?: number | undefined;
@@ -176,6 +180,27 @@ export function taskQueueStreams(options: StreamOptions = {}): StreamSpec[] {
 }
 
 /**
+ * The replicas of this deployment: those of the task stream `EBIND_TASKS` (1 when it does not
+ * exist yet). Buckets and streams the engine creates on its own (the leader lease, the server-clock
+ * probe, task pauses, the parked stream) take this many, so losing one node of a replicated
+ * deployment loses none of them.
+ * @throws the backend's error when the stream cannot be read.
+ */
+export async function deploymentReplicas(broker: Broker): Promise<number> {
+  return (await broker.streamState(TASK_STREAM))?.replicas ?? 1;
+}
+
+/**
+ * `spec` with the replicas of the stream as it exists, when it exists with more: for callers that
+ * were not asked for a number of replicas and must not scale a replicated stream down.
+ * @throws the backend's error when the stream cannot be read.
+ */
+export async function keepingReplicas(broker: Broker, spec: StreamSpec): Promise<StreamSpec> {
+  const existing = await broker.streamState(spec.name);
+  return existing !== null && existing.replicas > spec.replicas ? { ...spec, replicas: existing.replicas } : spec;
+}
+
+/**
  * Creates or updates `EBIND_TASKS`, `EBIND_RESP` and `EBIND_DLQ` (reference §1.4, §2.2), and
  * `EBIND_PARKED` (tasks of paused names, an extension); safe to call any number of times. Call it
  * before starting clients and workers.
@@ -185,7 +210,7 @@ export function taskQueueStreams(options: StreamOptions = {}): StreamSpec[] {
 export async function ensureStreams(broker: Broker, options: StreamOptions = {}): Promise<void> {
   for (const spec of taskQueueStreams(options)) {
     try {
-      await broker.ensureStream(spec);
+      await broker.ensureStream(options.replicas === undefined ? await keepingReplicas(broker, spec) : spec);
     } catch (err) {
       const code = err instanceof EbindError ? err.code : "unavailable";
       throw new EbindError(code, `streams: ${spec.name}: ${(err as Error).message}`, { cause: err });

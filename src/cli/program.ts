@@ -56,7 +56,7 @@ export function buildProgram(io: CliIo, open: (flags: GlobalFlags) => Session, s
     .option("--timeout <duration>", "connect timeout", "10s")
     .option("--yes", "skip confirmations")
     .addOption(new Option("-v, --verbose", "verbose output (accepted, unused)"))
-    .option("--replicas <n>", "KV and event stream replicas when the workflow layer is created", "1");
+    .option("--replicas <n>", "KV and event stream replicas when the workflow layer is created (default: the task stream's)");
   program.hook("preAction", (_root, actionCmd) => {
     open(actionCmd.optsWithGlobals());
   });

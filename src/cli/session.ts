@@ -33,7 +33,8 @@ export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 export class Session {
   readonly printer: Printer;
   readonly timeoutMs: number;
-  readonly replicas: number;
+  /** `--replicas`; absent: the workflow layer follows the task stream's replicas. */
+  readonly replicas: number | undefined;
   #broker: Promise<NatsBroker> | undefined;
   #workflow: Promise<Workflow> | undefined;
 
@@ -48,9 +49,11 @@ export class Session {
     // Node's timers hold 2^31-1 ms; a longer one fires at once.
     if (t > MAX_TIMEOUT_MS) throw new CliError(`--timeout must be at most 596h31m23s, got "${flags.timeout ?? ""}"`);
     this.timeoutMs = t;
-    const r = flags.replicas === undefined ? 1 : Number(flags.replicas);
-    if (!Number.isInteger(r) || r < 1) throw new CliError(`--replicas must be an integer ≥ 1, got "${flags.replicas ?? ""}"`);
-    this.replicas = r;
+    if (flags.replicas !== undefined) {
+      const r = Number(flags.replicas);
+      if (!Number.isInteger(r) || r < 1) throw new CliError(`--replicas must be an integer ≥ 1, got "${flags.replicas}"`);
+      this.replicas = r;
+    }
   }
 
   #followMode = false;

@@ -10,6 +10,7 @@
  */
 import { decodeTaskPauseState, encodeTaskPauseState, pauseKey, TASK_PAUSES_BUCKET, unparkTasks, type TaskPause } from "../broker/parking.js";
 import type { Broker, KvBucket } from "../broker/port.js";
+import { deploymentReplicas } from "../broker/topology.js";
 import { describe } from "../task/describe.js";
 import { EbindError } from "../task/errors.js";
 import type { HandlerFn, TaskRef } from "../task/handler.js";
@@ -26,8 +27,8 @@ function nameOf(task: TaskNameOf): string {
   return describe(task).name;
 }
 
-function bucket(broker: Broker): Promise<KvBucket> {
-  return broker.kv(TASK_PAUSES_BUCKET, { history: 1 });
+async function bucket(broker: Broker): Promise<KvBucket> {
+  return broker.kv(TASK_PAUSES_BUCKET, { history: 1, replicas: await deploymentReplicas(broker) });
 }
 
 /**

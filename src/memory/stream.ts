@@ -34,6 +34,8 @@ export interface ResolvedStreamSpec {
   /** 0: no limit. */
   readonly maxAgeMs: number;
   readonly duplicateWindowMs: number;
+  /** As configured; one process holds every copy, so it only reports them. */
+  readonly replicas: number;
 }
 
 /**
@@ -52,7 +54,7 @@ export function resolveStreamSpec(spec: StreamSpec): ResolvedStreamSpec {
   } else if (maxAgeMs > 0 && duplicateWindowMs > maxAgeMs) {
     throw new EbindError("invalid_argument", `stream ${spec.name}: duplicate window can not be larger than max age`);
   }
-  return { name: spec.name, subjects: [...spec.subjects], retention: spec.retention, maxAgeMs, duplicateWindowMs };
+  return { name: spec.name, subjects: [...spec.subjects], retention: spec.retention, maxAgeMs, duplicateWindowMs, replicas: spec.replicas };
 }
 
 /** A stream: an ordered log of messages plus the ids seen inside the duplicate window. */
@@ -148,6 +150,7 @@ export class MemoryStream {
       firstSeq: first.done ? (this.lastSeq === 0 ? 0 : this.lastSeq + 1) : first.value,
       lastSeq: this.lastSeq,
       consumers: this.consumers.size,
+      replicas: this.spec.replicas,
     };
   }
 }

@@ -64,6 +64,27 @@ export class NatsBroker implements Broker {
     this.#consumers = new ConsumerCache(this.#js, this.#settles);
     this.#acks = new PubAckMux(connection);
     this.maxPayloadBytes = connection.info?.max_payload ?? 1024 * 1024;
+    void this.#followStatus();
+  }
+
+  /** False from a disconnect until the client reconnected, and once the connection is closed. */
+  #connected = true;
+
+  get connected(): boolean {
+    return this.#connected && !this.connection.isClosed();
+  }
+
+  /** Follows the connection's status events (the iterator ends when the connection closes). */
+  async #followStatus(): Promise<void> {
+    try {
+      for await (const status of this.connection.status()) {
+        if (status.type === "disconnect") this.#connected = false;
+        else if (status.type === "reconnect") this.#connected = true;
+      }
+    } catch {
+      // the connection closed
+    }
+    this.#connected = false;
   }
 
   /**

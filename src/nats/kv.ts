@@ -236,15 +236,41 @@ async function removeWatchConsumer(iter: object): Promise<void> {
 }
 
 /**
- * Opens the bucket, creating it with the given replicas and history when it does not exist. Reads and
- * writes go through `replies`, the broker's reply multiplexer (see the module comment).
+ * Opens the bucket, creating it with the given replicas and history when it does not exist. An
+ * existing bucket with fewer replicas than asked for is scaled up (never down: a process asking
+ * for one replica leaves a replicated bucket as it is). Reads and writes go through `replies`, the
+ * broker's reply multiplexer (see the module comment).
  */
 export async function openKv(nc: NatsConnection, replies: PubAckMux, bucket: string, options: KvOptions = {}): Promise<KvBucket> {
+  const replicas = options.replicas ?? 1;
   try {
     const kvm = new Kvm(nc);
-    const kv = await kvm.create(bucket, { replicas: options.replicas ?? 1, history: options.history ?? 1 });
-    return new NatsKvBucket(bucket, kv, await jetstreamManager(nc), replies);
+    const kv = await kvm.create(bucket, { replicas, history: options.history ?? 1 });
+    const jsm = await jetstreamManager(nc);
+    if (replicas > 1) await raiseReplicas(jsm, `KV_${bucket}`, replicas);
+    return new NatsKvBucket(bucket, kv, jsm, replies);
   } catch (err) {
     throw mapNatsError(err, `kv ${bucket}`);
+  }
+}
+
+/** How long {@link raiseReplicas} waits for the new replicas to catch up before going on regardless. */
+const SCALE_UP_WAIT_MS = 10_000;
+
+/**
+ * Scales the stream up to `replicas` when it has fewer (a bucket made by an older version, or by a
+ * process asking for fewer), then waits (up to 10 s) until it has a leader and every replica is
+ * current: writes made while the new group forms time out.
+ */
+async function raiseReplicas(jsm: JetStreamManager, stream: string, replicas: number): Promise<void> {
+  const info = await jsm.streams.info(stream);
+  if ((info.config.num_replicas ?? 1) >= replicas) return;
+  await jsm.streams.update(stream, { ...info.config, num_replicas: replicas });
+  const until = Date.now() + SCALE_UP_WAIT_MS;
+  while (Date.now() < until) {
+    const { cluster } = await jsm.streams.info(stream).catch(() => ({ cluster: undefined }));
+    const followers = cluster?.replicas ?? [];
+    if (cluster?.leader && followers.length >= replicas - 1 && followers.every((r) => r.current)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -176,7 +176,10 @@ export async function* pull(cache: ConsumerCache, stream: string, durable: strin
       // Heartbeats are half the expiry, so the client declares them missed at the expiry at the
       // soonest: with the durable still there, that is an expiry whose end notice came late (a
       // loaded or paused server), and the pull ends as an expiry does.
-      if (mapped.code === "unavailable" && heartbeatsMissed(err) && Date.now() - started >= expires) return;
+      if (mapped.code === "unavailable" && heartbeatsMissed(err) && Date.now() - started >= expires) {
+        options.onUnconfirmedEnd?.();
+        return;
+      }
       throw mapped;
     }
   } finally {

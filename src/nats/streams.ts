@@ -76,6 +76,7 @@ export async function streamState(jsm: JetStreamManager, name: string): Promise<
       firstSeq: info.state.first_seq,
       lastSeq: info.state.last_seq,
       consumers: info.state.consumer_count,
+      replicas: info.config.num_replicas ?? 1,
     };
   } catch (err) {
     if (apiCode(err) === STREAM_NOT_FOUND) return null;

@@ -26,6 +26,8 @@ export class PauseWatch {
   constructor(
     private readonly broker: Broker,
     private readonly logger: Logger,
+    /** Replicas of the bucket when this watch creates it (those of the task stream). */
+    private readonly replicas = 1,
   ) {}
 
   /**
@@ -33,7 +35,7 @@ export class PauseWatch {
    * @throws the backend's error when the bucket cannot be opened or watched.
    */
   async start(): Promise<void> {
-    this.#kv = await this.broker.kv(TASK_PAUSES_BUCKET, { history: 1 });
+    this.#kv = await this.broker.kv(TASK_PAUSES_BUCKET, { history: 1, replicas: this.replicas });
     await this.#watch();
     for (const e of await this.#kv.entries()) this.#apply(e.key, e.value, e.revision);
   }

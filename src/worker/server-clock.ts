@@ -30,6 +30,8 @@ export class ServerClock {
   #errorMs = Number.POSITIVE_INFINITY;
   #timer: TimerHandle | undefined;
   #stopped = false;
+  /** Replicas of the clock bucket when this creates it (the task stream's). */
+  #replicas = 1;
   #warned = false;
 
   constructor(
@@ -54,8 +56,12 @@ export class ServerClock {
     return serverMs - this.#offsetMs;
   }
 
-  /** Measures once (never throws), then every five minutes until {@link stop}. */
-  async start(): Promise<void> {
+  /**
+   * Measures once (never throws), then every five minutes until {@link stop}.
+   * @param replicas of the clock bucket when this creates it. @default 1
+   */
+  async start(replicas = 1): Promise<void> {
+    this.#replicas = replicas;
     await this.#measure();
     this.#schedule();
   }
@@ -73,7 +79,7 @@ export class ServerClock {
 
   async #measure(): Promise<void> {
     try {
-      const bucket = await this.broker.kv(CLOCK_BUCKET, { history: 1 });
+      const bucket = await this.broker.kv(CLOCK_BUCKET, { history: 1, replicas: this.#replicas });
       const key = b64url(this.key);
       let best: { offset: number; error: number } | undefined;
       for (let i = 0; i < SAMPLES; i++) {

@@ -121,6 +121,18 @@ export class Worker {
     return this.options.workerId;
   }
 
+  /**
+   * Whether the worker takes tasks now: started and not closing, its connection up
+   * (`broker.connected`), and each of its pulls consuming — served by the server since the last
+   * pull that failed or went unanswered (a consumer without a leader after a node restart, a durable
+   * being re-created). A worker whose slots are all busy stays ready. For readiness probes: it turns
+   * false within one pull expiry (`pullExpiresMs`) of the server going away, at once on a disconnect,
+   * and true again once a pull is served.
+   */
+  get ready(): boolean {
+    return this.#state === "running" && (this.broker.connected ?? true) && this.#loops.every((loop) => loop.consuming);
+  }
+
   /** Handlers running now. */
   get active(): number {
     return this.#slots.held;
@@ -149,14 +161,16 @@ export class Worker {
   /** Opens the consumers and starts pulling. Called by {@link Worker.start}; idempotent. */
   async start(): Promise<void> {
     if (this.#state !== "new") return;
-    if ((await this.broker.streamState(TASK_STREAM)) === null) {
+    const tasks = await this.broker.streamState(TASK_STREAM);
+    if (tasks === null) {
       throw new EbindError("not_found", `worker: task stream "${TASK_STREAM}" missing (call ensureStreams first)`);
     }
     this.#state = "running";
     try {
-      await this.#serverClock.start();
+      // The worker's own buckets are replicated like the task stream.
+      await this.#serverClock.start(tasks.replicas);
       if (this.options.taskPauses) {
-        this.#pauses = new PauseWatch(this.broker, this.options.logger);
+        this.#pauses = new PauseWatch(this.broker, this.options.logger, tasks.replicas);
         await this.#pauses.start();
       }
       await this.#openConsumer({

@@ -17,6 +17,7 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "../broker/logger.js";
 import { consoleLogger } from "../broker/logger.js";
 import type { Broker } from "../broker/port.js";
+import { deploymentReplicas, keepingReplicas } from "../broker/topology.js";
 import { EbindError } from "../task/errors.js";
 import type { Middleware } from "../worker/middleware.js";
 import type { StepHook } from "../worker/step-hook.js";
@@ -49,7 +50,10 @@ import type { DlqEntry, Task } from "../task/envelope.js";
 
 /** Options of {@link Workflow.create}. */
 export interface WorkflowOptions {
-  /** Replicas of the KV bucket and the event stream. @default 1 */
+  /**
+   * Replicas of the KV buckets (`ebind-dags`, and the scheduler's `ebind-leader`) and the event
+   * stream. @default the task stream's replicas (1 when it does not exist)
+   */
   readonly replicas?: number | undefined;
   /** Longest error message stored on a failed step, in bytes; 0 = 4096; negative = none. @default 4096 */
   readonly maxStepErrorBytes?: number | undefined;
@@ -93,11 +97,12 @@ export class Workflow {
    * @throws EbindError from the backend; `invalid_argument` for bad options.
    */
   static async create(broker: Broker, options: WorkflowOptions = {}): Promise<Workflow> {
-    const replicas = options.replicas ?? 1;
+    const replicas = options.replicas ?? (await deploymentReplicas(broker));
+    const events = eventStreamSpec(replicas);
     if (!Number.isInteger(replicas) || replicas < 1) throw new EbindError("invalid_argument", `workflow.replicas must be an integer ≥ 1, got ${String(replicas)}`);
     const maxStepErrorBytes = options.maxStepErrorBytes ?? 0;
     if (!Number.isSafeInteger(maxStepErrorBytes)) throw new EbindError("invalid_argument", `workflow.maxStepErrorBytes must be an integer, got ${String(maxStepErrorBytes)}`);
-    await broker.ensureStream(eventStreamSpec(replicas));
+    await broker.ensureStream(options.replicas === undefined ? await keepingReplicas(broker, events) : events);
     const kv = await broker.kv(DAG_BUCKET, { replicas, history: 1 });
     const logger = options.logger ?? consoleLogger("warn");
     const awaits = {
@@ -105,7 +110,7 @@ export class Workflow {
       metas: new SharedWatch(kv, "*.meta", logger, "workflow: the awaits' watch of DAG metas"),
       polls: new PollWheel(),
     };
-    return new Workflow({ broker, store: new DagStore(kv), logger, maxStepErrorBytes, recentStarts: new RecentStarts(), awaits });
+    return new Workflow({ broker, replicas, store: new DagStore(kv), logger, maxStepErrorBytes, recentStarts: new RecentStarts(), awaits });
   }
 
   /** A new DAG to build (`dag.step(...)`) and then {@link submit}. */
@@ -132,7 +137,7 @@ export class Workflow {
    * the sweep with a lease in the KV bucket `ebind-leader`.
    */
   async startScheduler(options: SchedulerOptions = {}): Promise<Scheduler> {
-    const elector = options.elector ?? new KvLeaderElector(this.#core.broker, { id: randomUUID(), logger: this.#core.logger });
+    const elector = options.elector ?? new KvLeaderElector(this.#core.broker, { id: randomUUID(), logger: this.#core.logger, replicas: this.#core.replicas });
     const scheduler = new Scheduler(this.#core, { ...options, elector });
     await scheduler.start();
     return scheduler;

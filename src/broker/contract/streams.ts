@@ -10,12 +10,12 @@ export function describeStreamsContract(name: string, make: BackendFactory): voi
   describe(`${name}: streams`, () => {
     const h = useHarness(make);
 
-    it("ensureStream is idempotent; streamState counts messages, sequences and consumers; a missing stream is null", async () => {
+    it("ensureStream is idempotent; streamState counts messages, sequences and consumers and reports replicas; a missing stream is null", async () => {
       const { name: s, root } = await h().stream("_S");
       await h().stream("_S");
       expect(await h().broker.streamState(`${s}_NOPE`)).toBeNull();
       const empty = await h().broker.streamState(s);
-      expect(empty).toMatchObject({ name: s, messages: 0, lastSeq: 0, consumers: 0 });
+      expect(empty).toMatchObject({ name: s, messages: 0, lastSeq: 0, consumers: 0, replicas: 1 });
       expect((await h().publish(`${root}.a`, "one")).seq).toBe(1);
       expect((await h().publish(`${root}.b.c`, "two")).seq).toBe(2);
       await h().consumer(s, "d1", { filterSubject: `${root}.>` });

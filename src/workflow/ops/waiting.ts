@@ -7,9 +7,11 @@
  *
  * The life of a wait: optionally read first (a DAG await, so an ended DAG never opens the watch);
  * register with the shared watch; read once the watch is established (so nothing written afterwards
- * is missed); then settle on the first change, poll, timeout or abort that decides. A read error
- * waits for the next poll. Every read is followed by the next poll, `pollMs` later; after the watch
- * was down, the wait reads again at once.
+ * is missed); then settle on the first change, poll, timeout or abort that decides. A read that
+ * fails because the server cannot be reached (`timeout`, `unavailable`: a restart, a lost quorum)
+ * is read again within a second, and counts against nothing but the caller's own timeout, whose
+ * message then names the last error; any other read error ends the wait with it. Every read is
+ * followed by the next poll, `pollMs` later; after the watch was down, the wait reads again at once.
  * @module
  */
 import type { KvEntry } from "../../broker/port.js";
@@ -34,6 +36,13 @@ export interface WaitSettings {
 const ENDED = 1;
 /** A read is in flight. */
 const READING = 2;
+/** How soon a read that failed on an unreachable server is tried again, ms (at most `pollMs`). */
+const RETRY_READ_MS = 1000;
+
+/** Whether a read failed only because the server could not answer now (an outage, a lost quorum). */
+function transient(err: unknown): boolean {
+  return err instanceof EbindError && (err.code === "timeout" || err.code === "unavailable");
+}
 /** Read again as soon as the read in flight returns (the watch came back meanwhile). */
 const READ_AGAIN = 4;
 
@@ -45,6 +54,8 @@ export abstract class Waiting<V> implements KeyWaiter, AbortMember, Polled {
   #resolve: ((value: unknown) => void) | undefined = undefined;
   #reject: ((reason: unknown) => void) | undefined = undefined;
   #deadline: NodeJS.Timeout | undefined = undefined;
+  /** The last read's error while the server was unreachable, for the timeout's message. */
+  #lastError: Error | undefined = undefined;
   protected readonly signal: AbortSignal | undefined;
   protected readonly pollMs: number;
 
@@ -77,7 +88,8 @@ export abstract class Waiting<V> implements KeyWaiter, AbortMember, Polled {
   /**
    * Starts the wait; the promise settles with its {@link output}, or rejects with the judged error,
    * the signal's reason, or `EbindError` `timeout`.
-   * @param readFirst read the records before registering with the watch (a read error then rejects).
+   * @param readFirst read the records before registering with the watch (an error other than an
+   *   unreachable server then rejects).
    */
   start(timeoutMs: number | undefined, readFirst: boolean): Promise<unknown> {
     const promise = new Promise<unknown>((resolve, reject) => {
@@ -98,7 +110,11 @@ export abstract class Waiting<V> implements KeyWaiter, AbortMember, Polled {
           this.#settle(verdict);
           if (!(this.#state & ENDED)) this.#watch();
         },
-        (err: unknown) => this.#fail(err),
+        (err: unknown) => {
+          if (!transient(err)) return this.#fail(err);
+          this.#lastError = err as Error;
+          this.#watch();
+        },
       );
     }
     return promise;
@@ -147,17 +163,24 @@ export abstract class Waiting<V> implements KeyWaiter, AbortMember, Polled {
     if (this.#state & (ENDED | READING)) return;
     this.#state = (this.#state | READING) & ~READ_AGAIN;
     this.reread().then(
-      (verdict) => this.#afterRead(verdict),
-      () => this.#afterRead(undefined),
+      (verdict) => {
+        this.#lastError = undefined;
+        this.#afterRead(verdict, this.pollMs);
+      },
+      (err: unknown) => {
+        // Unreachable: soon again. Anything else (a record another writer broke): at the next poll.
+        if (transient(err)) this.#lastError = err as Error;
+        this.#afterRead(undefined, transient(err) ? Math.min(this.pollMs, RETRY_READ_MS) : this.pollMs);
+      },
     );
   }
 
-  #afterRead(verdict: Verdict<V>): void {
+  #afterRead(verdict: Verdict<V>, nextMs: number): void {
     this.#state &= ~READING;
     this.#settle(verdict);
     if (this.#state & ENDED) return;
     if (this.#state & READ_AGAIN) this.#read();
-    else this.core.awaits.polls.schedule(this, this.pollMs);
+    else this.core.awaits.polls.schedule(this, nextMs);
   }
 
   #settle(verdict: Verdict<V>): void {
@@ -196,7 +219,8 @@ export abstract class Waiting<V> implements KeyWaiter, AbortMember, Polled {
       .catch(ignore)
       .then((verdict) => {
         wait.#settle(verdict);
-        wait.#fail(new EbindError("timeout", `workflow: ${wait.missed()} within ${timeoutMs} ms`));
+        const last = wait.#lastError === undefined ? "" : ` (the server was unreachable: ${wait.#lastError.message})`;
+        wait.#fail(new EbindError("timeout", `workflow: ${wait.missed()} within ${timeoutMs} ms${last}`));
       }, ignore);
   }
 }

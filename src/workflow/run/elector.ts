@@ -6,6 +6,7 @@
  */
 import type { Logger } from "../../broker/logger.js";
 import type { Broker, KvBucket } from "../../broker/port.js";
+import { deploymentReplicas } from "../../broker/topology.js";
 import { EbindError } from "../../task/errors.js";
 
 /** Tells a scheduler whether it leads. */
@@ -36,6 +37,12 @@ export interface KvLeaderElectorOptions {
   readonly key?: string | undefined;
   /** A lease not renewed for this long may be taken. Renewals happen every third of it. @default 15000 */
   readonly leaseMs?: number | undefined;
+  /**
+   * Replicas of the bucket `ebind-leader` when this creates it, or raises it to (an existing bucket
+   * with fewer is scaled up). With fewer replicas than the deployment, losing the node holding it
+   * would leave every scheduler without a leader. @default the task stream's replicas
+   */
+  readonly replicas?: number | undefined;
   readonly logger?: Logger | undefined;
 }
 
@@ -52,6 +59,7 @@ export class KvLeaderElector implements LeaderElector {
   readonly #id: string;
   readonly #key: string;
   readonly #leaseMs: number;
+  readonly #replicas: number | undefined;
   #kv: KvBucket | undefined;
   #leader = false;
   #revision = 0;
@@ -68,6 +76,7 @@ export class KvLeaderElector implements LeaderElector {
     if (!Number.isFinite(this.#leaseMs) || this.#leaseMs < 100) {
       throw new EbindError("invalid_argument", `elector.leaseMs must be a number of ms ≥ 100, got ${String(options.leaseMs)}`);
     }
+    this.#replicas = options.replicas;
     this.logger = options.logger;
   }
 
@@ -79,7 +88,8 @@ export class KvLeaderElector implements LeaderElector {
 
   async start(): Promise<void> {
     if (this.#kv) return;
-    this.#kv = await this.broker.kv(LEADER_BUCKET, { history: 1 });
+    const replicas = this.#replicas ?? (await deploymentReplicas(this.broker));
+    this.#kv = await this.broker.kv(LEADER_BUCKET, { history: 1, replicas });
     await this.#tick();
   }
 

@@ -17,6 +17,7 @@ import { decodeDagEvent } from "../model/codec.js";
 import type { WorkflowCore } from "../store/core.js";
 import { advance, sweepDag, type Advanced } from "./advance.js";
 import { DAG_EVENTS_STREAM, schedulerConsumerSpec } from "../store/events.js";
+import { EVENT_ACK_WAIT_MS, HeldEvents } from "./held-events.js";
 import type { LeaderElector } from "./elector.js";
 import { DagLanes } from "./dag-lanes.js";
 import { handleDoneEvents } from "./done-event.js";
@@ -116,6 +117,8 @@ export class Scheduler {
   readonly #graphs = new GraphCache();
   #active = 0;
   #idle: Array<() => void> = [];
+  /** Events received and not settled yet, kept alive by in-progress acks. */
+  readonly #held = new HeldEvents();
   #loop: ConsumeLoop | undefined;
   #timer: NodeJS.Timeout | undefined;
   #wasLeader = false;
@@ -141,7 +144,7 @@ export class Scheduler {
 
   /** Opens the event consumer and starts the sweep timer. */
   async start(): Promise<void> {
-    const spec = schedulerConsumerSpec();
+    const spec = schedulerConsumerSpec(EVENT_ACK_WAIT_MS);
     await this.#core.broker.ensureConsumer(DAG_EVENTS_STREAM, spec);
     await this.#elector?.start();
     this.#loop = new ConsumeLoop({
@@ -173,6 +176,7 @@ export class Scheduler {
     this.#signalTimers.clear();
     await this.#loop?.stop();
     await Promise.all([this.#lanes.idle(), this.#sweeping]);
+    this.#held.close();
     await this.#elector?.stop();
   }
 
@@ -192,6 +196,7 @@ export class Scheduler {
       return;
     }
     this.#active++;
+    this.#held.hold(delivery);
     this.#lanes.push(event.dagId, { event, delivery });
   }
 
@@ -209,7 +214,10 @@ export class Scheduler {
       try {
         if (group.length === 1) await this.handleEvent(group[0]!.event);
         else await this.#handleDone(dagId, group.map((q) => q.event));
-        for (const { delivery } of group) delivery.ack();
+        for (const { delivery } of group) {
+          this.#held.release(delivery);
+          delivery.ack();
+        }
       } catch (err) {
         for (const { event, delivery } of group) {
           const give = delivery.deliveryCount >= EVENT_ATTEMPTS;
@@ -219,6 +227,7 @@ export class Scheduler {
             step_id: event.stepId,
             error: (err as Error).message,
           });
+          this.#held.release(delivery);
           if (give) delivery.ack();
           else delivery.nak(250 * delivery.deliveryCount);
         }

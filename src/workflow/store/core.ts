@@ -13,6 +13,8 @@ import type { DagStore } from "./store.js";
 /** Shared context of the workflow layer. */
 export interface WorkflowCore {
   readonly broker: Broker;
+  /** Replicas of the workflow's buckets and event stream (the scheduler's lease bucket too). */
+  readonly replicas: number;
   readonly store: DagStore;
   readonly logger: Logger;
   /** Longest error message stored on a failed step, in bytes; 0 = 4096, negative = none (reference §3.26). */

@@ -18,9 +18,13 @@ export function eventStreamSpec(replicas: number): StreamSpec {
   return { name: DAG_EVENTS_STREAM, subjects: ["DAG.>"], retention: "workqueue", maxAgeMs: 24 * 3600_000, replicas };
 }
 
-/** The scheduler's durable. */
-export function schedulerConsumerSpec(): ConsumerSpec {
-  return { durable: SCHEDULER_DURABLE, filterSubject: "DAG.>", ackWaitMs: 30_000, maxDeliver: -1 };
+/**
+ * The scheduler's durable. Its ack wait is short (ebind for Go's is 30 s) because schedulers report
+ * the events they hold in progress (run/held-events.ts): a dead scheduler's events are redelivered
+ * after 5 s.
+ */
+export function schedulerConsumerSpec(ackWaitMs: number): ConsumerSpec {
+  return { durable: SCHEDULER_DURABLE, filterSubject: "DAG.>", ackWaitMs, maxDeliver: -1 };
 }
 
 /** `DAG.<dag>.<kind>.<token>`: the step id, or b64url(name) for signals (reference §2.4). */

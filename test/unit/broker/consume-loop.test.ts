@@ -147,3 +147,36 @@ it("hands nothing over once stop has resolved; what was not delivered stays in t
   expect(handled).toBe(0);
   expect((await broker.streamState(STREAM))?.messages).toBe(1);
 });
+
+it("consuming: false after a failed or unanswered pull, true again once a pull is served", async () => {
+  const base = await setup(0);
+  let mode: "serve" | "fail" | "unanswered" = "serve";
+  const wrapped = Object.create(base) as Broker;
+  wrapped.pull = (stream: string, durable: string, options: PullOptions) => {
+    const current = mode;
+    if (current === "serve") return base.pull(stream, durable, options);
+    return (async function* (): AsyncGenerator<Delivery> {
+      await new Promise((r) => setTimeout(r, 20));
+      if (current === "fail") throw new Error("boom");
+      options.onUnconfirmedEnd?.();
+      yield* []; // ends without a delivery
+    })();
+  };
+  const loop = new ConsumeLoop({ broker: wrapped, stream: STREAM, consumer: spec, onDelivery: (d) => d.ack(), pullExpiresMs: 1000 });
+  try {
+    expect(loop.consuming).toBe(true);
+    mode = "unanswered";
+    await eventually(() => !loop.consuming, "not consuming after an unanswered pull");
+    mode = "serve";
+    await base.publish("loop.m", new TextEncoder().encode("x"));
+    await eventually(() => loop.consuming, "consuming once a pull delivered");
+    mode = "fail";
+    await base.publish("loop.m", new TextEncoder().encode("y")); // ends the open pull: the next one fails
+    await eventually(() => !loop.consuming, "not consuming after a failed pull");
+    mode = "serve";
+    await base.publish("loop.m", new TextEncoder().encode("z"));
+    await eventually(() => loop.consuming, "consuming again");
+  } finally {
+    await loop.stop();
+  }
+});
