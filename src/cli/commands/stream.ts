@@ -158,7 +158,7 @@ async function rmMsg(s: Session, stream: string, seqText: string): Promise<void>
   s.printer.text(`deleted ${stream} seq ${seq}`);
 }
 
-/** `stream ensure`: {@link ensureTopology} with `--replicas`; prints each stream ensured. */
+/** `stream ensure`: {@link ensureTopology} with `--replicas` (absent: existing streams keep theirs); prints each stream ensured. */
 async function ensure(s: Session): Promise<void> {
   const names = await ensureTopology(await s.broker(), { replicas: s.replicas });
   s.printer.table(["STREAM"], names.map((n) => [n]), names.map((name) => ({ name })));
@@ -174,7 +174,7 @@ export function registerStreamCommands(program: Command, act: Act): void {
     .action(act((s, _a, opts) => ls(s, opts.all === true)));
   stream
     .command("ensure")
-    .description("create (or update) every stream and KV bucket ebind uses, with --replicas (an administrator's step)")
+    .description("create (or update) every stream and KV bucket ebind uses; --replicas scales them (an administrator's step)")
     .action(act((s) => ensure(s)));
   stream
     .command("info")

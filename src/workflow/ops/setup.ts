@@ -5,6 +5,7 @@
  * @module
  */
 import { DLQ_STREAM, ensureStreams, PARKED_STREAM, RESPONSE_STREAM, TASK_PAUSES_BUCKET, TASK_STREAM, type Broker, type StreamOptions } from "../../broker/index.js";
+import { deploymentReplicas, keepingReplicas } from "../../broker/topology.js";
 import { EbindError } from "../../task/errors.js";
 import { CLOCK_BUCKET } from "../../worker/server-clock.js";
 import { DAG_BUCKET } from "../model/keys.js";
@@ -14,9 +15,10 @@ import { DAG_EVENTS_STREAM, eventStreamSpec } from "../store/events.js";
 /** Options of {@link ensureTopology}. */
 export interface TopologyOptions extends StreamOptions {
   /**
-   * Replicas of every stream and bucket: ensureStreams' `replicas`, the workflow's (`Workflow.create`
-   * `replicas`: DAG bucket and event stream), and the task-pause, clock and leader buckets.
-   * @default 1
+   * Replicas of every stream and bucket. Given, each is created with it or scaled to it (buckets are
+   * only scaled up). Not given, new ones get the task stream's replicas (1 for a new deployment) and
+   * existing ones keep theirs: a replicated deployment is never scaled down.
+   * @default the task stream's replicas
    */
   readonly replicas?: number | undefined;
 }
@@ -44,11 +46,13 @@ export const TOPOLOGY_STREAMS: readonly string[] = [
  *   create streams).
  */
 export async function ensureTopology(broker: Broker, options: TopologyOptions = {}): Promise<readonly string[]> {
-  const replicas = options.replicas ?? 1;
-  if (!Number.isInteger(replicas) || replicas < 1) throw new EbindError("invalid_argument", `topology.replicas must be an integer ≥ 1, got ${String(replicas)}`);
+  const given = options.replicas;
+  if (given !== undefined && (!Number.isInteger(given) || given < 1)) throw new EbindError("invalid_argument", `topology.replicas must be an integer ≥ 1, got ${String(given)}`);
   await ensureStreams(broker, options);
+  const replicas = given ?? (await deploymentReplicas(broker));
   try {
-    await broker.ensureStream(eventStreamSpec(replicas));
+    const events = eventStreamSpec(replicas);
+    await broker.ensureStream(given === undefined ? await keepingReplicas(broker, events) : events);
   } catch (err) {
     throw wrap(err, DAG_EVENTS_STREAM);
   }

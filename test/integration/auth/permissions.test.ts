@@ -139,7 +139,7 @@ for (const mode of ["user", "jwt"] as const) {
           (e: unknown) => e,
         );
         expect(err).toBeInstanceOf(EbindError);
-        expect((err as Error).message).toMatch(/Permissions Violation for Publish to "\$JS\.API\.(STREAM\.INFO|CONSUMER\.CREATE)\.EBIND_TASKS/);
+        expect((err as Error).message).toMatch(/Permissions Violation for Publish to "\$JS\.API\.[A-Z.]+\.(EBIND_TASKS|KV_ebind-task-pauses|KV_ebind-clock)/);
       } finally {
         await producer.close();
       }
