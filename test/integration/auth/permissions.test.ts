@@ -14,10 +14,11 @@ import type { NatsHeartbeats } from "../../../src/nats/heartbeats.js";
 import { connectNats, type NatsBroker, type NatsConnectOptions } from "../../../src/nats/index.js";
 import { EbindError } from "../../../src/task/index.js";
 import { Worker } from "../../../src/worker/index.js";
-import { Workflow } from "../../../src/workflow/index.js";
+import { ensureTopology, Workflow } from "../../../src/workflow/index.js";
 import { useAuthServer, type PasswordUser, type SubjectPermissions } from "../../support/auth-servers.js";
 import { describeNats } from "../../support/nats.js";
 import { readmeRoles, readmeRolesConfig } from "../../support/permissions.js";
+import { recordingLogger } from "../../support/logger.js";
 import { ebctl } from "../cli/support.js";
 import { add, broken, double, scenarioRegistry, until } from "./scenario.js";
 
@@ -27,11 +28,18 @@ const USERS: PasswordUser[] = [
   { user: "producer", password: "producer-pw", permissions: "$PRODUCER" },
   { user: "worker", password: "worker-pw", permissions: "$WORKER" },
   { user: "scheduler", password: "scheduler-pw", permissions: "$SCHEDULER" },
+  { user: "nopull", password: "nopull-pw", permissions: withoutPulls() },
 ];
+
+/** The README's worker without the right to pull (`$JS.API.CONSUMER.MSG.NEXT…`): a misconfigured worker. */
+function withoutPulls(): SubjectPermissions {
+  const worker = readmeRoles().find((r) => r.name === "WORKER")!.permissions;
+  return { publish: worker.publish.filter((x) => !x.startsWith("$JS.API.CONSUMER.MSG.NEXT.")), subscribe: worker.subscribe };
+}
 
 /** The README's roles as JWT users (`producer`, `worker`, `scheduler`): the same lists in each user's JWT. */
 function jwtUsers(): Array<{ name: string; permissions: SubjectPermissions }> {
-  return readmeRoles().map((r) => ({ name: r.name.toLowerCase(), permissions: r.permissions }));
+  return [...readmeRoles().map((r) => ({ name: r.name.toLowerCase(), permissions: r.permissions })), { name: "nopull", permissions: withoutPulls() }];
 }
 
 const MODES = { user: "user/password, the README's configuration", jwt: "JWT users with the README's lists" } as const;
@@ -158,6 +166,23 @@ for (const mode of ["user", "jwt"] as const) {
         await worker.close();
       }
       expect(violations().length).toBeGreaterThan(0); // the server saw them too
+    });
+
+    it("a worker whose user may not pull says so in its log, with the subject, and is not ready (a refused pull is not an empty one)", async () => {
+      const admin = await connectNats(as("admin"));
+      await ensureTopology(admin); // as the administrator's step does (the other tests may not have run)
+      await admin.close();
+      const broker = await connectNats(as("nopull"));
+      const logger = recordingLogger();
+      const worker = await Worker.start(broker, scenarioRegistry(), { logger, pullExpiresMs: 1000 });
+      try {
+        const refused = (): boolean => logger.lines.some(([level, m, f]) => level === "warn" && m.includes("pull failed") && String(f?.error).includes('Permissions Violation for Publish to "$JS.API.CONSUMER.MSG.NEXT.EBIND_TASKS.ebind-worker"'));
+        await until(refused, "the worker to log the refused pull");
+        await until(() => !worker.ready, "the worker to say it is not ready");
+      } finally {
+        await worker.close();
+        await broker.close();
+      }
     });
   });
 }
