@@ -10,7 +10,11 @@
  * 2.9). The same messages the client sends, minus its per-request stack capture, timer and promise
  * race (issue 14: the client's `RequestError` alone was 4 % of the worker's CPU in scenario 5). A
  * bucket without direct gets (created elsewhere with `allow_direct` off) is read through the client.
- * Listings, watches and deletes stay with the client.
+ * A replicated bucket is read from its stream's leader (`$JS.API.STREAM.MSG.GET`): every replica
+ * answers direct gets, and a follower that has not applied the latest writes yet answers with the
+ * value before them, or "no such key" for a key just created (issue 16: an await right after a
+ * submit on a 3-node cluster failed `dag_not_found` about once in a hundred). The leader has
+ * applied every write it acknowledged. Listings, watches and deletes stay with the client.
  * @module
  */
 import { Bucket, Kvm, KvWatchInclude, type KV, type KvEntry as NatsKvEntry } from "@nats-io/kv";
@@ -38,11 +42,15 @@ class NatsKvBucket implements KvBucket {
   readonly #prefix: string;
   readonly #directGet: string | undefined;
 
+  /**
+   * @param leaderReads read from the stream's leader (a replicated bucket: see the module comment).
+   */
   constructor(
     readonly name: string,
     private readonly kv: KV,
     private readonly jsm: JetStreamManager,
     private readonly replies: PubAckMux,
+    private readonly leaderReads: boolean,
   ) {
     this.#prefix = `$KV.${name}.`;
     const direct = kv instanceof Bucket && kv.direct;
@@ -52,6 +60,10 @@ class NatsKvBucket implements KvBucket {
   async get(key: string): Promise<KvEntry | null> {
     this.#validate(key, "get");
     try {
+      if (this.leaderReads) {
+        const last = await this.#leaderRead(key);
+        return last?.operation === "PUT" ? last : null;
+      }
       if (this.#directGet === undefined) {
         const e = await this.kv.get(key);
         return e && e.operation === "PUT" ? toEntry(e) : null;
@@ -74,9 +86,9 @@ class NatsKvBucket implements KvBucket {
     } catch (err) {
       const mapped = mapNatsError(err, `kv ${this.name} create ${key}`);
       if (mapped.code !== "conflict") throw mapped;
-      let marker: NatsKvEntry | null;
+      let marker: NatsKvEntry | KvEntry | null;
       try {
-        marker = await this.kv.get(key);
+        marker = this.leaderReads ? await this.#leaderRead(key) : await this.kv.get(key);
       } catch (readErr) {
         throw mapNatsError(readErr, `kv ${this.name} create ${key}`);
       }
@@ -110,6 +122,14 @@ class NatsKvBucket implements KvBucket {
   async #write(key: string, value: Uint8Array, expected: number | undefined): Promise<number> {
     const headers = expected === undefined ? undefined : { [EXPECTED_LAST_SUBJECT_SEQ]: String(expected) };
     return (await this.replies.publish(this.#prefix + key, value, undefined, KV_TIMEOUT_MS, headers)).seq;
+  }
+
+  /** The key's last message, read from the stream's leader (a PUT, or a delete or purge marker), or null. */
+  async #leaderRead(key: string): Promise<KvEntry | null> {
+    const m = await this.jsm.streams.getMessage(`KV_${this.name}`, { last_by_subj: this.#prefix + key });
+    if (m === null) return null;
+    const operation = (m.header?.get("KV-Operation") || "PUT") as KvEntry["operation"];
+    return { key, value: m.data, revision: m.seq, operation, createdAt: m.time };
   }
 
   /** The entry a direct get's reply holds; null for "not found" and for a delete or purge marker. */
@@ -247,25 +267,32 @@ export async function openKv(nc: NatsConnection, replies: PubAckMux, bucket: str
     const kvm = new Kvm(nc);
     const kv = await kvm.create(bucket, { replicas, history: options.history ?? 1 });
     const jsm = await jetstreamManager(nc);
-    if (replicas > 1) await raiseReplicas(jsm, `KV_${bucket}`, replicas);
-    return new NatsKvBucket(bucket, kv, jsm, replies);
+    const actual = await replicatedTo(jsm, `KV_${bucket}`, replicas);
+    return new NatsKvBucket(bucket, kv, jsm, replies, actual > 1);
   } catch (err) {
     throw mapNatsError(err, `kv ${bucket}`);
   }
 }
 
-/** How long {@link raiseReplicas} waits for the new replicas to catch up before going on regardless. */
+/** How long {@link replicatedTo} waits for the new replicas to catch up before going on regardless. */
 const SCALE_UP_WAIT_MS = 10_000;
 
 /**
- * Scales the stream up to `replicas` when it has fewer (a bucket made by an older version, or by a
- * process asking for fewer), then waits (up to 10 s) until it has a leader and every replica is
- * current: writes made while the new group forms time out.
+ * The stream's replicas, after scaling it up to `replicas` when it had fewer (a bucket made by an
+ * older version, or by a process asking for fewer) and waiting (up to 10 s) until it has a leader
+ * and every replica is current: writes made while the new group forms time out.
  */
-async function raiseReplicas(jsm: JetStreamManager, stream: string, replicas: number): Promise<void> {
+async function replicatedTo(jsm: JetStreamManager, stream: string, replicas: number): Promise<number> {
   const info = await jsm.streams.info(stream);
-  if ((info.config.num_replicas ?? 1) >= replicas) return;
+  const current = info.config.num_replicas ?? 1;
+  if (current >= replicas) return current;
   await jsm.streams.update(stream, { ...info.config, num_replicas: replicas });
+  await caughtUp(jsm, stream, replicas);
+  return replicas;
+}
+
+/** Waits (up to {@link SCALE_UP_WAIT_MS}) until the stream has a leader and `replicas - 1` current followers; then goes on regardless. */
+async function caughtUp(jsm: JetStreamManager, stream: string, replicas: number): Promise<void> {
   const until = Date.now() + SCALE_UP_WAIT_MS;
   while (Date.now() < until) {
     const { cluster } = await jsm.streams.info(stream).catch(() => ({ cluster: undefined }));

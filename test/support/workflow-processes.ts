@@ -18,6 +18,10 @@ export interface WorkflowWorkerOptions {
   readonly sweepCheckIntervalMs?: number;
   readonly sweepIntervalMs?: number;
   readonly strandedAfterMs?: number;
+  /** Replicas of the workflow's event stream and DAG bucket. @default 1 */
+  readonly replicas?: number;
+  /** `both` (default): a worker and a scheduler; `worker`: no scheduler; `scheduler`: no worker. */
+  readonly role?: "both" | "worker" | "scheduler";
 }
 
 /** A workflow worker child process and the lines it printed. */
