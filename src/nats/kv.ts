@@ -255,22 +255,37 @@ async function removeWatchConsumer(iter: object): Promise<void> {
   clearTimeout(timer);
 }
 
+/** Attempts of {@link openKv} when the create loses a race (timeout, not found): 4 (about 15 s at most). */
+const OPEN_ATTEMPTS = 4;
+
 /**
  * Opens the bucket, creating it with the given replicas and history when it does not exist. An
  * existing bucket with fewer replicas than asked for is scaled up (never down: a process asking
  * for one replica leaves a replicated bucket as it is). Reads and writes go through `replies`, the
  * broker's reply multiplexer (see the module comment).
+ *
+ * Several processes creating one new replicated bucket at once (every worker of a fresh deployment
+ * opens the lease bucket as it starts): on nats-server 2.9.10 and 2.15.3 the creates that lose the
+ * race may go unanswered (a `timeout` after the request timeout) or find no stream (`not_found`)
+ * while the winner's stream forms. Those two are tried again, up to 4 attempts in all; the bucket
+ * is there by then (test/integration/nats/kv-create-race.test.ts).
+ * @throws EbindError mapped from the last failure, `kv <bucket>: <message>`.
  */
 export async function openKv(nc: NatsConnection, replies: PubAckMux, bucket: string, options: KvOptions = {}): Promise<KvBucket> {
   const replicas = options.replicas ?? 1;
-  try {
-    const kvm = new Kvm(nc);
-    const kv = await kvm.create(bucket, { replicas, history: options.history ?? 1 });
-    const jsm = await jetstreamManager(nc);
-    const actual = await replicatedTo(jsm, `KV_${bucket}`, replicas);
-    return new NatsKvBucket(bucket, kv, jsm, replies, actual > 1);
-  } catch (err) {
-    throw mapNatsError(err, `kv ${bucket}`);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const kvm = new Kvm(nc);
+      const kv = await kvm.create(bucket, { replicas, history: options.history ?? 1 });
+      const jsm = await jetstreamManager(nc);
+      const actual = await replicatedTo(jsm, `KV_${bucket}`, replicas);
+      return new NatsKvBucket(bucket, kv, jsm, replies, actual > 1);
+    } catch (err) {
+      const mapped = mapNatsError(err, `kv ${bucket}`);
+      const lostRace = mapped.code === "timeout" || mapped.code === "not_found";
+      if (!lostRace || attempt >= OPEN_ATTEMPTS || nc.isClosed()) throw mapped;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
   }
 }
 

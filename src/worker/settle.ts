@@ -15,6 +15,7 @@ import { EbindError, ErrKind, TaskError } from "../task/errors.js";
 import type { ResolvedWorkerOptions } from "./options.js";
 import { publishDeadLetter, publishResponse, type Recorded } from "./outcomes.js";
 import { retryDelayMs } from "./retry-decision.js";
+import { RecordingHealth } from "./recording-health.js";
 
 /** More than a response's fields can take besides its result (task id, attempts, time, keys). */
 const RESPONSE_OVERHEAD_BYTES = 1024;
@@ -43,6 +44,9 @@ export function wireSafe(error: TaskError): TaskError {
 
 /** Records outcomes for one worker. */
 export class Settler {
+  /** Whether outcomes are being stored now (see `recording-health.ts`). */
+  readonly health = new RecordingHealth();
+
   constructor(
     private readonly broker: Broker,
     private readonly options: ResolvedWorkerOptions,
@@ -83,13 +87,16 @@ export class Settler {
 
   /** Success: hook, response, ack. */
   async succeed(delivery: Delivery, task: Task, result: string | undefined): Promise<void> {
+    this.health.begin(delivery);
     try {
       await this.options.stepHook?.onStepDone(task, result);
       await publishResponse(this.broker, task, task.attempt, { result });
     } catch (err) {
+      this.health.end(delivery, false);
       this.#retryLater(delivery, task, "its success could not be recorded", err);
       return;
     }
+    this.health.end(delivery, true);
     delivery.ack();
   }
 
@@ -99,19 +106,26 @@ export class Settler {
    * no response, and no DLQ entry left beside another copy's success.
    */
   async fail(delivery: Delivery, task: Task, failure: TaskError): Promise<void> {
+    this.health.begin(delivery);
+    const ok = await this.#fail(delivery, task, failure);
+    this.health.end(delivery, ok);
+  }
+
+  /** {@link fail}'s work; false when the failure could not be recorded (the delivery is nak'ed). */
+  async #fail(delivery: Delivery, task: Task, failure: TaskError): Promise<boolean> {
     const error = wireSafe(failure);
     try {
       const settled = await this.options.stepHook?.onStepFailed(task, error);
       if (settled === "unknown") {
         // A step of no DAG (never submitted, or deleted): keep it where an operator sees it.
         await this.deadLetterInvalid(delivery, `step ${JSON.stringify(task.stepId ?? "")} of DAG ${JSON.stringify(task.dagId ?? "")} does not exist; it failed with ${error.kind}: ${error.detail}`, task);
-        return;
+        return true;
       }
       if (settled === "superseded") {
         // The step already has its terminal record (canceled while it ran, or settled by another
         // attempt): that is its one outcome; no DLQ entry, no second response.
         delivery.term();
-        return;
+        return true;
       }
       // The DLQ entry goes first, so a producer that sees the failure finds its entry. Another copy
       // of this run may have recorded its outcome already (a stale delivery): a duplicate entry is
@@ -119,16 +133,17 @@ export class Settler {
       const entry = await this.#deadLetter(delivery, task, error);
       if (entry.recorded === "duplicate") {
         delivery.term();
-        return;
+        return true;
       }
       if ((await publishResponse(this.broker, task, task.attempt, { error })) === "duplicate" && entry.seq !== undefined) {
         await this.broker.deleteMessage(DLQ_STREAM, entry.seq);
       }
     } catch (err) {
       this.#retryLater(delivery, task, "its failure could not be recorded", err);
-      return;
+      return false;
     }
     delivery.term();
+    return true;
   }
 
   /** The DLQ entry; a task too large to fit in one is recorded without its payload, saying so. */

@@ -123,14 +123,16 @@ export class Worker {
 
   /**
    * Whether the worker takes tasks now: started and not closing, its connection up
-   * (`broker.connected`), and each of its pulls consuming — served by the server since the last
-   * pull that failed or went unanswered (a consumer without a leader after a node restart, a durable
-   * being re-created). A worker whose slots are all busy stays ready. For readiness probes: it turns
-   * false within one pull expiry (`pullExpiresMs`) of the server going away, at once on a disconnect,
-   * and true again once a pull is served.
+   * (`broker.connected`), each of its pulls consuming — served by the server since the last pull
+   * that failed or went unanswered (a consumer without a leader after a node restart, a durable
+   * being re-created) — and its outcomes being stored: none waiting longer than 2 s, and the last
+   * one not failed (a stream electing its leader holds every slot on its write). A worker whose
+   * slots are busy with handlers stays ready. For readiness probes: it turns false at once on a
+   * disconnect, within one pull expiry (`pullExpiresMs`) or 2 s of the server going away otherwise,
+   * and true again once a pull is served and an outcome stored.
    */
   get ready(): boolean {
-    return this.#state === "running" && (this.broker.connected ?? true) && this.#loops.every((loop) => loop.consuming);
+    return this.#state === "running" && (this.broker.connected ?? true) && this.#loops.every((loop) => loop.consuming) && this.#settler.health.healthy();
   }
 
   /** Handlers running now. */
