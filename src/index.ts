@@ -111,6 +111,7 @@ export {
   DagStatus,
   StepStatus,
   StepErrorKind,
+  ensureTopology,
 } from "./workflow/index.js";
 export type {
   WorkflowOptions,
@@ -143,6 +144,7 @@ export type {
   DagChange,
   StepRecordAt,
   WatchDagsOptions,
+  TopologyOptions,
 } from "./workflow/index.js";
 
 // Dead letters

@@ -38,6 +38,12 @@ export interface ClusterOptions {
   readonly binary?: string;
   /** Receives every server output line, prefixed with `[<name>-<i>] `. @default silent */
   readonly logger?: (line: string) => void;
+  /**
+   * More configuration text for every node, appended as startNode's `extraConfig` says
+   * (`authorization`, `tls`…; a top-level `authorization` applies to clients, not to routes).
+   * @default none
+   */
+  readonly extraConfig?: string;
 }
 
 /** A running loopback cluster. Obtain one from {@link startCluster}. */
@@ -239,6 +245,7 @@ export async function startCluster(opts: ClusterOptions): Promise<NatsCluster> {
             serverName,
             readyTimeoutMs,
             binary: opts.binary,
+            ...(opts.extraConfig === undefined ? {} : { extraConfig: opts.extraConfig }),
             logger: logger === undefined ? undefined : (line) => logger(`[${serverName}] ${line}`),
             cluster: {
               name,

@@ -24,6 +24,8 @@ export interface ServerConfig {
   readonly maxPayload?: number | undefined;
   /** Cluster membership, if any. */
   readonly cluster?: { readonly name: string; readonly port: number; readonly routes: readonly string[] } | undefined;
+  /** Configuration text appended verbatim (auth, TLS, accounts). */
+  readonly extraConfig?: string | undefined;
 }
 
 /** Renders `cfg` as nats-server configuration text (strings JSON-quoted, so any path is safe). */
@@ -48,5 +50,6 @@ export function renderConfig(cfg: ServerConfig): string {
       "}",
     );
   }
+  if (cfg.extraConfig !== undefined && cfg.extraConfig.trim() !== "") lines.push(cfg.extraConfig.trimEnd());
   return lines.join("\n") + "\n";
 }

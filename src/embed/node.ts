@@ -63,6 +63,15 @@ export interface NodeOptions {
    * to 64 MiB (nats-server's own limit), else `invalid_argument`. @default the server's (1 MiB)
    */
   readonly maxPayload?: number;
+  /**
+   * More nats-server configuration text, appended verbatim to the generated file: `authorization`,
+   * `accounts`, `tls`, operator-mode settings (`operator`, `resolver`, `system_account`)… It must not
+   * repeat what the generated part sets (`server_name`, `listen`, `http`, `jetstream`, `max_payload`,
+   * `cluster`); the server refuses a file it cannot parse, and {@link startNode} then rejects with its
+   * words. Monitoring (`http`) stays plain HTTP without auth, so readiness is checked the same way.
+   * @default none
+   */
+  readonly extraConfig?: string;
 }
 
 /**
@@ -212,6 +221,7 @@ export class ServerNode implements NatsNode {
       jetstreamMaxMemory: this.spec.jetstreamMaxMemory,
       maxPayload: this.spec.maxPayload,
       cluster: this.spec.cluster,
+      extraConfig: this.spec.extraConfig,
     };
     writeFileSync(this.configPath, renderConfig(cfg));
     this.logs.length = 0;

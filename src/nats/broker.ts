@@ -29,6 +29,7 @@ import { onMaxDeliveries } from "./advisories.js";
 import { deleteMessage, getMessage, purgeStream } from "./messages.js";
 import { publish } from "./publish.js";
 import { PubAckMux } from "./pub-acks.js";
+import { PermissionViolations } from "./permission-violations.js";
 import { ConsumerCache, pull } from "./pull.js";
 import { SettleBatch } from "./settle-batch.js";
 import { TickBarrier } from "./tick-barrier.js";
@@ -61,7 +62,7 @@ export class NatsBroker implements Broker {
     private readonly threadConnect: NatsThreadConnectOptions | undefined,
   ) {
     this.#js = jetstream(connection);
-    this.#consumers = new ConsumerCache(this.#js, this.#settles);
+    this.#consumers = new ConsumerCache(this.#js, this.#settles, this.#violations);
     this.#acks = new PubAckMux(connection);
     this.maxPayloadBytes = connection.info?.max_payload ?? 1024 * 1024;
     void this.#followStatus();
@@ -69,6 +70,8 @@ export class NatsBroker implements Broker {
 
   /** False from a disconnect until the client reconnected, and once the connection is closed. */
   #connected = true;
+  /** The server's permissions violations, from the status events (pulls fail on their own). */
+  readonly #violations = new PermissionViolations();
 
   get connected(): boolean {
     return this.#connected && !this.connection.isClosed();
@@ -80,6 +83,7 @@ export class NatsBroker implements Broker {
       for await (const status of this.connection.status()) {
         if (status.type === "disconnect") this.#connected = false;
         else if (status.type === "reconnect") this.#connected = true;
+        else if (status.type === "error") this.#violations.report(status.error);
       }
     } catch {
       // the connection closed

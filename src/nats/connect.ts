@@ -8,6 +8,7 @@ import { credsAuthenticator, nkeyAuthenticator, type ConnectionOptions } from "@
 import { EbindError } from "../task/errors.js";
 import { NatsBroker } from "./broker.js";
 import { connectCoalescing } from "./coalescing-transport.js";
+import { describeConnectError } from "./connect-watch.js";
 import type { NatsThreadConnectOptions } from "./heartbeat-thread.js";
 
 /** Options of {@link connectNats}. */
@@ -169,7 +170,7 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsBrok
   try {
     nc = await connectCoalescing(connectionOptions);
   } catch (err) {
-    throw new EbindError("unavailable", `connect ${shown}: ${(err as Error).message}`, { cause: err });
+    throw new EbindError("unavailable", `connect ${shown}: ${err instanceof Error ? describeConnectError(err) : String(err)}`, { cause: err });
   }
   const info = nc.info;
   if (info && !versionAtLeast(info.version, MIN_SERVER_VERSION)) {

@@ -9,6 +9,7 @@ import type { Consumer, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { Delivery, PullOptions, Settlement } from "../broker/port.js";
 import { EbindError } from "../task/errors.js";
 import { mapNatsError } from "./errors.js";
+import type { PermissionViolations } from "./permission-violations.js";
 import type { SettleBatch } from "./settle-batch.js";
 
 const MSG_ID = "Nats-Msg-Id";
@@ -118,10 +119,14 @@ export class NatsDelivery implements Delivery {
 export class ConsumerCache {
   readonly #consumers = new Map<string, Promise<Consumer>>();
 
-  /** `settles` batches the acks of every delivery pulled through this cache. */
+  /**
+   * `settles` batches the acks of every delivery pulled through this cache; `violations`, when
+   * given, reports the server's refusals of pull requests (see permission-violations.ts).
+   */
   constructor(
     private readonly js: JetStreamClient,
     readonly settles: SettleBatch,
+    readonly violations?: PermissionViolations,
   ) {}
 
   get(stream: string, durable: string): Promise<Consumer> {
@@ -155,6 +160,15 @@ export async function* pull(cache: ConsumerCache, stream: string, durable: strin
   // once, not after `expires`.
   const onAbort = (): void => messages?.stop();
   options.signal?.addEventListener("abort", onAbort, { once: true });
+  // A pull request the user may not publish is refused only on the status stream: end the pull
+  // with the server's words instead of waiting for an expiry that looks like an empty pull.
+  const nextSubject = `$JS.API.CONSUMER.MSG.NEXT.${stream}.${durable}`;
+  let refused: Error | undefined;
+  const stopListening = cache.violations?.listen((v) => {
+    if (v.operation !== "publish" || v.subject !== nextSubject) return;
+    refused = v.error;
+    messages?.stop();
+  });
   const started = Date.now();
   try {
     try {
@@ -169,9 +183,12 @@ export async function* pull(cache: ConsumerCache, stream: string, durable: strin
       throw await pullError(cache, stream, durable, err, options.signal);
     }
     if (options.signal?.aborted) return;
+    if (refused !== undefined) messages.stop(); // refused while the fetch was being set up
     try {
       for await (const msg of messages) yield new NatsDelivery(msg, cache.settles);
+      if (refused !== undefined) throw refused;
     } catch (err) {
+      if (refused !== undefined) throw new EbindError("unavailable", `pull ${stream}/${durable}: ${refused.message}`, { cause: refused });
       const mapped = await pullError(cache, stream, durable, err, options.signal);
       // Heartbeats are half the expiry, so the client declares them missed at the expiry at the
       // soonest: with the durable still there, that is an expiry whose end notice came late (a
@@ -183,6 +200,7 @@ export async function* pull(cache: ConsumerCache, stream: string, durable: strin
       throw mapped;
     }
   } finally {
+    stopListening?.();
     options.signal?.removeEventListener("abort", onAbort);
     messages?.stop();
   }

@@ -24,11 +24,30 @@ function toConfig(spec: StreamSpec): Partial<StreamConfig> & { name: string } {
   return config;
 }
 
-/** Creates the stream, or updates it when it exists. */
+/** Whether the stream's configuration already has every field {@link toConfig} sets, as set. */
+function alreadyConfigured(current: StreamConfig, wanted: Partial<StreamConfig>): boolean {
+  const sorted = (xs: readonly string[] | undefined): string => JSON.stringify([...(xs ?? [])].sort());
+  return (
+    sorted(current.subjects) === sorted(wanted.subjects) &&
+    current.retention === wanted.retention &&
+    current.storage === wanted.storage &&
+    current.max_age === wanted.max_age &&
+    current.num_replicas === wanted.num_replicas &&
+    current.discard === wanted.discard &&
+    (wanted.duplicate_window === undefined || current.duplicate_window === wanted.duplicate_window)
+  );
+}
+
+/**
+ * Creates the stream, or updates it when it exists with another configuration. A stream already
+ * configured as `spec` says is left alone, so a process whose user may only look streams up
+ * (`$JS.API.STREAM.INFO`, not `…UPDATE`) can start once an administrator created them.
+ */
 export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<void> {
   const config = toConfig(spec);
   try {
-    await jsm.streams.info(spec.name);
+    const info = await jsm.streams.info(spec.name);
+    if (alreadyConfigured(info.config, config)) return;
   } catch (err) {
     if (apiCode(err) !== STREAM_NOT_FOUND) throw mapNatsError(err, `stream ${spec.name}`);
     try {

@@ -33,4 +33,6 @@ export type { DagMeta, StepRecord, SignalRecord, DagEvent, Placement } from "./m
 export { DAG_BUCKET } from "./model/keys.js";
 export { encodeDagMeta, encodeStepRecord, encodeSignalRecord, decodeDagEvent } from "./model/codec.js";
 export { DAG_EVENTS_STREAM, SCHEDULER_DURABLE } from "./store/events.js";
+export { ensureTopology, TOPOLOGY_STREAMS } from "./ops/setup.js";
+export type { TopologyOptions } from "./ops/setup.js";
 export { truncateErrorMessage, DEFAULT_MAX_STEP_ERROR_BYTES } from "./steps/hook.js";

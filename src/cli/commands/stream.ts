@@ -1,12 +1,13 @@
 /**
  * `ebctl stream ls|info|peek|purge|rm-msg` (reference §4.2), through the JetStream manager on the
- * broker's connection.
+ * broker's connection, and `ebctl stream ensure` (an extension: every stream and KV bucket ebind
+ * uses, created by an administrator before processes with narrower permissions start).
  * @module
  */
 import type { Command } from "commander";
 import { jetstreamManager, RetentionPolicy, type JetStreamManager, type PurgeBySubject, type PurgeOpts, type PurgeTrimOpts, type StreamInfo, type StoredMsg } from "@nats-io/jetstream";
 import { DLQ_STREAM, PARKED_STREAM, RESPONSE_STREAM, TASK_STREAM } from "../../broker/index.js";
-import { DAG_EVENTS_STREAM } from "../../workflow/index.js";
+import { DAG_EVENTS_STREAM, ensureTopology } from "../../workflow/index.js";
 import { nonNegativeInt, type Act } from "../action.js";
 import { CliError } from "../errors.js";
 import { humanBytes, rfc3339 } from "../format.js";
@@ -157,6 +158,12 @@ async function rmMsg(s: Session, stream: string, seqText: string): Promise<void>
   s.printer.text(`deleted ${stream} seq ${seq}`);
 }
 
+/** `stream ensure`: {@link ensureTopology} with `--replicas` (absent: existing streams keep theirs); prints each stream ensured. */
+async function ensure(s: Session): Promise<void> {
+  const names = await ensureTopology(await s.broker(), { replicas: s.replicas });
+  s.printer.table(["STREAM"], names.map((n) => [n]), names.map((name) => ({ name })));
+}
+
 /** Adds the `stream` commands to the program. */
 export function registerStreamCommands(program: Command, act: Act): void {
   const stream = program.command("stream").description("JetStream streams");
@@ -165,6 +172,10 @@ export function registerStreamCommands(program: Command, act: Act): void {
     .description("list ebind's streams (or every stream)")
     .option("--all", "every stream on the server")
     .action(act((s, _a, opts) => ls(s, opts.all === true)));
+  stream
+    .command("ensure")
+    .description("create (or update) every stream and KV bucket ebind uses; --replicas scales them (an administrator's step)")
+    .action(act((s) => ensure(s)));
   stream
     .command("info")
     .description("show a stream's info")

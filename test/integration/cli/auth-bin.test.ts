@@ -2,69 +2,36 @@
  * ebctl against servers that require auth (a token; a user and password), and the real bin as a
  * process: exit status, `ebctl: <error>` on stderr, no usage on errors, and `npx ebctl` after a build.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createUser } from "@nats-io/nkeys";
-import { findNatsServer } from "../../../src/embed/index.js";
+import { startAuthServer, type AuthServer } from "../../support/auth-servers.js";
 import { describeNats } from "../../support/nats.js";
 import { EMPTY_HOME, ebctl, eventually } from "./support.js";
 
 const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => res(port));
-    });
-    srv.on("error", rej);
-  });
-}
-
-interface AuthServer {
-  readonly url: string;
-  readonly child: ChildProcess;
-  readonly dir: string;
-}
-
-async function startAuthServer(authorization: string): Promise<AuthServer> {
-  const dir = mkdtempSync(join(tmpdir(), "ebctl-auth-"));
-  const port = await freePort();
-  const conf = join(dir, "server.conf");
-  writeFileSync(conf, `listen: "127.0.0.1:${port}"\njetstream { store_dir: "${join(dir, "js")}" }\nauthorization ${authorization}\n`);
-  const child = spawn(findNatsServer()!, ["-c", conf], { stdio: "ignore" });
-  return { url: `nats://127.0.0.1:${port}`, child, dir };
-}
-
 describeNats("ebctl auth and the bin", () => {
   let token: AuthServer;
   let users: AuthServer;
   let nkey: AuthServer;
-  const nkeyUser = createUser();
-  const nkeyDir = mkdtempSync(join(tmpdir(), "ebctl-nkey-"));
-  const seedFile = join(nkeyDir, "user.nk");
+  let seedFile: string;
 
   beforeAll(async () => {
-    token = await startAuthServer(`{ token: "s3cret-token" }`);
-    users = await startAuthServer(`{ users: [ { user: "operator", password: "pa55word" } ] }`);
-    nkey = await startAuthServer(`{ users: [ { nkey: "${nkeyUser.getPublicKey()}" } ] }`);
-    writeFileSync(seedFile, `${new TextDecoder().decode(nkeyUser.getSeed())}\n`);
-    await eventually(async () => expect((await ebctl(["stream", "ls", "--token", "s3cret-token"], { url: token.url })).code).toBe(0));
-    await eventually(async () => expect((await ebctl(["stream", "ls", "--user", "operator", "--password", "pa55word"], { url: users.url })).code).toBe(0));
+    // The servers and credentials of test/support/auth-servers.ts; the end-to-end suites per mode are in test/integration/auth/.
+    [token, users, nkey] = await Promise.all([
+      startAuthServer("token"),
+      startAuthServer("user", { users: [{ user: "operator", password: "pa55word" }] }),
+      startAuthServer("nkey"),
+    ]);
+    seedFile = nkey.connect.nkeyFile!;
   });
 
-  afterAll(() => {
-    rmSync(nkeyDir, { recursive: true, force: true });
-    for (const s of [token, users, nkey]) {
-      s?.child.kill("SIGKILL");
-      if (s) rmSync(s.dir, { recursive: true, force: true });
-    }
+  afterAll(async () => {
+    await Promise.all([token, users, nkey].map((s) => s?.stop()));
   });
 
   it("--token and --user/--password connect; a wrong or missing one fails with connect <url>: … and no secret is printed", async () => {
@@ -87,8 +54,7 @@ describeNats("ebctl auth and the bin", () => {
   it("--nkey (and NATS_NKEY) authenticate with a user seed file; a wrong seed is refused", async () => {
     await eventually(async () => expect((await ebctl(["stream", "ls", "--nkey", seedFile], { url: nkey.url })).code).toBe(0));
     expect((await ebctl(["stream", "ls"], { url: nkey.url, env: { NATS_NKEY: seedFile } })).code).toBe(0);
-    const other = join(nkeyDir, "other.nk");
-    writeFileSync(other, new TextDecoder().decode(createUser().getSeed()));
+    const other = nkey.wrong[0]!.connect.nkeyFile!;
     const refused = await ebctl(["stream", "ls", "--nkey", other, "--timeout", "3s"], { url: nkey.url });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(new RegExp(`^ebctl: connect ${nkey.url}: .+\\n$`));
