@@ -1,9 +1,17 @@
 /**
  * The lines a child process prints on a stream, collected as they arrive, and a wait for the first
- * one that matches (printed before or later). Shared by the worker-process and Go-peer helpers.
+ * one that matches (printed before or later); {@link readChildLines} adds the child's exit. Shared by
+ * the worker-process and Go-peer helpers and the chaos suites' process helpers.
  * @module
  */
+import type { ChildProcess } from "node:child_process";
 import type { Readable } from "node:stream";
+
+/** How a child process ended: its exit code, or the signal that ended it (the other is null). */
+export interface ChildExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
 
 export class OutputLines<T> {
   readonly lines: T[] = [];
@@ -48,4 +56,20 @@ export class OutputLines<T> {
       if (!check()) this.#listeners.add(check);
     });
   }
+}
+
+/**
+ * Reads `child`'s stdout as lines (`parse` of each, as {@link OutputLines} does) and watches it end.
+ * @returns `out`, its lines; `exited`, which settles on the child's `close` (it exited and its stdout
+ *   is fully read, so every line is in `out.lines`) after re-checking every wait on `out`. Never rejects.
+ */
+export function readChildLines<T>(child: ChildProcess, parse: (text: string) => T): { out: OutputLines<T>; exited: Promise<ChildExit> } {
+  const out = new OutputLines(child.stdout, parse);
+  const exited = new Promise<ChildExit>((resolve) =>
+    child.once("close", (code, signal) => {
+      out.poke();
+      resolve({ code, signal });
+    }),
+  );
+  return { out, exited };
 }

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { OutputLines } from "../../support/output-lines.js";
+import { readChildLines, type ChildExit, type OutputLines } from "../../support/output-lines.js";
 
 const script = fileURLToPath(new URL("./worker-main.ts", import.meta.url));
 
@@ -43,7 +43,7 @@ export interface E2eWorker {
   /** Resolves with the first line matching `pattern` (printed before or later); rejects after `timeoutMs` saying what it waited for. */
   waitFor(pattern: RegExp, timeoutMs: number, what: string): Promise<Line>;
   /** Settles when the process has exited and its stdout is read. */
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly exited: Promise<ChildExit>;
 }
 
 /** Lines of `worker` whose first word is `verb`, split into words. */
@@ -60,13 +60,7 @@ export async function startE2eWorker(id: string, node: number, url: string, clai
     env: { ...process.env, NATS_URL: url, WORKER_ID: id, E2E_CLAIMS: claims.join(","), E2E_OPTIONS: JSON.stringify(options) },
     stdio: ["ignore", "pipe", "inherit"],
   });
-  const out = new OutputLines<Line>(child.stdout, (text) => ({ text, at: Date.now() }));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("close", (code, signal) => {
-      out.poke();
-      resolve({ code, signal });
-    }),
-  );
+  const { out, exited } = readChildLines<Line>(child, (text) => ({ text, at: Date.now() }));
   const worker: E2eWorker = {
     id,
     node,

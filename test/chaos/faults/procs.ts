@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { OutputLines } from "../../support/output-lines.js";
+import { readChildLines, type ChildExit } from "../../support/output-lines.js";
 import type { WorkflowWorkerOptions } from "../../support/workflow-processes.js";
 
 const script = fileURLToPath(new URL("../../support/workflow-worker-process.ts", import.meta.url));
@@ -24,7 +24,7 @@ export interface FaultProc {
   /** The first line matching `pattern` (printed before or later); rejects after `timeoutMs` naming what it waited for. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Settles when the process has exited and its stdout is fully read. */
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly exited: Promise<ChildExit>;
 }
 
 /** Starts and tracks workflow worker processes; {@link killAll} SIGKILLs the ones still running. */
@@ -42,14 +42,7 @@ export class FaultProcs {
       env: { ...process.env, NATS_URL: url, WORKER_ID: id, WORKFLOW_WORKER_OPTIONS: JSON.stringify(options) },
       stdio: ["ignore", "pipe", "inherit"],
     });
-    const out = new OutputLines(child.stdout, (l) => l);
-    // "close": the process exited and its stdout ended, so every line is in `lines`.
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.once("close", (code, signal) => {
-        out.poke();
-        resolve({ code, signal });
-      }),
-    );
+    const { out, exited } = readChildLines(child, (l) => l);
     const proc: FaultProc = {
       id,
       node,
