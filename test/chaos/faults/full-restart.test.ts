@@ -6,13 +6,13 @@
  * for the cluster. Everything must resume: every task and DAG completes with its value, each result
  * written once, one response per task, an empty DLQ.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
-import type { NatsCluster } from "../../../src/embed/index.js";
+import { expect, it } from "vitest";
 import { describeNats } from "../../support/nats.js";
-import { openChaosApp, pause, Phases, startChaosCluster, underReplicated, waitUntil, type ChaosApp } from "./app.js";
+import { pause, Phases, underReplicated, waitUntil } from "./app.js";
 import { Load } from "./load.js";
-import { FaultProcs, engineLogs, runsByStep } from "./procs.js";
+import { CHAOS_WORKER_OPTIONS, engineLogs, runsByStep } from "./procs.js";
 import { watchResults } from "./records.js";
+import { useChaosApp } from "./use-chaos-app.js";
 import { checkRun, describeCheck } from "./verify.js";
 
 const TASKS = 800;
@@ -23,26 +23,13 @@ const STOP_AT_MS = 4000;
 const DOWN_MS = 3000;
 /** After the cluster is back, everything settles within this. */
 const SETTLE_AFTER_RESTART_MS = 45_000;
-const WORKER_OPTIONS = { replicas: 3, concurrency: 8, ackWaitMs: 2000, leaseMs: 1500, sweepCheckIntervalMs: 250, sweepIntervalMs: 1000, strandedAfterMs: 8000 } as const;
+const WORKER_OPTIONS = { ...CHAOS_WORKER_OPTIONS, concurrency: 8, strandedAfterMs: 8000 } as const;
 
 describeNats("chaos faults: every node stopped and restarted mid-run", () => {
-  let cluster: NatsCluster | undefined;
-  let app: ChaosApp | undefined;
-  const procs = new FaultProcs();
-
-  beforeAll(async () => {
-    cluster = await startChaosCluster();
-    app = await openChaosApp(cluster);
-  });
-  afterAll(async () => {
-    await procs.killAll();
-    await app?.close();
-    await cluster?.stop();
-  });
+  const chaos = useChaosApp();
 
   it(`${TASKS} tasks and ${DAGS} DAGs; all 3 nodes stopped for ${DOWN_MS} ms and restarted from their stores: everything resumes, nothing lost`, async () => {
-    const c = cluster!;
-    const a = app!;
+    const { cluster: c, app: a, procs } = chaos;
     const phases = new Phases();
     const workers = await phases.run("full-restart: start 3 worker processes", () =>
       Promise.all(["f1", "f2", "f3"].map((id, i) => procs.start(c.urls[i]!, i, id, WORKER_OPTIONS))),

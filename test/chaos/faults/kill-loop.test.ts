@@ -6,13 +6,13 @@
  * final value, each step's result is written once, each task has one stored response, the DLQ stays
  * empty; and the last kill's work is taken over within a failover bound, not an ack wait of 30 s.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
-import type { NatsCluster } from "../../../src/embed/index.js";
+import { expect, it } from "vitest";
 import { describeNats } from "../../support/nats.js";
-import { openChaosApp, pause, Phases, startChaosCluster, underReplicated, waitUntil, type ChaosApp } from "./app.js";
+import { pause, Phases, underReplicated, waitUntil } from "./app.js";
 import { Load } from "./load.js";
-import { FaultProcs, engineLogs, failoverMs, leads, type FaultProc } from "./procs.js";
+import { CHAOS_WORKER_OPTIONS, engineLogs, failoverMs, leads, type FaultProc } from "./procs.js";
 import { watchResults } from "./records.js";
+import { useChaosApp } from "./use-chaos-app.js";
 import { checkRun, describeCheck } from "./verify.js";
 
 const TASKS = 2000;
@@ -20,8 +20,6 @@ const DAGS = 50;
 /** Load spread: kills happen while it is being enqueued. */
 const SPREAD_MS = 18_000;
 const KILL_EVERY_MS = 2500;
-const LEASE_MS = 1500;
-const SWEEP_INTERVAL_MS = 1000;
 /**
  * After the last kill, everything settles within this: the killed process's tasks come back after
  * the task ack wait (2 s), its DAG events after the event ack wait, its lease after 1.5 s, stranded
@@ -30,34 +28,17 @@ const SWEEP_INTERVAL_MS = 1000;
  */
 const SETTLE_AFTER_LAST_KILL_MS = 25_000;
 const WORKER_OPTIONS = {
-  replicas: 3,
+  ...CHAOS_WORKER_OPTIONS,
   concurrency: 8,
-  ackWaitMs: 2000,
-  leaseMs: LEASE_MS,
-  sweepCheckIntervalMs: 250,
-  sweepIntervalMs: SWEEP_INTERVAL_MS,
   // Above any queue wait here (the load keeps the queue short), so only a lost task is republished.
   strandedAfterMs: 8000,
 } as const;
 
 describeNats("chaos faults: SIGKILL worker processes in a loop", () => {
-  let cluster: NatsCluster | undefined;
-  let app: ChaosApp | undefined;
-  const procs = new FaultProcs();
-
-  beforeAll(async () => {
-    cluster = await startChaosCluster();
-    app = await openChaosApp(cluster);
-  });
-  afterAll(async () => {
-    await procs.killAll();
-    await app?.close();
-    await cluster?.stop();
-  });
+  const chaos = useChaosApp();
 
   it(`${TASKS} tasks and ${DAGS} DAGs while a worker process is SIGKILLed every ${KILL_EVERY_MS} ms: nothing lost, each result once`, async () => {
-    const c = cluster!;
-    const a = app!;
+    const { cluster: c, app: a, procs } = chaos;
     const phases = new Phases();
     const slots = ["w1", "w2", "w3"];
     const current: FaultProc[] = await phases.run("kill-loop: start 3 worker processes", () =>

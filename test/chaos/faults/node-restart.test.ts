@@ -6,14 +6,14 @@
  * (`worker:<id>`) are enqueued every 200 ms, and each probe enqueued while it said ready (and went
  * on saying so) must run promptly.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
-import type { NatsCluster } from "../../../src/embed/index.js";
+import { expect, it } from "vitest";
 import { faultsTask, taskValue } from "../../support/handlers/faults.js";
 import { describeNats } from "../../support/nats.js";
-import { consumerLeaders, moveConsumerLeader, openChaosApp, pause, Phases, startChaosCluster, underReplicated, waitUntil, type ChaosApp } from "./app.js";
+import { consumerLeaders, moveConsumerLeader, pause, Phases, underReplicated, waitUntil } from "./app.js";
 import { Load } from "./load.js";
-import { FaultProcs, engineLogs, type FaultProc } from "./procs.js";
+import { CHAOS_WORKER_OPTIONS, engineLogs, type FaultProc } from "./procs.js";
 import { watchResults } from "./records.js";
+import { useChaosApp } from "./use-chaos-app.js";
 import { checkRun, describeCheck } from "./verify.js";
 
 const VICTIM_NODE = 0;
@@ -25,7 +25,7 @@ const PROBE_MS = 5000;
 const PROBE_EVERY_MS = 200;
 const SEED = 404;
 const PROBE_SEED = 405;
-const WORKER_OPTIONS = { replicas: 3, concurrency: 4, ackWaitMs: 2000, leaseMs: 1500, sweepCheckIntervalMs: 250, sweepIntervalMs: 1000, strandedAfterMs: 15_000 } as const;
+const WORKER_OPTIONS = { ...CHAOS_WORKER_OPTIONS, concurrency: 4, strandedAfterMs: 15_000 } as const;
 
 /** The `readiness` lines of `proc`: its `ready` value from each time on. */
 function readiness(proc: FaultProc): Array<{ ready: boolean; at: number }> {
@@ -39,23 +39,10 @@ function readyThroughout(states: ReadonlyArray<{ ready: boolean; at: number }>, 
 }
 
 describeNats("chaos faults: the node a worker is connected to restarts", () => {
-  let cluster: NatsCluster | undefined;
-  let app: ChaosApp | undefined;
-  const procs = new FaultProcs();
-
-  beforeAll(async () => {
-    cluster = await startChaosCluster();
-    app = await openChaosApp(cluster);
-  });
-  afterAll(async () => {
-    await procs.killAll();
-    await app?.close();
-    await cluster?.stop();
-  });
+  const chaos = useChaosApp();
 
   it(`node ${VICTIM_NODE} killed for ${DOWN_MS} ms and restarted: its worker says not ready meanwhile and consumes again within seconds`, async () => {
-    const c = cluster!;
-    const a = app!;
+    const { cluster: c, app: a, procs } = chaos;
     const phases = new Phases();
     const [victim] = await phases.run("node-restart: start 2 worker processes", () =>
       Promise.all([procs.start(c.urls[VICTIM_NODE]!, VICTIM_NODE, "n1", { ...WORKER_OPTIONS, role: "worker" }), procs.start(c.urls[1]!, 1, "n2", WORKER_OPTIONS)]),

@@ -9,8 +9,23 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { readChildLines, type ChildExit } from "../../support/output-lines.js";
 import type { WorkflowWorkerOptions } from "../../support/workflow-processes.js";
+import { REPLICAS } from "./app.js";
 
 const script = fileURLToPath(new URL("../../support/workflow-worker-process.ts", import.meta.url));
+
+/**
+ * The worker options every fault test and its processes share; each test adds its own `concurrency`,
+ * `strandedAfterMs` and `role`. Streams and bucket at {@link REPLICAS}; short waits, so a fault's
+ * work is taken over within seconds: task ack wait 2 s, scheduler lease 1.5 s, the sweep checked
+ * every 250 ms and run every 1 s.
+ */
+export const CHAOS_WORKER_OPTIONS = {
+  replicas: REPLICAS,
+  ackWaitMs: 2000,
+  leaseMs: 1500,
+  sweepCheckIntervalMs: 250,
+  sweepIntervalMs: 1000,
+} as const satisfies WorkflowWorkerOptions;
 
 /** One workflow worker process. */
 export interface FaultProc {

@@ -6,29 +6,18 @@
  * the await's first read takes that as an unknown id. Seen 7 in 300, 3 in 200, 4 in 400 (twice)
  * and 0 in 400 once: 600 here. Nothing is killed: a healthy cluster is enough.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
-import type { NatsCluster } from "../../../src/embed/index.js";
+import { expect, it } from "vitest";
 import { faultsRoot } from "../../support/handlers/faults.js";
 import { describeNats } from "../../support/nats.js";
-import { openChaosApp, startChaosCluster, type ChaosApp } from "./app.js";
+import { useChaosApp } from "./use-chaos-app.js";
 
 const SUBMITS = 600;
 
 describeNats("chaos faults: read after submit on an R3 cluster", () => {
-  let cluster: NatsCluster | undefined;
-  let app: ChaosApp | undefined;
-
-  beforeAll(async () => {
-    cluster = await startChaosCluster();
-    app = await openChaosApp(cluster);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await cluster?.stop();
-  });
+  const chaos = useChaosApp();
 
   it(`an await right after each of ${SUBMITS} submits finds the DAG and its step (it may only time out: no worker runs)`, async () => {
-    const { workflow } = app!;
+    const { workflow } = chaos.app;
     const notFound: string[] = [];
     for (let i = 0; i < SUBMITS; i++) {
       const dag = workflow.dag({ id: `ras-${i}` });

@@ -9,18 +9,17 @@
  * waking may run a step again: nothing is killed here, so every step runs exactly once and every
  * result is written once.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
-import type { NatsCluster } from "../../../src/embed/index.js";
+import { expect, it } from "vitest";
 import { FAULT_STEP_IDS } from "../../support/handlers/faults.js";
 import { describeNats } from "../../support/nats.js";
-import { openChaosApp, pause, Phases, schedulerEvents, startChaosCluster, underReplicated, type ChaosApp } from "./app.js";
+import { pause, Phases, schedulerEvents, underReplicated } from "./app.js";
 import { Load } from "./load.js";
-import { FaultProcs, engineLogs, leads, leadership, runsByStep } from "./procs.js";
+import { CHAOS_WORKER_OPTIONS, engineLogs, leads, leadership, runsByStep } from "./procs.js";
 import { watchResults } from "./records.js";
+import { useChaosApp } from "./use-chaos-app.js";
 import { checkRun, describeCheck } from "./verify.js";
 
-const LEASE_MS = 1500;
-const SWEEP_INTERVAL_MS = 1000;
+const { leaseMs: LEASE_MS, sweepIntervalMs: SWEEP_INTERVAL_MS } = CHAOS_WORKER_OPTIONS;
 /** Stopped this long: over six leases, and longer than a stranded step waits to be republished. */
 const STOP_MS = 10_000;
 /**
@@ -34,26 +33,13 @@ const DAGS = 40;
 const SPREAD_MS = 12_000;
 /** DAGs submitted at once right after the SIGSTOP. */
 const BURST_DAGS = 8;
-const COMMON = { replicas: 3, ackWaitMs: 2000, leaseMs: LEASE_MS, sweepCheckIntervalMs: 250, sweepIntervalMs: SWEEP_INTERVAL_MS, strandedAfterMs: STRANDED_AFTER_MS } as const;
+const COMMON = { ...CHAOS_WORKER_OPTIONS, strandedAfterMs: STRANDED_AFTER_MS } as const;
 
 describeNats("chaos faults: SIGSTOP of the scheduler leader", () => {
-  let cluster: NatsCluster | undefined;
-  let app: ChaosApp | undefined;
-  const procs = new FaultProcs();
-
-  beforeAll(async () => {
-    cluster = await startChaosCluster();
-    app = await openChaosApp(cluster);
-  });
-  afterAll(async () => {
-    await procs.killAll();
-    await app?.close();
-    await cluster?.stop();
-  });
+  const chaos = useChaosApp();
 
   it(`the leader stopped ${STOP_MS} ms (lease ${LEASE_MS} ms) then continued: another leads meanwhile, DAGs go on, no step runs twice`, async () => {
-    const c = cluster!;
-    const a = app!;
+    const { cluster: c, app: a, procs } = chaos;
     const phases = new Phases();
     const [s1, s2] = await phases.run("sigstop: start 2 schedulers and 2 workers", async () => {
       const first = await procs.start(c.urls[0]!, 0, "s1", { ...COMMON, role: "scheduler" });
