@@ -54,6 +54,8 @@ export interface ConsumeLoopOptions {
 }
 
 const MAX_ERROR_PAUSE_MS = 5000;
+/** A pull neither served nor ended this long after its expiry counts as stuck (see `consuming`). */
+const UNSERVED_GRACE_MS = 1000;
 /** Default pull expiry: short, so failover stalls and shutdown drains stay short (nats-2.9-notes item 3). */
 export const DEFAULT_PULL_EXPIRES_MS = 2000;
 const DEFAULT_MAX_BATCH = 256;
@@ -73,8 +75,8 @@ export class ConsumeLoop {
   /** Ends the open pulls at once. */
   readonly #abort = new AbortController();
   readonly #done: Promise<void>;
-  /** Open pulls, each with how many deliveries it may still bring. */
-  readonly #open = new Set<{ remaining: number; done: Promise<void> }>();
+  /** Open pulls: how many deliveries each may still bring, when it started, whether the server served it yet. */
+  readonly #open = new Set<{ remaining: number; done: Promise<void>; startedAt: number; served: boolean }>();
   /** Deliveries the open pulls may still bring. */
   #outstanding = 0;
   /** The largest room seen: pulls after the first wait until half of it (or of maxBatch) is free. */
@@ -96,10 +98,16 @@ export class ConsumeLoop {
   /**
    * Whether the loop consumes: true from the start (its consumer was just set up) and after a pull
    * the server served (a delivery, or an end of the server's own); false after a pull failed or ended
-   * unanswered, until one is served again. A loop with no room, pulling nothing, keeps its state.
+   * unanswered, until one is served again, and while a pull has gone unserved for a second past its
+   * expiry. A loop with no room, pulling nothing, keeps its state.
    */
   get consuming(): boolean {
-    return this.#consuming;
+    if (!this.#consuming) return false;
+    // A pull the server has neither served nor ended by its expiry (plus a second) is stuck: being
+    // set up against a consumer without a leader, whose lookup waits out the request timeout.
+    const stuckBefore = Date.now() - this.#expiresMs - UNSERVED_GRACE_MS;
+    for (const pull of this.#open) if (!pull.served && pull.startedAt < stuckBefore) return false;
+    return true;
   }
 
   /** Stops pulling and resolves once every open pull has ended (see `drainOnStop`); idempotent. */
@@ -185,7 +193,7 @@ export class ConsumeLoop {
   #startPull(max: number, onSuccess: () => void): void {
     const { broker, stream, consumer, onDelivery } = this.#options;
     const signal = this.#stopping.signal;
-    const entry = { remaining: max, done: Promise.resolve() };
+    const entry = { remaining: max, done: Promise.resolve(), startedAt: Date.now(), served: false };
     this.#open.add(entry);
     this.#outstanding += max;
     let unconfirmed = false;
@@ -199,6 +207,7 @@ export class ConsumeLoop {
         });
         for await (const delivery of pull) {
           this.#consuming = true;
+          entry.served = true;
           if (entry.remaining > 0) {
             entry.remaining--;
             this.#outstanding--;

@@ -71,7 +71,8 @@ function readText(path: string): string | undefined {
 /**
  * Loads the context to use: `name` when given (`--context`, else `NATS_CONTEXT`), else the one
  * selected in `context.txt`, else none.
- * @throws CliError `context "<name>": …` for a named context that is missing or not JSON.
+ * @throws CliError `context "<name>": …` for a named context that is missing or not JSON, or whose
+ *   `url`, `user`, `password`, `token`, `creds`, `nkey`, `cert`, `key` or `ca` is not a string.
  */
 export function loadNatsContext(name: string | undefined, env: Env): NatsContext | undefined {
   const dir = natsConfigDir(env);
@@ -96,7 +97,14 @@ export function loadNatsContext(name: string | undefined, env: Env): NatsContext
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new CliError(`context "${chosen}": ${path} is not a JSON object`);
   const o = parsed as Record<string, unknown>;
-  const field = (k: string): string | undefined => (typeof o[k] === "string" ? nonEmpty(o[k]) : undefined);
+  // A field ebctl reads that is there but not a string is refused: ignoring it would fall back to
+  // the default server (127.0.0.1:4222), which may be another deployment.
+  const field = (k: string): string | undefined => {
+    const v = o[k];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== "string") throw new CliError(`context "${chosen}": ${path}: field "${k}" must be a string, got ${JSON.stringify(v)}`);
+    return nonEmpty(v);
+  };
   return { url: field("url"), user: field("user"), password: field("password"), token: field("token"), creds: field("creds"), nkey: field("nkey"), cert: field("cert"), key: field("key"), ca: field("ca") };
 }
 

@@ -7,7 +7,7 @@
 import { ensureStreams, type Broker, type StreamOptions } from "../broker/index.js";
 import { findNatsServer, requireNatsServer, startNode, type NatsNode } from "../embed/index.js";
 import { memoryBroker } from "../memory/index.js";
-import { connectNats } from "../nats/index.js";
+import { connectNats, redactServers } from "../nats/index.js";
 
 /** A running backend and how to stop it. */
 export interface DevBackend {
@@ -70,7 +70,8 @@ export async function openDevBackend(options: DevBackendOptions = {}): Promise<D
     await node?.stop();
     throw err;
   }
-  const description = kind === "embedded" ? `embedded nats-server at ${servers} (store ${node?.storeDir ?? "?"})` : `NATS at ${servers}`;
+  // A NATS_URL may carry a password or token: shown as `***`, as in every other message.
+  const description = kind === "embedded" ? `embedded nats-server at ${servers} (store ${node?.storeDir ?? "?"})` : `NATS at ${redactServers(servers.split(","))}`;
   report(`ebind: backend: ${description}`);
   let closing: Promise<void> | undefined;
   return {

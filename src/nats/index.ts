@@ -3,7 +3,7 @@
  * @module
  */
 export { NatsBroker } from "./broker.js";
-export { connectNats, MIN_SERVER_VERSION } from "./connect.js";
+export { connectNats, MIN_SERVER_VERSION, redactServers } from "./connect.js";
 export type { NatsConnectOptions } from "./connect.js";
 export { NatsHeartbeats } from "./heartbeats.js";
 export type { NatsThreadConnectOptions } from "./heartbeat-thread.js";

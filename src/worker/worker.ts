@@ -128,8 +128,9 @@ export class Worker {
    * being re-created) — and its outcomes being stored: none waiting longer than 2 s, and the last
    * one not failed (a stream electing its leader holds every slot on its write). A worker whose
    * slots are busy with handlers stays ready. For readiness probes: it turns false at once on a
-   * disconnect, within one pull expiry (`pullExpiresMs`) or 2 s of the server going away otherwise,
-   * and true again once a pull is served and an outcome stored.
+   * disconnect, otherwise within a pull expiry (`pullExpiresMs`) plus a second of its consumer
+   * losing its leader, or 2 s of a write stalling; and true again once a pull is served and an
+   * outcome stored.
    */
   get ready(): boolean {
     return this.#state === "running" && (this.broker.connected ?? true) && this.#loops.every((loop) => loop.consuming) && this.#settler.health.healthy();

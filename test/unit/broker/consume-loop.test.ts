@@ -180,3 +180,27 @@ it("consuming: false after a failed or unanswered pull, true again once a pull i
     await loop.stop();
   }
 });
+
+it("consuming: false while a pull goes unserved past its expiry (a set-up stuck on a leaderless consumer)", async () => {
+  const base = await setup(0);
+  let hang = true;
+  const wrapped = Object.create(base) as Broker;
+  wrapped.pull = (stream: string, durable: string, options: PullOptions) => {
+    if (!hang) return base.pull(stream, durable, options);
+    // Neither delivers nor ends until the loop stops: what a consumer lookup waiting on a dead leader looks like.
+    return (async function* (): AsyncGenerator<Delivery> {
+      await new Promise<void>((resolve) => options.signal?.addEventListener("abort", () => resolve(), { once: true }));
+      yield* [];
+    })();
+  };
+  const loop = new ConsumeLoop({ broker: wrapped, stream: STREAM, consumer: spec, onDelivery: (d) => d.ack(), pullExpiresMs: 1000, drainOnStop: false });
+  try {
+    expect(loop.consuming).toBe(true);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(loop.consuming).toBe(true); // within its expiry and grace: nothing says it is stuck yet
+    await eventually(() => !loop.consuming, "not consuming once the pull is unserved past expiry + 1 s", 5000);
+    hang = false;
+  } finally {
+    await loop.stop();
+  }
+});

@@ -69,4 +69,13 @@ describe("ebctl connection settings", () => {
     expect(() => resolveConnection({ context: "bad" }, { HOME: home }, 1000)).toThrow(/^context "bad": /);
     expect(() => resolveConnection({ context: "../etc/passwd" }, { HOME: home }, 1000)).toThrow(/invalid context name/);
   });
+
+  it("a context field ebctl reads that is not a string is an error, never a fall-back to the default server", () => {
+    // Found by a new user: {"url": 5} was ignored and ebctl went to nats://127.0.0.1:4222.
+    const home = configHome({ badurl: { url: 5 }, badca: { url: "nats://x:1", ca: ["a.pem"] }, nulls: { url: "nats://n:1", token: null } });
+    expect(() => resolveConnection({ context: "badurl" }, { HOME: home }, 1000)).toThrow(/^context "badurl": .*badurl\.json: field "url" must be a string, got 5$/);
+    expect(() => resolveConnection({ context: "badca" }, { HOME: home }, 1000)).toThrow(/field "ca" must be a string, got \["a\.pem"\]$/);
+    // null is "not set", as an absent field.
+    expect(resolveConnection({ context: "nulls" }, { HOME: home }, 1000)).toMatchObject({ servers: "nats://n:1", token: undefined });
+  });
 });
