@@ -44,7 +44,7 @@ function member(name: string, valid: fc.Arbitrary<string>, odd: fc.Arbitrary<str
   return fc
     .oneof(
       { weight: 1, arbitrary: fc.constant(undefined) },
-      { weight: 30, arbitrary: valid },
+      { weight: 90, arbitrary: valid },
       { weight: 1, arbitrary: odd },
       { weight: 1, arbitrary: wrong },
     )
