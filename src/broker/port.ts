@@ -23,6 +23,11 @@ export interface StreamSpec {
   readonly maxAgeMs: number;
   /** Replica count, 1 for a single node. */
   readonly replicas: number;
+  /**
+   * `replicas` is a floor: an existing stream with more keeps them. For callers not asked for a
+   * number of replicas, which must never scale a replicated stream down. @default false
+   */
+  readonly keepMoreReplicas?: boolean | undefined;
   /** Window in which a repeated message id is reported as a duplicate; omitted: server default (2 min). */
   readonly duplicateWindowMs?: number | undefined;
   /** Storage; default `file`. */

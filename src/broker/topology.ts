@@ -191,16 +191,6 @@ export async function deploymentReplicas(broker: Broker): Promise<number> {
 }
 
 /**
- * `spec` with the replicas of the stream as it exists, when it exists with more: for callers that
- * were not asked for a number of replicas and must not scale a replicated stream down.
- * @throws the backend's error when the stream cannot be read.
- */
-export async function keepingReplicas(broker: Broker, spec: StreamSpec): Promise<StreamSpec> {
-  const existing = await broker.streamState(spec.name);
-  return existing !== null && existing.replicas > spec.replicas ? { ...spec, replicas: existing.replicas } : spec;
-}
-
-/**
  * Creates or updates `EBIND_TASKS`, `EBIND_RESP` and `EBIND_DLQ` (reference §1.4, §2.2), and
  * `EBIND_PARKED` (tasks of paused names, an extension); safe to call any number of times. Call it
  * before starting clients and workers.
@@ -210,7 +200,7 @@ export async function keepingReplicas(broker: Broker, spec: StreamSpec): Promise
 export async function ensureStreams(broker: Broker, options: StreamOptions = {}): Promise<void> {
   for (const spec of taskQueueStreams(options)) {
     try {
-      await broker.ensureStream(options.replicas === undefined ? await keepingReplicas(broker, spec) : spec);
+      await broker.ensureStream(options.replicas === undefined ? { ...spec, keepMoreReplicas: true } : spec);
     } catch (err) {
       const code = err instanceof EbindError ? err.code : "unavailable";
       throw new EbindError(code, `streams: ${spec.name}: ${(err as Error).message}`, { cause: err });

@@ -85,7 +85,7 @@ export class MemoryBroker implements Broker {
   /**
    * Creates or updates a stream. Refused (`invalid_argument`) like nats-server refuses it: subjects
    * overlapping another stream's (NATS 10065), a change of retention, a duplicate window longer than
-   * the max age. Replicas and storage are accepted and ignored.
+   * the max age. Replicas are only reported (`keepMoreReplicas` as on NATS); storage is ignored.
    */
   async ensureStream(spec: StreamSpec): Promise<void> {
     this.#checkOpen();
@@ -109,7 +109,7 @@ export class MemoryBroker implements Broker {
     if (existing.spec.retention !== resolved.retention) {
       throw new EbindError("invalid_argument", `stream ${spec.name}: can not change retention policy`);
     }
-    existing.spec = resolved;
+    existing.spec = spec.keepMoreReplicas && existing.spec.replicas > resolved.replicas ? { ...resolved, replicas: existing.spec.replicas } : resolved;
     existing.sweep();
   }
 

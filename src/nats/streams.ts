@@ -47,6 +47,7 @@ export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Pro
   const config = toConfig(spec);
   try {
     const info = await jsm.streams.info(spec.name);
+    if (spec.keepMoreReplicas && (info.config.num_replicas ?? 1) > spec.replicas) config.num_replicas = info.config.num_replicas;
     if (alreadyConfigured(info.config, config)) return;
   } catch (err) {
     if (apiCode(err) !== STREAM_NOT_FOUND) throw mapNatsError(err, `stream ${spec.name}`);

@@ -17,7 +17,7 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "../broker/logger.js";
 import { consoleLogger } from "../broker/logger.js";
 import type { Broker } from "../broker/port.js";
-import { deploymentReplicas, keepingReplicas } from "../broker/topology.js";
+import { deploymentReplicas } from "../broker/topology.js";
 import { EbindError } from "../task/errors.js";
 import type { Middleware } from "../worker/middleware.js";
 import type { StepHook } from "../worker/step-hook.js";
@@ -98,11 +98,10 @@ export class Workflow {
    */
   static async create(broker: Broker, options: WorkflowOptions = {}): Promise<Workflow> {
     const replicas = options.replicas ?? (await deploymentReplicas(broker));
-    const events = eventStreamSpec(replicas);
     if (!Number.isInteger(replicas) || replicas < 1) throw new EbindError("invalid_argument", `workflow.replicas must be an integer ≥ 1, got ${String(replicas)}`);
     const maxStepErrorBytes = options.maxStepErrorBytes ?? 0;
     if (!Number.isSafeInteger(maxStepErrorBytes)) throw new EbindError("invalid_argument", `workflow.maxStepErrorBytes must be an integer, got ${String(maxStepErrorBytes)}`);
-    await broker.ensureStream(options.replicas === undefined ? await keepingReplicas(broker, events) : events);
+    await broker.ensureStream({ ...eventStreamSpec(replicas), keepMoreReplicas: options.replicas === undefined });
     const kv = await broker.kv(DAG_BUCKET, { replicas, history: 1 });
     const logger = options.logger ?? consoleLogger("warn");
     const awaits = {

@@ -5,7 +5,7 @@
  * @module
  */
 import { DLQ_STREAM, ensureStreams, PARKED_STREAM, RESPONSE_STREAM, TASK_PAUSES_BUCKET, TASK_STREAM, type Broker, type StreamOptions } from "../../broker/index.js";
-import { deploymentReplicas, keepingReplicas } from "../../broker/topology.js";
+import { deploymentReplicas } from "../../broker/topology.js";
 import { EbindError } from "../../task/errors.js";
 import { CLOCK_BUCKET } from "../../worker/server-clock.js";
 import { DAG_BUCKET } from "../model/keys.js";
@@ -51,8 +51,7 @@ export async function ensureTopology(broker: Broker, options: TopologyOptions = 
   await ensureStreams(broker, options);
   const replicas = given ?? (await deploymentReplicas(broker));
   try {
-    const events = eventStreamSpec(replicas);
-    await broker.ensureStream(given === undefined ? await keepingReplicas(broker, events) : events);
+    await broker.ensureStream({ ...eventStreamSpec(replicas), keepMoreReplicas: given === undefined });
   } catch (err) {
     throw wrap(err, DAG_EVENTS_STREAM);
   }
