@@ -150,3 +150,18 @@ export type {
 // Dead letters
 export { listDeadLetters, getDeadLetter, requeueDeadLetter, purgeDeadLetters } from "./dlq/index.js";
 export type { DeadLetter, PrepareRequeue, Requeued, RequeueOptions } from "./dlq/index.js";
+export { combineTelemetry } from "./broker/index.js";
+export type {
+  AttemptEvent,
+  AttemptOutcome,
+  AttemptScope,
+  DagSubmitEvent,
+  DagSubmitScope,
+  DeadLetterEvent,
+  PublishEvent,
+  PublishKind,
+  PublishScope,
+  SchedulerEvent,
+  Telemetry,
+  TraceCarrier,
+} from "./broker/index.js";

@@ -62,3 +62,18 @@ export { ConsumeLoop } from "./consume-loop.js";
 export type { ConsumeLoopOptions } from "./consume-loop.js";
 export { consoleLogger, silentLogger } from "./logger.js";
 export type { Logger, LogFields } from "./logger.js";
+export { combineTelemetry } from "./telemetry.js";
+export type {
+  AttemptEvent,
+  AttemptOutcome,
+  AttemptScope,
+  DagSubmitEvent,
+  DagSubmitScope,
+  DeadLetterEvent,
+  PublishEvent,
+  PublishKind,
+  PublishScope,
+  SchedulerEvent,
+  Telemetry,
+  TraceCarrier,
+} from "./telemetry.js";
