@@ -71,7 +71,7 @@ export type {
 
 // Broker port and topology
 export { ensureStreams, consoleLogger, silentLogger, TASK_STREAM, RESPONSE_STREAM, DLQ_STREAM } from "./broker/index.js";
-export type { Broker, StreamOptions, Logger, LogFields, KvBucket, KvEntry, Delivery, Heartbeats, HeartbeatOptions, TrackOptions } from "./broker/index.js";
+export type { Broker, StreamOptions, Logger, LogFields, KvBucket, KvEntry, Delivery, ConsumerState, Heartbeats, HeartbeatOptions, TrackOptions } from "./broker/index.js";
 
 // Backends
 export { connectNats, NatsBroker } from "./nats/index.js";
