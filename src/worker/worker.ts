@@ -79,7 +79,8 @@ export class Worker {
 
   /** Use {@link Worker.start}. */
   constructor(
-    private readonly broker: Broker,
+    /** The broker this worker consumes from (for reading its consumers' state, e.g. by metrics). */
+    readonly broker: Broker,
     private readonly registry: Registry,
     options: WorkerOptions = {},
   ) {
