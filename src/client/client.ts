@@ -14,6 +14,7 @@ import { consoleLogger } from "../broker/logger.js";
 import type { Broker, ConsumerSpec, Delivery } from "../broker/port.js";
 import { ConsumeLoop } from "../broker/consume-loop.js";
 import { resolveClock, type Clock } from "../broker/clock.js";
+import { safeTelemetry, type SafeTelemetry } from "../broker/telemetry-guard.js";
 import { DLQ_HEADROOM_BYTES, RESPONSE_STREAM, responseDurable, responseSubject, taskPublishSubject } from "../broker/topology.js";
 import { decodeResponse, encodeTask } from "../task/codec.js";
 import type { Task, TaskResponse } from "../task/envelope.js";
@@ -39,6 +40,8 @@ export class Client {
   readonly #dispatchers = new WeakMap<object, Dispatcher>();
   readonly #logger: Logger;
   readonly #clock: Clock;
+  /** The `telemetry` option, safe to call; undefined when none was given. */
+  readonly #telemetry: SafeTelemetry | undefined;
   #loop: ConsumeLoop | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -51,6 +54,7 @@ export class Client {
     validateClientId(this.id);
     this.#logger = options.logger ?? consoleLogger("warn");
     this.#clock = resolveClock(options.clock, "client.clock");
+    this.#telemetry = safeTelemetry(options.telemetry, this.#logger, "client.telemetry");
   }
 
   /**
@@ -201,8 +205,25 @@ export class Client {
     };
   }
 
+  /**
+   * Publishes the task on its subject. With a telemetry, its `publish` hook sees the task first
+   * and the trace context it returns replaces the task's; its scope ends with the publish's outcome.
+   */
   async #publish(task: Task, options: EnqueueOptions): Promise<void> {
     if (this.#closed) throw new EbindError("closed", "ebind: client closed");
+    const subject = taskPublishSubject(task.name, task.target);
+    const scope = this.#telemetry === undefined ? undefined : this.#telemetry.publish({ kind: "enqueue", task, subject });
+    if (scope === undefined) return this.#send(task, subject, options);
+    try {
+      await this.#send(scope.traceCtx === undefined ? task : { ...task, traceCtx: scope.traceCtx }, subject, options);
+    } catch (err) {
+      scope.end(err as Error);
+      throw err;
+    }
+    scope.end();
+  }
+
+  async #send(task: Task, subject: string, options: EnqueueOptions): Promise<void> {
     const body = utf8.encode(encodeTask(task));
     const limit = this.broker.maxPayloadBytes - DLQ_HEADROOM_BYTES;
     if (body.length > limit) {
@@ -213,7 +234,7 @@ export class Client {
       );
     }
     try {
-      await this.broker.publish(taskPublishSubject(task.name, task.target), body, { msgId: task.id, timeoutMs: options.publishTimeoutMs });
+      await this.broker.publish(subject, body, { msgId: task.id, timeoutMs: options.publishTimeoutMs });
     } catch (err) {
       const code = err instanceof EbindError ? err.code : "unavailable";
       throw new EbindError(code, `ebind: enqueue ${task.name}: ${(err as Error).message}`, { cause: err });
