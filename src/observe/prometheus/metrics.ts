@@ -74,6 +74,8 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
   const workflows = new Set<DagStatusCounts>();
   registerGauges(o, workers, workflows, scrape);
   o.registry.registerMetric(instruments.scrapeErrors);
+  // Known label values start at 0, so rate() sees the first error.
+  for (const source of ["consumer_state", "dag_status"]) instruments.scrapeErrors.inc({ source }, 0);
   const registry = o.registry;
   return {
     telemetry: metricsTelemetry(instruments),
