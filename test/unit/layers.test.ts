@@ -27,6 +27,12 @@ const TOP: Readonly<Record<string, readonly string[]>> = {
   observe: ["task", "broker", "worker", "workflow"],
 };
 
+/** Optional peer dependencies, and the one folder of src/ that may import each (its subpath export). */
+const OPTIONAL_PEERS: Readonly<Record<string, string>> = {
+  "@opentelemetry/api": "observe/otel/",
+  "prom-client": "observe/prometheus/",
+};
+
 /** Layers whose imports of other layers must go through their public barrel (`<layer>/index.ts`). */
 const PUBLIC_API_ONLY = ["cli", "ui", "observe"];
 
@@ -98,6 +104,19 @@ describe("layers (DESIGN.md §3)", () => {
     for (const file of files.filter((f) => PUBLIC_API_ONLY.includes(top(f)))) {
       for (const target of imports(join(SRC, file))) {
         if (top(target) !== top(file) && !/^[a-z]+\/index\.js$/.test(target)) broken.push(`${file} imports ${target} (not a public index)`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+
+  it("optional peer dependencies are imported only by their own subpath's folder, so the core never loads them", () => {
+    const broken: string[] = [];
+    for (const file of files) {
+      const text = readFileSync(join(SRC, file), "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+      for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)["']([^."'][^"']*)["']/g)) {
+        const pkg = m[1]!;
+        const home = Object.entries(OPTIONAL_PEERS).find(([prefix]) => pkg === prefix || pkg.startsWith(`${prefix}/`))?.[1];
+        if (home !== undefined && !file.startsWith(home)) broken.push(`${file} imports ${pkg} (only ${home} may)`);
       }
     }
     expect(broken).toEqual([]);
