@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { BENCH_DIR, RUNS, type SystemResult } from "./lib/harness.js";
 import { versions } from "./lib/servers.js";
 
-const SCENARIOS = ["1-throughput", "2-reqresp", "3-latency", "4-retries", "5-workflow", "6-memory", "7-ebctl-ls", "10-chain-latency"];
+const SCENARIOS = ["1-throughput", "2-reqresp", "3-latency", "4-retries", "5-workflow", "6-memory", "7-ebctl-ls", "10-chain-latency", "11-observability"];
 const only = (process.env.BENCH_ONLY ?? "").split(",").filter(Boolean);
 const chosen = only.length ? SCENARIOS.filter((s) => only.some((o) => s.startsWith(o))) : SCENARIOS;
 
@@ -65,6 +65,9 @@ push("3 p99 latency ≤ 2 × raw", med("3-latency", "ours", "p99_ms"), 2 * med("
 push("4 retries total time ≤ BullMQ", med("4-retries", "ours", "total_ms"), med("4-retries", "bullmq", "total_ms"), "≤", " ms");
 push("6a heap per outstanding future ≤ 2 KiB", med("6a-memory-futures", "ours", "bytes_per_future"), 2048, "≤", " B");
 push("6b worker heap flat (growth from 1/4 to all tasks < 2 MiB)", med("6b-memory-worker", "ours", "growth_q1_to_end_mib"), 2, "≤", " MiB");
+const pairedRatio = (system: string): number => (get("11-observability", system)?.paired_total_ratio_median as number | undefined) ?? NaN;
+push("11 throughput with tracing (every task) and metrics ≥ 0.9 × both off", pairedRatio("both"), 0.9, "≥", "×");
+push("11 throughput with metrics alone ≥ 0.9 × off", pairedRatio("metrics"), 0.9, "≥", "×");
 
 // ---- RESULTS.md ------------------------------------------------------------------------------
 const v = await versions().catch(() => ({ nats: "?", redis: "?" }));
@@ -97,6 +100,15 @@ for (const scenario of [...new Set(results.map((r) => r.scenario))]) {
   const ours = rows.find((r) => r.system === "ours");
   if (ours?.ratio_vs_bullmq) md.push(`| ours / bullmq | ${keys.map((k) => String(ours.ratio_vs_bullmq![k])).join(" | ")} |`);
   if (ours?.ratio_vs_raw) md.push(`| ours / raw | ${keys.map((k) => String(ours.ratio_vs_raw![k])).join(" | ")} |`);
+  for (const r of rows) {
+    const vsPlain = r.ratio_vs_plain as Record<string, number> | undefined;
+    if (vsPlain) md.push(`| ${r.system} / plain | ${keys.map((k) => String(vsPlain[k])).join(" | ")} |`);
+  }
+  const pairs = rows.filter((r) => r.paired_total_ratio_median !== undefined);
+  if (pairs.length) {
+    md.push("", "Each round's own total_per_s ratio to plain (the rounds interleave the variants), and their median:", "");
+    for (const r of pairs) md.push(`- ${r.system}: ${(r.paired_total_ratios as number[]).join(", ")} → median **${String(r.paired_total_ratio_median)}**`);
+  }
   md.push("");
   for (const r of rows) if (r.notes) md.push(`- ${r.system}: ${r.notes}`);
   md.push("");

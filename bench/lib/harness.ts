@@ -137,6 +137,8 @@ export interface ChildConfig {
   workflow?: boolean;
   /** Count broker operations (ours): true, or "where" to attribute each to its caller (slow). */
   countOps?: boolean | "where";
+  /** Tracing and/or metrics on (ours; lib/observability.ts). */
+  observe?: "both" | "metrics" | "tracing" | "sampled";
 }
 
 export interface DoneMessage {
@@ -212,7 +214,7 @@ export class Child {
     return withTimeout(this.next("done"), timeoutMs, "worker child done") as Promise<DoneMessage>;
   }
 
-  async stop(): Promise<{ runs: number; ops?: Record<string, number> }> {
+  async stop(): Promise<{ runs: number; ops?: Record<string, number>; observed?: { spans: number; scrapes: number } }> {
     if (this.proc.exitCode !== null) return { runs: -1 };
     const exited = once(this.proc, "exit");
     this.proc.send({ type: "stop" });

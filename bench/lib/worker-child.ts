@@ -10,6 +10,7 @@ import { counter, flaky, join, noop, step } from "./handlers.js";
 import type { ChildConfig, DoneMessage } from "./harness.js";
 import { BULL_QUEUE, RAW_DURABLE, RAW_STREAM, redisConnection } from "./systems.js";
 import { OpCounter, countingBroker } from "./op-counts.js";
+import { observability, type Observability } from "./observability.js";
 
 const config = JSON.parse(process.argv[2]!) as ChildConfig;
 const send = (m: object): void => {
@@ -44,6 +45,8 @@ counter.onRun = () => {
 };
 
 type Stop = () => Promise<void>;
+/** Tracing and metrics of this process, when the parent asked for them (ours, not workflows). */
+let observed: Observability | undefined;
 
 async function ours(): Promise<{ go(): Promise<Stop> }> {
   const nats = await connectNats({ servers: config.natsUrl });
@@ -64,12 +67,15 @@ async function ours(): Promise<{ go(): Promise<Stop> }> {
         });
         scheduler = await wf.startScheduler();
       } else {
-        worker = await Worker.start(broker, registry, { concurrency: config.concurrency, logger: silentLogger });
+        observed = config.observe ? observability(config.observe) : undefined;
+        worker = await Worker.start(broker, registry, { concurrency: config.concurrency, logger: silentLogger, telemetry: observed?.telemetry });
+        observed?.observeWorker(worker);
       }
       return async () => {
         await scheduler?.stop();
         await worker.close();
         await broker.close();
+        await observed?.close();
       };
     },
   };
@@ -173,7 +179,7 @@ process.on("message", (m: { type: string }) => {
     const runs = counter.runs;
     (stop ?? (async () => {}))().then(
       () => {
-        send({ type: "stopped", runs, ...(ops ? { ops: ops.snapshot() } : {}) });
+        send({ type: "stopped", runs, ...(ops ? { ops: ops.snapshot() } : {}), ...(observed ? { observed: observed.counts() } : {}) });
         process.disconnect();
         setTimeout(() => process.exit(0), 100).unref();
       },
