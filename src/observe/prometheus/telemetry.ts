@@ -2,7 +2,8 @@
  * The {@link Telemetry} of `ebind/prometheus`: counts publishes, attempts and their outcomes, dead
  * letters, DAG submits, and observes handler time, queue wait and scheduler lag. Runs on every
  * task's path, so it does no label lookup per task: each task name's label children (and each
- * error kind's under it) are resolved once and kept — both sets are bounded by the application.
+ * error kind's under it) are resolved once and kept — both sets are bounded by the application —
+ * and the scopes it returns are kept with them: nothing is allocated per task.
  * @module
  */
 import type { Counter, Histogram } from "prom-client";
@@ -26,8 +27,10 @@ class TaskSeries {
   readonly handedBack: CounterChild;
   readonly queueWait: HistogramChild;
   readonly duration: Readonly<Record<AttemptOutcome["result"], HistogramChild>>;
+  /** The scope of every attempt of this task name: it holds nothing per attempt, so one serves all. */
+  readonly attemptScope: AttemptScope = new AttemptMetrics(this);
   readonly #kinds = new Map<string, KindSeries>();
-  readonly #publishes = new Map<string, { readonly stored: CounterChild; readonly failed: CounterChild }>();
+  readonly #publishes = new Map<string, PublishScope>();
 
   constructor(
     private readonly m: Instruments,
@@ -54,17 +57,18 @@ class TaskSeries {
     return k;
   }
 
-  publish(why: string): { readonly stored: CounterChild; readonly failed: CounterChild } {
+  /** The scope of every publish of this task name for `why` (one object each: nothing is per publish). */
+  publishScope(why: string): PublishScope {
     let s = this.#publishes.get(why);
     if (s === undefined) {
-      s = { stored: this.m.enqueued.labels(this.task, why), failed: this.m.publishFailed.labels(this.task, why) };
+      s = new PublishMetrics(this.m.enqueued.labels(this.task, why), this.m.publishFailed.labels(this.task, why));
       this.#publishes.set(why, s);
     }
     return s;
   }
 }
 
-/** An attempt being timed: its scope. One small object per attempt. */
+/** The scope of the attempts of one task name (what it counts comes with the outcome). */
 class AttemptMetrics implements AttemptScope {
   constructor(private readonly series: TaskSeries) {}
 
@@ -92,14 +96,17 @@ class AttemptMetrics implements AttemptScope {
   }
 }
 
-/** A publish being counted: its scope. */
+/** The scope of the publishes of one task name for one reason. */
 class PublishMetrics implements PublishScope {
   readonly traceCtx = undefined;
-  constructor(private readonly counters: { readonly stored: CounterChild; readonly failed: CounterChild }) {}
+  constructor(
+    private readonly stored: CounterChild,
+    private readonly failed: CounterChild,
+  ) {}
 
   end(error?: Error): void {
-    if (error === undefined) this.counters.stored.inc();
-    else this.counters.failed.inc();
+    if (error === undefined) this.stored.inc();
+    else this.failed.inc();
   }
 }
 
@@ -128,13 +135,13 @@ export function metricsTelemetry(m: Instruments): Telemetry {
   };
   return {
     publish(event: PublishEvent): PublishScope {
-      return new PublishMetrics(series(event.task.name).publish(event.kind));
+      return series(event.task.name).publishScope(event.kind);
     },
     attempt(event: AttemptEvent): AttemptScope {
       const s = series(event.task.name);
       s.started.inc();
       s.queueWait.observe(Math.max(0, event.queueWaitMs) / 1000);
-      return new AttemptMetrics(s);
+      return s.attemptScope;
     },
     deadLetter(event: DeadLetterEvent): void {
       series(event.task?.name ?? nameOfDlqSubject(event.subject)).kind(event.error.kind).deadLettered.inc();
