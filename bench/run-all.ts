@@ -120,7 +120,7 @@ for (const scenario of [...new Set(results.map((r) => r.scenario))]) {
   }
 }
 // Hand-written sections of the previous RESULTS.md that no scenario generates are carried over.
-const KEPT = ["## Workflow operations per step", "## 8-workflow-growth", "## Workflow speed, second pass", "## Heap per outstanding future and await", "## Against a Go peer"];
+const KEPT = ["## Workflow operations per step", "## 8-workflow-growth", "## Workflow speed, second pass", "## Heap per outstanding future and await", "## Against a Go peer", "## Observability cost, analysis"];
 const previous = (() => {
   try {
     return readFileSync(join(BENCH_DIR, "RESULTS.md"), "utf8");
