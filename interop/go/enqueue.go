@@ -26,6 +26,7 @@ func runEnqueue(args []string) {
 	async := fs.Bool("async", false, "fire and forget (EnqueueAsync)")
 	wait := fs.Duration("wait", 30*time.Second, "how long to wait for the response")
 	decode := fs.String("decode", "", "also decode the result into a Go type: int64, float64, string, info")
+	traceCtx := fs.String("trace-ctx", "", `trace context to carry (EnqueueOptions.TraceCtx): a JSON object of strings, e.g. {"traceparent":"00-…-…-01"}`)
 	_ = fs.Parse(args)
 
 	js, ctx, done := session(*url, *wait)
@@ -43,6 +44,11 @@ func runEnqueue(args []string) {
 		}
 	} else if *deadlineIn != 0 {
 		t.Deadline = time.Now().Add(*deadlineIn).UTC()
+	}
+	if *traceCtx != "" {
+		if err := json.Unmarshal([]byte(*traceCtx), &t.TraceCtx); err != nil {
+			die(fmt.Errorf("--trace-ctx: %w", err))
+		}
 	}
 	if *retry != "" {
 		t.RetryPolicy = &RetryPolicy{}

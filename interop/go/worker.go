@@ -157,6 +157,8 @@ type report struct {
 	Error    *TaskError      `json:"error,omitempty"`
 	Result   json.RawMessage `json:"result,omitempty"`
 	Deadline time.Time       `json:"deadline"`
+	// TraceCtx is the trace context the task carried (Task.TraceCtx), as Go decoded it.
+	TraceCtx map[string]string `json:"trace_ctx,omitempty"`
 }
 
 // handle is §3.2 steps 1–8.
@@ -172,7 +174,7 @@ func (w *worker) handle(msg jetstream.Msg) {
 		_ = msg.Term()
 		return
 	}
-	rep.ID, rep.Name, rep.Deadline = t.ID, t.Name, t.Deadline
+	rep.ID, rep.Name, rep.Deadline, rep.TraceCtx = t.ID, t.Name, t.Deadline, t.TraceCtx
 	t.Attempt = 1
 	if md, err := msg.Metadata(); err == nil {
 		t.Attempt = int(md.NumDelivered)

@@ -66,7 +66,11 @@ export interface AttemptEvent {
 export type AttemptOutcome =
   /** The handler returned and its response was stored (or none was asked for). */
   | { readonly result: "succeeded"; readonly durationMs: number }
-  /** The handler failed and the task will be delivered again after `delayMs`. */
+  /**
+   * The task will be delivered again after `delayMs`: the handler failed and the retry policy
+   * allows another attempt, or the attempt's outcome could not be recorded (the server unreachable;
+   * `error` is then the handler's failure, or kind `record_failed` after a success).
+   */
   | { readonly result: "retried"; readonly durationMs: number; readonly error: TaskError; readonly delayMs: number }
   /** The handler failed for good: the failure is answered and, unless told otherwise, dead-lettered. */
   | { readonly result: "failed"; readonly durationMs: number; readonly error: TaskError }
@@ -75,7 +79,12 @@ export type AttemptOutcome =
 
 /** What an observer makes of an attempt. */
 export interface AttemptScope {
-  /** Runs the handler (and the middleware around it) inside the attempt's context; returns what `fn` returns. */
+  /**
+   * Runs `fn` inside the attempt's context and returns what `fn` returns. The worker calls it around
+   * the handler chain (middleware included), and a second time around the recording of a terminal
+   * failure, so that a dead letter the attempt causes is reported inside the attempt's context: make
+   * it a pure context switch (no counting, no timing).
+   */
   run<T>(fn: () => T): T;
   /** The attempt ended. Called once, after `run`'s promise settled and the outcome was decided. */
   end(outcome: AttemptOutcome): void;

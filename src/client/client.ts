@@ -14,6 +14,7 @@ import { consoleLogger } from "../broker/logger.js";
 import type { Broker, ConsumerSpec, Delivery } from "../broker/port.js";
 import { ConsumeLoop } from "../broker/consume-loop.js";
 import { resolveClock, type Clock } from "../broker/clock.js";
+import { safeTelemetry, type SafeTelemetry } from "../broker/telemetry-guard.js";
 import { DLQ_HEADROOM_BYTES, RESPONSE_STREAM, responseDurable, responseSubject, taskPublishSubject } from "../broker/topology.js";
 import { decodeResponse, encodeTask } from "../task/codec.js";
 import type { Task, TaskResponse } from "../task/envelope.js";
@@ -21,9 +22,9 @@ import { EbindError, TaskError } from "../task/errors.js";
 import type { ArgsOf, HandlerFn, ResultOf, TaskRef } from "../task/handler.js";
 import { describe } from "../task/describe.js";
 import type { Dispatcher } from "../task/dispatcher.js";
-import { validateSubjectToken, validateTarget } from "../task/names.js";
 import { RetryPolicy } from "../task/retry.js";
 import { Future, settleFuture } from "./future.js";
+import { checkPublishTimeout, checkTraceCtx, resolveAttemptTimeout, resolveDeadline, resolveTarget, validateClientId } from "./checks.js";
 import { DEFAULT_RESPONSE_INACTIVE_MS, type ClientOptions, type EnqueueOptions } from "./options.js";
 
 /** Something that can be enqueued: a handler function or a typed reference to one. */
@@ -39,6 +40,8 @@ export class Client {
   readonly #dispatchers = new WeakMap<object, Dispatcher>();
   readonly #logger: Logger;
   readonly #clock: Clock;
+  /** The `telemetry` option, safe to call; undefined when none was given. */
+  readonly #telemetry: SafeTelemetry | undefined;
   #loop: ConsumeLoop | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -51,6 +54,7 @@ export class Client {
     validateClientId(this.id);
     this.#logger = options.logger ?? consoleLogger("warn");
     this.#clock = resolveClock(options.clock, "client.clock");
+    this.#telemetry = safeTelemetry(options.telemetry, this.#logger, "client.telemetry");
   }
 
   /**
@@ -201,8 +205,25 @@ export class Client {
     };
   }
 
+  /**
+   * Publishes the task on its subject. With a telemetry, its `publish` hook sees the task first
+   * and the trace context it returns replaces the task's; its scope ends with the publish's outcome.
+   */
   async #publish(task: Task, options: EnqueueOptions): Promise<void> {
     if (this.#closed) throw new EbindError("closed", "ebind: client closed");
+    const subject = taskPublishSubject(task.name, task.target);
+    const scope = this.#telemetry === undefined ? undefined : this.#telemetry.publish({ kind: "enqueue", task, subject });
+    if (scope === undefined) return this.#send(task, subject, options);
+    try {
+      await this.#send(scope.traceCtx === undefined ? task : { ...task, traceCtx: scope.traceCtx }, subject, options);
+    } catch (err) {
+      scope.end(err as Error);
+      throw err;
+    }
+    scope.end();
+  }
+
+  async #send(task: Task, subject: string, options: EnqueueOptions): Promise<void> {
     const body = utf8.encode(encodeTask(task));
     const limit = this.broker.maxPayloadBytes - DLQ_HEADROOM_BYTES;
     if (body.length > limit) {
@@ -213,7 +234,7 @@ export class Client {
       );
     }
     try {
-      await this.broker.publish(taskPublishSubject(task.name, task.target), body, { msgId: task.id, timeoutMs: options.publishTimeoutMs });
+      await this.broker.publish(subject, body, { msgId: task.id, timeoutMs: options.publishTimeoutMs });
     } catch (err) {
       const code = err instanceof EbindError ? err.code : "unavailable";
       throw new EbindError(code, `ebind: enqueue ${task.name}: ${(err as Error).message}`, { cause: err });
@@ -241,75 +262,5 @@ export class Client {
       settleFuture(future, response);
     }
     delivery.ack();
-  }
-}
-
-function resolveDeadline(options: EnqueueOptions, name: string, now: number): Date | undefined {
-  if (options.deadline !== undefined) {
-    if (!(options.deadline instanceof Date) || Number.isNaN(options.deadline.getTime())) {
-      throw new EbindError("invalid_argument", `enqueue ${name}: options.deadline must be a valid Date`);
-    }
-    return options.deadline;
-  }
-  if (options.timeoutMs !== undefined) {
-    if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) {
-      throw new EbindError("invalid_argument", `enqueue ${name}: options.timeoutMs must be a positive number of ms, got ${String(options.timeoutMs)}`);
-    }
-    return new Date(now + options.timeoutMs);
-  }
-  return undefined;
-}
-
-/** The longest attempt timeout: what a timer can hold (about 24.8 days). */
-const MAX_ATTEMPT_TIMEOUT_MS = 2_147_483_647;
-
-function resolveAttemptTimeout(ms: number | undefined, name: string): number | undefined {
-  if (ms === undefined) return undefined;
-  if (typeof ms !== "number" || !Number.isFinite(ms) || ms <= 0 || ms > MAX_ATTEMPT_TIMEOUT_MS) {
-    throw new EbindError("invalid_argument", `enqueue ${name}: options.attemptTimeoutMs must be a number of ms from 1 to ${MAX_ATTEMPT_TIMEOUT_MS}, got ${String(ms)}`);
-  }
-  return ms;
-}
-
-/** A trace context must map strings to strings (it travels as `trace_ctx`, reference §2.6.1). */
-function checkTraceCtx(ctx: Readonly<Record<string, string>> | undefined, name: string): Readonly<Record<string, string>> | undefined {
-  if (ctx === undefined) return undefined;
-  const ok = typeof ctx === "object" && ctx !== null && !Array.isArray(ctx) && Object.values(ctx).every((v) => typeof v === "string");
-  if (!ok) throw new EbindError("invalid_argument", `enqueue ${name}: options.traceCtx must be an object of string values`);
-  return ctx;
-}
-
-/** Refuses a publish timeout that would never end or end at once. @throws EbindError `invalid_argument`. */
-function checkPublishTimeout(options: EnqueueOptions, name: string): void {
-  const ms = options.publishTimeoutMs;
-  if (ms !== undefined && (typeof ms !== "number" || !Number.isFinite(ms) || ms <= 0)) {
-    throw new EbindError("invalid_argument", `enqueue ${name}: options.publishTimeoutMs must be a positive number of ms, got ${String(ms)}`);
-  }
-}
-
-function resolveTarget(target: string | undefined, name: string): string | undefined {
-  if (target === undefined) return undefined;
-  if (typeof target !== "string" || target.trim().length === 0) {
-    throw new EbindError("invalid_argument", `enqueue ${name}: options.target must be a non-empty string`);
-  }
-  validateTarget(target, `enqueue ${name}: options.target`);
-  return target;
-}
-
-/** `ebind-resp-`: the prefix of a client's response durable. */
-const RESPONSE_DURABLE_PREFIX_CHARS = 11;
-
-/**
- * A client id is one subject token (`RESP.<clientId>.<taskId>`) and part of a durable name
- * (`ebind-resp-<clientId>`), which JetStream limits to 255 bytes without `/`, `\\` or NUL.
- * @throws {EbindError} `invalid_argument` naming the character or the length.
- */
-function validateClientId(id: string): void {
-  validateSubjectToken(id, "client.clientId");
-  const bad = /[/\\]/.exec(id);
-  if (bad !== null) throw new EbindError("invalid_argument", `client.clientId ${JSON.stringify(id)} is invalid: it contains ${JSON.stringify(bad[0])} at ${bad.index}, which a durable name cannot hold`);
-  const bytes = new TextEncoder().encode(id).length;
-  if (bytes > 255 - RESPONSE_DURABLE_PREFIX_CHARS) {
-    throw new EbindError("invalid_argument", `client.clientId is invalid: it is ${bytes} UTF-8 bytes, longer than ${255 - RESPONSE_DURABLE_PREFIX_CHARS} (its durable ebind-resp-<clientId> must fit 255)`);
   }
 }

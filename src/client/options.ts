@@ -4,6 +4,7 @@
  */
 import type { Clock } from "../broker/clock.js";
 import type { Logger } from "../broker/logger.js";
+import type { Telemetry } from "../broker/telemetry.js";
 import type { RetryPolicy, RetryPolicyOptions } from "../task/retry.js";
 
 /** Options of a client. */
@@ -23,6 +24,16 @@ export interface ClientOptions {
   readonly inactiveThresholdMs?: number | undefined;
   /** Where `enqueued_at` and relative deadlines (`timeoutMs`) take their time from; for tests. @default systemClock */
   readonly clock?: Clock | undefined;
+  /**
+   * An observer of this client's enqueues (`ebind/otel`'s `openTelemetry()`, a Prometheus adapter,
+   * several through `combineTelemetry`). Per enqueue, after the arguments were checked, the client
+   * calls `publish({ kind: "enqueue", task, subject })`; the trace context its scope returns is
+   * carried as the task's `trace_ctx` in place of `EnqueueOptions.traceCtx`, and the scope's `end`
+   * is called once the server stored the task (or with the error that refused it). A hook that
+   * throws is logged once (per hook, at warn) and ignored. @default none (no hook code runs)
+   * @throws EbindError `invalid_argument` at `Client.create` when it is not an object of functions.
+   */
+  readonly telemetry?: Telemetry | undefined;
 }
 
 /** Per-task options of `enqueueWith`. All optional. */
@@ -44,7 +55,12 @@ export interface EnqueueOptions {
    * the worker's `attemptTimeoutMs`. From 1 to 2147483647, else `invalid_argument`. @default none
    */
   readonly attemptTimeoutMs?: number | undefined;
-  /** W3C trace context to carry (`traceparent`, `tracestate`). */
+  /**
+   * W3C trace context to carry (`traceparent`, `tracestate`; reference §2.6.1 `trace_ctx`), an
+   * object of strings. With a {@link ClientOptions.telemetry} set, the telemetry's publish scope
+   * decides what the task carries (`ebind/otel` makes it the parent of the enqueue's span when no
+   * span is active).
+   */
   readonly traceCtx?: Readonly<Record<string, string>> | undefined;
   /** Retry policy for this task, overriding the worker's. Missing fields take the default policy's values. */
   readonly retryPolicy?: RetryPolicyOptions | RetryPolicy | undefined;

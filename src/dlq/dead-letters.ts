@@ -3,7 +3,10 @@
  * and purge. Entries are stream messages of `EBIND_DLQ`, addressed by sequence number.
  * @module
  */
-import type { Broker, StoredMessage } from "../broker/port.js";
+import type { Broker, PublishAck, StoredMessage } from "../broker/port.js";
+import { consoleLogger, type Logger } from "../broker/logger.js";
+import type { Telemetry } from "../broker/telemetry.js";
+import { safeTelemetry } from "../broker/telemetry-guard.js";
 import { DLQ_STREAM, taskPublishSubject } from "../broker/topology.js";
 import { decodeDlqEntry, decodeTask, encodeTask } from "../task/codec.js";
 import type { DlqEntry, Task } from "../task/envelope.js";
@@ -106,6 +109,18 @@ export interface RequeueOptions {
    * so a task whose deadline has passed fails again at once with kind `deadline`.
    */
   readonly deadline?: Date | null | undefined;
+  /**
+   * An observer of the requeue (`ebind/otel`'s `openTelemetry()`, …): its `publish` hook is called
+   * with `{ kind: "requeue", task, subject, parent }` — `task` the task about to be republished,
+   * `parent` the dead task's trace context — and the trace context its scope returns is carried
+   * by the republished task; the scope ends when the task is stored (or with the error). Not
+   * called for an entry republished as its raw bytes (no task). A hook that throws is logged
+   * (at warn, through {@link logger}) and ignored. @default none
+   * @throws EbindError `invalid_argument` when it is not an object of functions.
+   */
+  readonly telemetry?: Telemetry | undefined;
+  /** Where a throwing telemetry hook is reported. @default consoleLogger("warn") */
+  readonly logger?: Logger | undefined;
 }
 
 /**
@@ -113,7 +128,8 @@ export interface RequeueOptions {
  * holding bytes that never decoded as a task (`raw`) has those bytes published back on their
  * original subject instead. The task keeps
  * its id, name, payload, target, policy, DAG ids, reply subject, deadline (see {@link RequeueOptions})
- * and trace context; its attempt is reset to 0, `enqueued_at` set to now and `worker_id` cleared.
+ * and trace context (which a {@link RequeueOptions.telemetry} may replace with the requeue's); its
+ * attempt is reset to 0, `enqueued_at` set to now and `worker_id` cleared.
  *
  * The message id is derived from the entry (`ebind-requeue:<seq>:<dead-lettered time>`), not from the
  * task id, so the task's own dedupe window cannot swallow it, while two requeues of the same entry
@@ -130,6 +146,7 @@ export interface RequeueOptions {
  *   without `prepare`.
  */
 export async function requeueDeadLetter(broker: Broker, seq: number, options: RequeueOptions = {}): Promise<Requeued> {
+  const telemetry = safeTelemetry(options.telemetry, options.logger ?? consoleLogger("warn"), "requeue.telemetry");
   const letter = await getDeadLetter(broker, seq);
   if (!letter.entry) throw new EbindError("invalid_argument", `dlq: entry ${seq} cannot be requeued: ${letter.decodeError ?? "no entry"}`);
   const msgId = `ebind-requeue:${seq}:${letter.entry.deadLetteredAt.getTime()}`;
@@ -160,7 +177,17 @@ export async function requeueDeadLetter(broker: Broker, seq: number, options: Re
   }
   let task: Task = { ...original, attempt: 0, enqueuedAt: new Date(), enqueuedAtText: undefined, workerId: undefined, deadline };
   if (options.prepare) task = await options.prepare(task, letter.entry);
-  const ack = await broker.publish(taskPublishSubject(task.name, task.target), utf8.encode(encodeTask(task)), { msgId });
+  const subject = taskPublishSubject(task.name, task.target);
+  const scope = telemetry?.publish({ kind: "requeue", task, subject, parent: original.traceCtx });
+  if (scope?.traceCtx !== undefined) task = { ...task, traceCtx: scope.traceCtx };
+  let ack: PublishAck;
+  try {
+    ack = await broker.publish(subject, utf8.encode(encodeTask(task)), { msgId });
+  } catch (err) {
+    scope?.end(err as Error);
+    throw err;
+  }
+  scope?.end();
   if (ack.duplicate) {
     await finishInterrupted(broker, seq, ack.seq);
     return { seq, taskId: task.id, name: task.name, taskSeq: ack.seq };

@@ -14,6 +14,8 @@ import { validateSubjectToken, validateTarget } from "../task/names.js";
 import type { ClaimProvider } from "./claims.js";
 import { staticClaims } from "./claims.js";
 import type { Middleware } from "./middleware.js";
+import type { Telemetry } from "../broker/telemetry.js";
+import { safeTelemetry, type SafeTelemetry } from "../broker/telemetry-guard.js";
 import type { StepHook } from "./step-hook.js";
 
 /** Default handler concurrency per worker. */
@@ -135,6 +137,17 @@ export interface WorkerOptions {
    * @default true
    */
   readonly taskPauses?: boolean | undefined;
+  /**
+   * An observer of this worker's attempts and dead letters (`ebind/otel`'s `openTelemetry()`, a
+   * Prometheus adapter, several through `combineTelemetry`). Per admitted delivery the worker calls
+   * `attempt` just before the handler runs (after admission and the workflow's start gate; a
+   * delivery handed back or failed without running is no attempt), runs the handler chain inside
+   * the scope's `run`, and calls `end` once the outcome is decided and recorded; `deadLetter` for
+   * every entry it writes, inside the attempt's `run` when an attempt caused it. A hook that throws
+   * is logged once (per hook, at warn) and ignored. @default none (no hook code runs)
+   * @throws EbindError `invalid_argument` at construction when it is not an object of functions.
+   */
+  readonly telemetry?: Telemetry | undefined;
 }
 
 /** {@link WorkerOptions} with every default applied. */
@@ -160,6 +173,8 @@ export interface ResolvedWorkerOptions {
   readonly maxAckPending: number;
   readonly updateConsumer: boolean;
   readonly clock: Clock;
+  /** The telemetry option, checked and wrapped so its hooks never throw; undefined when none. */
+  readonly telemetry: SafeTelemetry | undefined;
 }
 
 function integer(value: number | undefined, fallback: number, path: string, min: number): number {
@@ -214,6 +229,7 @@ export function resolveWorkerOptions(options: WorkerOptions = {}): ResolvedWorke
   middleware.forEach((mw: unknown, i) => {
     if (typeof mw !== "function") throw new EbindError("invalid_argument", `worker.middleware[${i}] must be a function (next) => handler, got ${typeof mw}`);
   });
+  const logger = options.logger ?? consoleLogger("warn");
   return Object.freeze({
     concurrency: integer(options.concurrency, DEFAULT_CONCURRENCY, "concurrency", 1),
     ackWaitMs: duration(options.ackWaitMs, DEFAULT_ACK_WAIT_MS, "ackWaitMs", 100),
@@ -231,10 +247,11 @@ export function resolveWorkerOptions(options: WorkerOptions = {}): ResolvedWorke
     claimRefreshIntervalMs: duration(options.claimRefreshIntervalMs, DEFAULT_CLAIM_REFRESH_INTERVAL_MS, "claimRefreshIntervalMs", 10),
     claimRetryDelayMs: duration(options.claimRetryDelayMs, DEFAULT_CLAIM_RETRY_DELAY_MS, "claimRetryDelayMs"),
     durable,
-    logger: options.logger ?? consoleLogger("warn"),
+    logger,
     pullExpiresMs: duration(options.pullExpiresMs, DEFAULT_PULL_EXPIRES_MS, "pullExpiresMs", 1000),
     maxAckPending: integer(options.maxAckPending, DEFAULT_MAX_ACK_PENDING, "maxAckPending", 1),
     updateConsumer: options.updateConsumer === true,
     clock: resolveClock(options.clock, "worker.clock"),
+    telemetry: safeTelemetry(options.telemetry, logger, "worker.telemetry"),
   });
 }

@@ -8,7 +8,7 @@
  */
 import { taskFields, type Logger } from "../broker/logger.js";
 import type { Broker, Delivery } from "../broker/port.js";
-import { DLQ_HEADROOM_BYTES, DLQ_STREAM, handlerNameFromSubject } from "../broker/topology.js";
+import { DLQ_HEADROOM_BYTES, DLQ_STREAM, dlqSubject, handlerNameFromSubject } from "../broker/topology.js";
 import { encodeResponse } from "../task/codec.js";
 import type { Task } from "../task/envelope.js";
 import { EbindError, ErrKind, TaskError } from "../task/errors.js";
@@ -85,47 +85,54 @@ export class Settler {
     );
   }
 
-  /** Success: hook, response, ack. */
-  async succeed(delivery: Delivery, task: Task, result: string | undefined): Promise<void> {
+  /**
+   * Success: hook, response, ack.
+   * @returns undefined when recorded; when it could not be, the delay in ms after which the task
+   *   runs again (the delivery was nak'ed).
+   */
+  async succeed(delivery: Delivery, task: Task, result: string | undefined): Promise<number | undefined> {
     this.health.begin(delivery);
     try {
       await this.options.stepHook?.onStepDone(task, result);
       await publishResponse(this.broker, task, task.attempt, { result });
     } catch (err) {
       this.health.end(delivery, false);
-      this.#retryLater(delivery, task, "its success could not be recorded", err);
-      return;
+      return this.#retryLater(delivery, task, "its success could not be recorded", err);
     }
     this.health.end(delivery, true);
     delivery.ack();
+    return undefined;
   }
 
   /**
    * Terminal failure: hook, DLQ entry, response, term. When this run's outcome is already recorded
    * (a stale copy of the task settled it first), this failure is dropped whole: no second DLQ entry,
    * no response, and no DLQ entry left beside another copy's success.
+   * @returns undefined when recorded; when it could not be, the delay in ms after which the task
+   *   runs again (the delivery was nak'ed).
    */
-  async fail(delivery: Delivery, task: Task, failure: TaskError): Promise<void> {
+  async fail(delivery: Delivery, task: Task, failure: TaskError): Promise<number | undefined> {
     this.health.begin(delivery);
-    const ok = await this.#fail(delivery, task, failure);
-    this.health.end(delivery, ok);
+    const retryInMs = await this.#fail(delivery, task, failure);
+    this.health.end(delivery, retryInMs === undefined);
+    return retryInMs;
   }
 
-  /** {@link fail}'s work; false when the failure could not be recorded (the delivery is nak'ed). */
-  async #fail(delivery: Delivery, task: Task, failure: TaskError): Promise<boolean> {
+  /** {@link fail}'s work; the nak delay when the failure could not be recorded, else undefined. */
+  async #fail(delivery: Delivery, task: Task, failure: TaskError): Promise<number | undefined> {
     const error = wireSafe(failure);
     try {
       const settled = await this.options.stepHook?.onStepFailed(task, error);
       if (settled === "unknown") {
         // A step of no DAG (never submitted, or deleted): keep it where an operator sees it.
         await this.deadLetterInvalid(delivery, `step ${JSON.stringify(task.stepId ?? "")} of DAG ${JSON.stringify(task.dagId ?? "")} does not exist; it failed with ${error.kind}: ${error.detail}`, task);
-        return true;
+        return undefined;
       }
       if (settled === "superseded") {
         // The step already has its terminal record (canceled while it ran, or settled by another
         // attempt): that is its one outcome; no DLQ entry, no second response.
         delivery.term();
-        return true;
+        return undefined;
       }
       // The DLQ entry goes first, so a producer that sees the failure finds its entry. Another copy
       // of this run may have recorded its outcome already (a stale delivery): a duplicate entry is
@@ -133,38 +140,42 @@ export class Settler {
       const entry = await this.#deadLetter(delivery, task, error);
       if (entry.recorded === "duplicate") {
         delivery.term();
-        return true;
+        return undefined;
       }
       if ((await publishResponse(this.broker, task, task.attempt, { error })) === "duplicate" && entry.seq !== undefined) {
         await this.broker.deleteMessage(DLQ_STREAM, entry.seq);
       }
     } catch (err) {
-      this.#retryLater(delivery, task, "its failure could not be recorded", err);
-      return false;
+      return this.#retryLater(delivery, task, "its failure could not be recorded", err);
     }
     delivery.term();
-    return true;
+    return undefined;
   }
 
   /** The DLQ entry; a task too large to fit in one is recorded without its payload, saying so. */
   async #deadLetter(delivery: Delivery, task: Task, error: TaskError): Promise<{ recorded: Recorded; seq: number | undefined }> {
     const name = handlerNameFromSubject(delivery.subject) ?? task.name;
+    let entry: { recorded: Recorded; seq: number | undefined };
     try {
-      return await publishDeadLetter(this.broker, task, error, name);
+      entry = await publishDeadLetter(this.broker, task, error, name);
     } catch (err) {
       if (!isPermanent(err)) throw err;
       const note = `(payload of ${task.payload.length} characters left out: the entry would exceed the server's max payload) `;
-      return await publishDeadLetter(this.broker, { ...task, payload: "[]" }, new TaskError(error.kind, note + error.detail, { retryable: error.retryable }), name);
+      entry = await publishDeadLetter(this.broker, { ...task, payload: "[]" }, new TaskError(error.kind, note + error.detail, { retryable: error.retryable }), name);
     }
+    if (entry.recorded === "recorded") this.options.telemetry?.deadLetter({ task, error, subject: dlqSubject(name) });
+    return entry;
   }
 
-  #retryLater(delivery: Delivery, task: Task, what: string, err: unknown): void {
+  /** Naks the delivery for a later run after its outcome could not be recorded; returns the delay in ms. */
+  #retryLater(delivery: Delivery, task: Task, what: string, err: unknown): number {
     const permanent = isPermanent(err);
     const delay = permanent ? this.options.backoffMs[this.options.backoffMs.length - 1]! : retryDelayMs(task, task.attempt, this.options);
     const fields = taskFields(task, { delay_ms: delay, error: (err as Error).message });
     if (permanent) this.logger.error(fields, `worker: task ${task.id}: ${what} and never will as it stands; it stays in the stream`);
     else this.logger.warn(fields, `worker: task ${task.id}: ${what}; it will run again`);
     delivery.nak(delay);
+    return delay;
   }
 
   /**
@@ -197,6 +208,7 @@ export class Settler {
       delivery.nak(this.options.claimRetryDelayMs);
       return;
     }
+    this.options.telemetry?.deadLetter({ task: decoded === undefined ? undefined : task, error, subject: dlqSubject(name) });
     this.logger.warn(taskFields(task, { subject: delivery.subject, seq: delivery.streamSeq, reason }), "worker: dead-lettered an invalid envelope");
     delivery.term();
   }

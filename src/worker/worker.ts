@@ -35,6 +35,7 @@ import { openTaskConsumer } from "./consumer-setup.js";
 import { Settler } from "./settle.js";
 import { Slots } from "./slots.js";
 import type { StepStart } from "./step-hook.js";
+import type { AttemptScope } from "../broker/telemetry.js";
 
 type State = "new" | "running" | "draining" | "closed";
 
@@ -481,7 +482,10 @@ export class Worker {
     held.phase = "running";
     held.controller = controller;
     held.task = task;
-    const { outcome, finished: ran } = await dispatch(this.#handler, task, this.options.workerId, this.#handlers, this.options.clock, controller, {
+    const clock = this.options.clock;
+    const scope = this.options.telemetry === undefined ? undefined : this.#observe(task, delivery, consumer);
+    const startedAt = scope === undefined ? 0 : clock.now();
+    const { outcome, finished: ran } = await dispatch(scope === undefined ? this.#handler : observed(this.#handler, scope), task, this.options.workerId, this.#handlers, clock, controller, {
       deadlineAt,
       attemptTimeoutMs: task.attemptTimeoutMs ?? this.options.attemptTimeoutMs,
       abortGraceMs: this.options.abortGraceMs,
@@ -489,18 +493,40 @@ export class Worker {
       onReturnedLate: () => this.#abandonedRuns.delete(controller),
     });
     const finished = releaseStep ? ran.finally(releaseStep) : ran;
+    const durationMs = scope === undefined ? 0 : clock.now() - startedAt;
     // Handed back at shutdown: the delivery is already given back; this attempt records nothing.
-    if ((!outcome.ok && outcome.handedBack) || held.gone) return { finished };
+    if ((!outcome.ok && outcome.handedBack) || held.gone) {
+      scope?.end({ result: "handed-back", durationMs });
+      return { finished };
+    }
     held.phase = "settling";
     const error = outcome.ok ? this.#settler.oversizedResult(task, outcome.result) : outcome.error;
     if (error === undefined) {
-      await this.#settler.succeed(delivery, task, outcome.ok ? outcome.result : undefined);
+      const retryInMs = await this.#settler.succeed(delivery, task, outcome.ok ? outcome.result : undefined);
+      scope?.end(retryInMs === undefined ? { result: "succeeded", durationMs } : { result: "retried", durationMs, error: unrecorded(), delayMs: retryInMs });
     } else if (shouldRetry(task, error, task.attempt, this.options, consumer.maxDeliver, delivery.deliveryCount)) {
-      delivery.nak(retryDelayMs(task, task.attempt, this.options));
+      const delayMs = retryDelayMs(task, task.attempt, this.options);
+      delivery.nak(delayMs);
+      scope?.end({ result: "retried", durationMs, error, delayMs });
     } else {
-      await this.#settler.fail(delivery, task, error);
+      // Inside the attempt's context, so the dead letter it writes is reported as the attempt's.
+      const retryInMs = await (scope === undefined ? this.#settler.fail(delivery, task, error) : scope.run(() => this.#settler.fail(delivery, task, error)));
+      scope?.end(retryInMs === undefined ? { result: "failed", durationMs, error } : { result: "retried", durationMs, error, delayMs: retryInMs });
     }
     return { finished };
+  }
+
+  /** The telemetry's scope of the attempt about to run (only called when a telemetry is set). */
+  #observe(task: Task, delivery: Delivery, consumer: ConsumerSpec): AttemptScope | undefined {
+    return this.options.telemetry?.attempt({
+      task,
+      subject: delivery.subject,
+      durable: consumer.durable,
+      workerId: this.options.workerId,
+      deliveryCount: delivery.deliveryCount,
+      // From the producer's clock to this worker's: a negative wait (clocks apart) reads as 0.
+      queueWaitMs: Math.max(0, this.options.clock.now() - task.enqueuedAt.getTime()),
+    });
   }
 
   /** A handler that did not return within `abortGraceMs` of its abort: reported, its slot given back. */
@@ -522,6 +548,16 @@ export interface AbandonedHandler {
   /** The kind of the abort it ignored: `deadline`, `timeout`, `canceled`. */
   readonly abortedBecause: string;
   readonly abandonedAt: Date;
+}
+
+/** The handler chain run inside an attempt's telemetry scope. */
+function observed(handler: TaskHandler, scope: AttemptScope): TaskHandler {
+  return (ctx) => scope.run(() => handler(ctx));
+}
+
+/** The error of an attempt whose handler succeeded but whose success could not be stored: it runs again. */
+function unrecorded(): TaskError {
+  return new TaskError("record_failed", "the handler succeeded but its outcome could not be recorded; the task runs again", { retryable: true });
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {

@@ -16,6 +16,8 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../broker/logger.js";
 import { consoleLogger } from "../broker/logger.js";
+import type { Telemetry } from "../broker/telemetry.js";
+import { safeTelemetry } from "../broker/telemetry-guard.js";
 import type { Broker } from "../broker/port.js";
 import { deploymentReplicas } from "../broker/topology.js";
 import { EbindError } from "../task/errors.js";
@@ -59,6 +61,22 @@ export interface WorkflowOptions {
   readonly maxStepErrorBytes?: number | undefined;
   /** @default consoleLogger("warn") */
   readonly logger?: Logger | undefined;
+  /**
+   * An observer of this workflow's DAGs (`ebind/otel`'s `openTelemetry()`, a Prometheus adapter,
+   * several through `combineTelemetry`), used by {@link Workflow.submit} and by every scheduler this
+   * handle starts:
+   * - submit calls `dagSubmit({ dagId, steps, labels })` once the DAG passed its checks, before
+   *   anything is written; the trace context its scope returns is stored in the DAG's meta
+   *   (`trace_ctx`, an extension Go ignores), and the scope ends when the submit returns or throws;
+   * - starting a step calls `publish({ kind: "step", task, subject, parent })` with `parent` the
+   *   meta's `trace_ctx`; the step's task carries the scope's trace context, else the meta's (also
+   *   with no telemetry, so a trace begun at submit reaches the steps whoever schedules them);
+   * - a scheduler taking an event calls `schedulerEvent({ dagId, kind, lagMs })`, `lagMs` from the
+   *   event's stream timestamp (the server's clock) to now (this process's clock; at least 0).
+   * A hook that throws is logged once (per hook, at warn) and ignored. @default none
+   * @throws EbindError `invalid_argument` at {@link Workflow.create} when it is not an object of functions.
+   */
+  readonly telemetry?: Telemetry | undefined;
 }
 
 /** A handle on the workflow layer over one broker. */
@@ -97,19 +115,20 @@ export class Workflow {
    * @throws EbindError from the backend; `invalid_argument` for bad options.
    */
   static async create(broker: Broker, options: WorkflowOptions = {}): Promise<Workflow> {
+    const logger = options.logger ?? consoleLogger("warn");
+    const telemetry = safeTelemetry(options.telemetry, logger, "workflow.telemetry");
     const replicas = options.replicas ?? (await deploymentReplicas(broker));
     if (!Number.isInteger(replicas) || replicas < 1) throw new EbindError("invalid_argument", `workflow.replicas must be an integer ≥ 1, got ${String(replicas)}`);
     const maxStepErrorBytes = options.maxStepErrorBytes ?? 0;
     if (!Number.isSafeInteger(maxStepErrorBytes)) throw new EbindError("invalid_argument", `workflow.maxStepErrorBytes must be an integer, got ${String(maxStepErrorBytes)}`);
     await broker.ensureStream({ ...eventStreamSpec(replicas), keepMoreReplicas: options.replicas === undefined });
     const kv = await broker.kv(DAG_BUCKET, { replicas, history: 1 });
-    const logger = options.logger ?? consoleLogger("warn");
     const awaits = {
       steps: new SharedWatch(kv, "*.step.*", logger, "workflow: the awaits' watch of step records"),
       metas: new SharedWatch(kv, "*.meta", logger, "workflow: the awaits' watch of DAG metas"),
       polls: new PollWheel(),
     };
-    return new Workflow({ broker, replicas, store: new DagStore(kv), logger, maxStepErrorBytes, recentStarts: new RecentStarts(), awaits });
+    return new Workflow({ broker, replicas, store: new DagStore(kv), logger, telemetry, maxStepErrorBytes, recentStarts: new RecentStarts(), awaits });
   }
 
   /** A new DAG to build (`dag.step(...)`) and then {@link submit}. */

@@ -24,6 +24,12 @@ const TOP: Readonly<Record<string, readonly string[]>> = {
   workflow: ["task", "broker", "client", "worker"],
   cli: ["task", "broker", "nats", "dlq", "workflow"],
   ui: ["task", "broker", "nats", "memory", "dlq", "workflow", "cli"],
+  observe: ["task", "broker", "worker", "workflow"],
+};
+
+/** Optional peer dependencies, and the one folder of src/ that may import each (its subpath export). */
+const OPTIONAL_PEERS: Readonly<Record<string, string>> = {
+  "@opentelemetry/api": "observe/otel/",
 };
 
 /** Layers whose imports of other layers must go through their public barrel (`<layer>/index.ts`). */
@@ -97,6 +103,19 @@ describe("layers (DESIGN.md §3)", () => {
     for (const file of files.filter((f) => PUBLIC_API_ONLY.includes(top(f)))) {
       for (const target of imports(join(SRC, file))) {
         if (top(target) !== top(file) && !/^[a-z]+\/index\.js$/.test(target)) broken.push(`${file} imports ${target} (not a public index)`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+
+  it("optional peer dependencies are imported only by their own subpath's folder, so the core never loads them", () => {
+    const broken: string[] = [];
+    for (const file of files) {
+      const text = readFileSync(join(SRC, file), "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+      for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)["']([^."'][^"']*)["']/g)) {
+        const pkg = m[1]!;
+        const home = Object.entries(OPTIONAL_PEERS).find(([prefix]) => pkg === prefix || pkg.startsWith(`${prefix}/`))?.[1];
+        if (home !== undefined && !file.startsWith(home)) broken.push(`${file} imports ${pkg} (only ${home} may)`);
       }
     }
     expect(broken).toEqual([]);

@@ -28,6 +28,7 @@ import {
   preview as previewJson,
   quote as encodeString,
   raw as encodeRaw,
+  stringMap as encodeStringMap,
   readOptionalPolicy,
   textOf as wireText,
   time as encodeTime,
@@ -160,7 +161,7 @@ function readPlacement(f: Fields): Placement {
 /**
  * Encodes a DAG meta (reference §2.6.6), keys in Go's order: `id`, `status`, `created_at`,
  * `default_policy`?, `paused_at`, `terminal_steps`?, `active_breakpoints`?, `labels`?, then the
- * extensions `submit_steps`? and `step_ids`? (`?` = omitted when absent or empty). `paused_at` is always written, the zero time when unset.
+ * extensions `submit_steps`?, `step_ids`? and `trace_ctx`? (`?` = omitted when absent or empty). `paused_at` is always written, the zero time when unset.
  * @throws {EbindError} `invalid_argument` naming the field: an empty id, an unknown status, a time Go
  *   cannot write, an invalid policy.
  */
@@ -176,6 +177,7 @@ export function encodeDagMeta(meta: DagMeta): string {
   // Extension of ebind for TypeScript, last and omitted when unset (Go ignores unknown fields).
   if (meta.submitSteps !== undefined) s += `,"submit_steps":${encodeCount(d, "submit_steps", meta.submitSteps)}`;
   s += optionalList(d, "step_ids", meta.stepIds);
+  if (meta.traceCtx !== undefined && Object.keys(meta.traceCtx).length > 0) s += `,"trace_ctx":${encodeStringMap(d, "trace_ctx", meta.traceCtx)}`;
   return `${s}}`;
 }
 
@@ -199,6 +201,7 @@ export function decodeDagMeta(data: Data): DagMeta {
     labels: f.stringArray("labels"),
     submitSteps: f.raw("submit_steps") === undefined ? undefined : f.count("submit_steps"),
     stepIds: f.stringArray("step_ids"),
+    traceCtx: f.stringMap("trace_ctx"),
   });
 }
 

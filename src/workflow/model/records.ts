@@ -84,6 +84,14 @@ export interface DagMeta {
    * the list, such as ebind for Go, is found then, or by the sweep, which always lists).
    */
   readonly stepIds?: readonly string[] | undefined;
+  /**
+   * The DAG's trace context (an extension, wire `trace_ctx`, an object of strings omitted when
+   * empty; ebind for Go ignores it and drops it when it rewrites the meta): W3C `traceparent` /
+   * `tracestate` of the DAG's submit as a telemetry returned it (`WorkflowOptions.telemetry`).
+   * Every step's task carries it (unless a telemetry gives the step another), so one DAG is one
+   * trace whichever process schedules its steps.
+   */
+  readonly traceCtx?: Readonly<Record<string, string>> | undefined;
 }
 
 /** The most step ids a meta carries in {@link DagMeta.stepIds}; larger DAGs are listed (their listing is shared by many steps). */

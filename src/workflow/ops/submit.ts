@@ -117,6 +117,7 @@ export async function submitDag(core: WorkflowCore, dag: DagBuilder, options: Su
   for (const spec of specs) records.push(await buildStepRecord(spec, { dagId: dag.id, defaultPolicy: dag.defaultPolicy }, now));
   validateGraph(records.map((r) => ({ id: r.stepId, deps: r.deps, optionalDeps: r.optionalDeps })));
   checkPlacements(records);
+  const scope = core.telemetry?.dagSubmit({ dagId: dag.id, steps: records.length, labels: dag.labels });
   const meta: DagMeta = {
     id: dag.id,
     status: "running",
@@ -126,7 +127,20 @@ export async function submitDag(core: WorkflowCore, dag: DagBuilder, options: Su
     labels: dag.labels.length > 0 ? dag.labels : undefined,
     submitSteps: records.length,
     stepIds: records.length <= STEP_INDEX_MAX ? records.map((r) => r.stepId) : undefined,
+    traceCtx: scope?.traceCtx,
   };
+  try {
+    await persistAndStart(core, dag, meta, records);
+  } catch (err) {
+    scope?.end(err as Error);
+    throw err;
+  }
+  scope?.end();
+  return meta;
+}
+
+/** {@link submitDag} once the DAG passed its checks: measure, write, start the roots. */
+async function persistAndStart(core: WorkflowCore, dag: DagBuilder, meta: DagMeta, records: StepRecord[]): Promise<void> {
   checkSubmitSizes(core.broker.maxPayloadBytes, meta, records);
   dag.submitted = true;
 
@@ -153,5 +167,4 @@ export async function submitDag(core: WorkflowCore, dag: DagBuilder, options: Su
     // timer (the sweep is the backstop).
     await publishEvent(core.broker, { kind: "resumed", dagId: meta.id, stepId: meta.id });
   }
-  return meta;
 }

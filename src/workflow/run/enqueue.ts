@@ -274,10 +274,27 @@ export function resolveTarget(record: StepRecord, ctx: ArgContext, seen: Readonl
   }
 }
 
-/** Publishes a step's task under `msgId`. */
+/**
+ * Publishes a step's task under `msgId`. With a telemetry, its `publish` hook sees the task first
+ * (`parent`: the DAG's trace context) and the trace context it returns replaces the DAG's in the
+ * task; its scope ends with the publish's outcome.
+ */
 async function publishStepTask(core: WorkflowCore, meta: DagMeta, record: StepRecord, payload: string, target: string | undefined, msgId: string): Promise<void> {
-  const task = stepTask(meta, record, payload, target);
-  await core.broker.publish(taskPublishSubject(task.name, task.target), utf8.encode(encodeTask(task)), { msgId });
+  let task = stepTask(meta, record, payload, target);
+  const subject = taskPublishSubject(task.name, task.target);
+  const scope = core.telemetry?.publish({ kind: "step", task, subject, parent: meta.traceCtx });
+  if (scope === undefined) {
+    await core.broker.publish(subject, utf8.encode(encodeTask(task)), { msgId });
+    return;
+  }
+  if (scope.traceCtx !== undefined) task = { ...task, traceCtx: scope.traceCtx };
+  try {
+    await core.broker.publish(subject, utf8.encode(encodeTask(task)), { msgId });
+  } catch (err) {
+    scope.end(err as Error);
+    throw err;
+  }
+  scope.end();
 }
 
 /**
@@ -291,7 +308,7 @@ export async function republishStepTask(core: WorkflowCore, meta: DagMeta, recor
 /**
  * The task envelope of a step (reference §3.11): id `<dag>:<step>`, no reply subject, no deadline;
  * `enqueued_at` is the start time on the record, which the start gate compares to tell this start's
- * task from an older one.
+ * task from an older one; `trace_ctx` the DAG's (its meta's, issue 17), when it has one.
  */
 export function stepTask(meta: DagMeta, record: StepRecord, payload: string, target: string | undefined): Task {
   return {
@@ -304,5 +321,6 @@ export function stepTask(meta: DagMeta, record: StepRecord, payload: string, tar
     stepId: record.stepId,
     retryPolicy: record.policy,
     target,
+    traceCtx: meta.traceCtx,
   };
 }

@@ -195,6 +195,8 @@ export class Scheduler {
       delivery.term();
       return;
     }
+    // The event's lag: from the server storing it (its clock) to now (this process's); at least 0.
+    this.#core.telemetry?.schedulerEvent({ dagId: event.dagId, kind: event.kind, lagMs: Math.max(0, Date.now() - delivery.storedAtMs) });
     this.#active++;
     this.#held.hold(delivery);
     this.#lanes.push(event.dagId, { event, delivery });

@@ -5,6 +5,7 @@
  */
 import type { Logger } from "../../broker/logger.js";
 import type { Broker } from "../../broker/port.js";
+import type { SafeTelemetry } from "../../broker/telemetry-guard.js";
 import type { PollWheel } from "./poll-wheel.js";
 import type { RecentStarts } from "./recent-starts.js";
 import type { SharedWatch } from "./shared-watch.js";
@@ -17,6 +18,8 @@ export interface WorkflowCore {
   readonly replicas: number;
   readonly store: DagStore;
   readonly logger: Logger;
+  /** The workflow's `telemetry` option, safe to call; undefined when none was given. */
+  readonly telemetry?: SafeTelemetry | undefined;
   /** Longest error message stored on a failed step, in bytes; 0 = 4096, negative = none (reference §3.26). */
   readonly maxStepErrorBytes: number;
   /** Steps this process just moved to running, for its worker middleware to record the attempt from. */

@@ -81,6 +81,19 @@ describe("golden fixtures: DAG meta (reference §2.6.6)", () => {
     expect(decodeFailure(() => decodeDagMeta(text.replace('["a","b"]', '["a",2]'))).detail).toMatch(/field "step_ids"/);
   });
 
+  it("trace_ctx (extension, issue 17): an object of strings written last, read back; empty or absent reads as unset", () => {
+    const text = fixture("meta-trace");
+    const m = decodeDagMeta(text);
+    expect(m.traceCtx).toEqual({ traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", tracestate: "congo=t61rcWkgMzE" });
+    expect(encodeDagMeta(m)).toBe(text);
+    const at = new Date("2026-05-01T10:00:00Z");
+    expect(encodeDagMeta({ id: "d", status: "running", createdAt: at, traceCtx: {} })).toBe(`{"id":"d","status":"running","created_at":"2026-05-01T10:00:00Z","paused_at":"0001-01-01T00:00:00Z"}`);
+    expect(decodeDagMeta(text.replace(/,"trace_ctx":\{[^}]*\}/, "")).traceCtx).toBeUndefined();
+    expect(decodeDagMeta(text.replace(/"trace_ctx":\{[^}]*\}/, '"trace_ctx":{}')).traceCtx).toBeUndefined();
+    expect(decodeFailure(() => decodeDagMeta(text.replace('"tracestate":"congo=t61rcWkgMzE"', '"tracestate":7'))).detail).toMatch(/field "trace_ctx.tracestate"/);
+    expect(() => encodeDagMeta({ ...m, traceCtx: { traceparent: 5 as never } })).toThrow(EbindError);
+  });
+
   it("rejects an unknown status and a missing id, naming the field", () => {
     expect(decodeFailure(() => decodeDagMeta('{"id":"d","status":"weird","created_at":"2026-05-01T10:00:00Z"}')).detail).toBe(
       'dag meta: field "status": unknown value "weird"',
