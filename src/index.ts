@@ -71,7 +71,7 @@ export type {
 
 // Broker port and topology
 export { ensureStreams, consoleLogger, silentLogger, taskFields, TASK_STREAM, RESPONSE_STREAM, DLQ_STREAM } from "./broker/index.js";
-export type { Broker, StreamOptions, Logger, LogFields, LogFn, LogLevel, TaskLogSubject, KvBucket, KvEntry, Delivery, Heartbeats, HeartbeatOptions, TrackOptions } from "./broker/index.js";
+export type { Broker, StreamOptions, Logger, LogFields, LogFn, LogLevel, TaskLogSubject, KvBucket, KvEntry, Delivery, ConsumerState, Heartbeats, HeartbeatOptions, TrackOptions } from "./broker/index.js";
 
 // Backends
 export { connectNats, NatsBroker } from "./nats/index.js";
@@ -90,7 +90,7 @@ export { Client, Future, pauseTask, resumeTask, listPausedTasks } from "./client
 export type { ClientOptions, EnqueueOptions, AwaitOptions, Enqueueable, TaskNameOf, TaskResume } from "./client/index.js";
 export type { TaskPause } from "./broker/index.js";
 export { Worker, recover, log, metrics, chain, claimsFunc, staticClaims, concreteTarget } from "./worker/index.js";
-export type { WorkerOptions, Middleware, TaskHandler, Metrics, ClaimProvider, StepHook, StepStart, StepSettled, AbandonedHandler } from "./worker/index.js";
+export type { WorkerOptions, Middleware, TaskHandler, Metrics, ClaimProvider, StepHook, StepStart, StepSettled, AbandonedHandler, WorkerHealth, WorkerConsumer } from "./worker/index.js";
 
 // Workflows
 export {

@@ -5,6 +5,7 @@
 export type {
   Broker,
   ConsumerSpec,
+  ConsumerState,
   Delivery,
   Settlement,
   HeartbeatOptions,

@@ -64,6 +64,24 @@ export interface ConsumerSpec {
   readonly inactiveThresholdMs?: number | undefined;
 }
 
+/**
+ * What a durable consumer holds now, as the server counts it (JetStream consumer info). Counts are
+ * of messages; a snapshot, already stale when it arrives.
+ */
+export interface ConsumerState {
+  /** Messages matching the consumer's filter not yet delivered to it (NATS `num_pending`). */
+  readonly pending: number;
+  /**
+   * Deliveries outstanding: delivered and neither acked nor terminated, nak-delayed ones included
+   * (NATS `num_ack_pending`).
+   */
+  readonly ackPending: number;
+  /** Of those outstanding, the ones delivered more than once (NATS `num_redelivered`). */
+  readonly redelivered: number;
+  /** Pull requests waiting at the server for messages (NATS `num_waiting`). */
+  readonly waiting: number;
+}
+
 /** Options of {@link Broker.publish}. */
 export interface PublishOptions {
   /** Message id for deduplication within the stream's duplicate window (`Nats-Msg-Id`). */
@@ -280,6 +298,13 @@ export interface Broker {
    * @throws EbindError `not_found` when the stream is missing.
    */
   consumerSpec(stream: string, durable: string): Promise<ConsumerSpec | null>;
+  /**
+   * Optional capability: the durable's counts now (for metrics), or `null` when there is no such
+   * durable. One round trip on NATS (consumer info); give it a timeout of your own where a dead
+   * server must not hang the caller.
+   * @throws EbindError `not_found` when the stream is missing; `unavailable`/`timeout` when the server does not answer.
+   */
+  consumerState?(stream: string, durable: string): Promise<ConsumerState | null>;
   /** Deletes a consumer; false if it did not exist. */
   deleteConsumer(stream: string, durable: string): Promise<boolean>;
   /** Publishes into the stream that captures `subject`; throws code `not_found` when none does. */

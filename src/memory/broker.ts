@@ -7,6 +7,7 @@ import { resolveClock, type Clock } from "../broker/clock.js";
 import type {
   Broker,
   ConsumerSpec,
+  ConsumerState,
   Delivery,
   KvBucket,
   KvOptions,
@@ -162,13 +163,23 @@ export class MemoryBroker implements Broker {
     else s.consumers.set(spec.durable, new MemoryConsumer(s, normalized, this.#clock));
   }
 
-  /** Deletes the durable; its waiting pulls end with `not_found`. False when it did not exist. */
+  /** The durable's spec as held (deliver policy filled in), or null. @throws EbindError `not_found` when the stream is missing. */
   async consumerSpec(stream: string, durable: string): Promise<ConsumerSpec | null> {
     this.#checkOpen();
     const consumer = this.#stream(stream).consumers.get(durable);
     return consumer === undefined ? null : { ...consumer.spec, deliverPolicy: consumer.spec.deliverPolicy ?? "all" };
   }
 
+  /**
+   * The durable's counts now (see {@link Broker.consumerState}), or null when there is no such durable.
+   * @throws EbindError `not_found` when the stream is missing.
+   */
+  async consumerState(stream: string, durable: string): Promise<ConsumerState | null> {
+    this.#checkOpen();
+    return this.#stream(stream).consumers.get(durable)?.state() ?? null;
+  }
+
+  /** Deletes the durable; its waiting pulls end with `not_found`. False when it did not exist. */
   async deleteConsumer(stream: string, durable: string): Promise<boolean> {
     this.#checkOpen();
     const s = this.#streams.get(stream);

@@ -14,7 +14,7 @@
  * @module
  */
 import type { Clock, TimerHandle } from "../broker/clock.js";
-import type { ConsumerSpec } from "../broker/port.js";
+import type { ConsumerSpec, ConsumerState } from "../broker/port.js";
 import { EbindError } from "../task/errors.js";
 import { MemoryDelivery, type DeliveryTarget } from "./delivery.js";
 import type { PullWaiter } from "./pull.js";
@@ -62,6 +62,30 @@ export class MemoryConsumer implements DeliveryTarget {
   /** Whether the wake-up timer is set. */
   get hasTimer(): boolean {
     return this.#wake !== undefined;
+  }
+
+  /**
+   * Counts as JetStream's consumer info gives them: messages after the cursor matching the filter,
+   * outstanding deliveries (a message out of deliveries and past its ack wait no longer counts, nor
+   * one gone from the stream), those of them delivered more than once, and waiting pulls.
+   */
+  state(): ConsumerState {
+    const now = this.clock.now();
+    this.stream.sweep(now);
+    const filter = this.spec.filterSubject;
+    let pending = 0;
+    for (const msg of this.stream.messages.values()) {
+      if (msg.seq >= this.#cursor && (filter === "" || subjectMatches(filter, msg.subject))) pending++;
+    }
+    const maxDeliver = this.spec.maxDeliver > 0 ? this.spec.maxDeliver : Infinity;
+    let ackPending = 0;
+    let redelivered = 0;
+    for (const [seq, p] of this.#pending) {
+      if (!this.stream.messages.has(seq) || (p.deliveryCount >= maxDeliver && p.dueAt <= now)) continue;
+      ackPending++;
+      if (p.deliveryCount > 1) redelivered++;
+    }
+    return { pending, ackPending, redelivered, waiting: this.#waiting.length };
   }
 
   /** Applies an updated spec; the cursor and pending deliveries are kept (as nats-server 2.9 does, notes §3). */

@@ -8,6 +8,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type {
   Broker,
   ConsumerSpec,
+  ConsumerState,
   Delivery,
   HeartbeatOptions,
   Heartbeats,
@@ -23,7 +24,7 @@ import type {
 import type { NatsThreadConnectOptions } from "./heartbeat-thread.js";
 import { NatsHeartbeats, positiveMs } from "./heartbeats.js";
 import { consoleLogger } from "../broker/logger.js";
-import { consumerSpec, deleteConsumer, ensureConsumer } from "./consumers.js";
+import { consumerSpec, consumerState, deleteConsumer, ensureConsumer } from "./consumers.js";
 import { openKv } from "./kv.js";
 import { onMaxDeliveries } from "./advisories.js";
 import { deleteMessage, getMessage, purgeStream } from "./messages.js";
@@ -121,6 +122,11 @@ export class NatsBroker implements Broker {
 
   consumerSpec(stream: string, durable: string): Promise<ConsumerSpec | null> {
     return consumerSpec(this.jsm, stream, durable);
+  }
+
+  /** The durable's counts from one consumer info request (see {@link Broker.consumerState}). */
+  consumerState(stream: string, durable: string): Promise<ConsumerState | null> {
+    return consumerState(this.jsm, stream, durable);
   }
 
   async deleteConsumer(stream: string, durable: string): Promise<boolean> {

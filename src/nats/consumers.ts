@@ -5,7 +5,7 @@
  */
 import { AckPolicy, DeliverPolicy, type ConsumerConfig, type JetStreamManager } from "@nats-io/jetstream";
 import { millis, nanos } from "@nats-io/transport-node";
-import type { ConsumerSpec } from "../broker/port.js";
+import type { ConsumerSpec, ConsumerState } from "../broker/port.js";
 import { EbindError } from "../task/errors.js";
 import { apiCode, mapNatsError } from "./errors.js";
 import { filterFitsStream } from "../broker/subjects.js";
@@ -158,6 +158,22 @@ export async function consumerSpec(jsm: JetStreamManager, stream: string, durabl
     deliverPolicy: c.deliver_policy === DeliverPolicy.New ? "new" : "all",
     inactiveThresholdMs: c.inactive_threshold ? millis(c.inactive_threshold) : undefined,
   };
+}
+
+/**
+ * The durable's counts from its consumer info (`num_pending`, `num_ack_pending`, `num_redelivered`,
+ * `num_waiting`), or null when there is no such durable.
+ * @throws EbindError `not_found` when the stream is missing; the mapped error of a failed request.
+ */
+export async function consumerState(jsm: JetStreamManager, stream: string, durable: string): Promise<ConsumerState | null> {
+  let info;
+  try {
+    info = await jsm.consumers.info(stream, durable);
+  } catch (err) {
+    if (apiCode(err) === CONSUMER_NOT_FOUND) return null;
+    throw mapNatsError(err, `consumer ${stream}/${durable}`);
+  }
+  return { pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered, waiting: info.num_waiting };
 }
 
 /** Deletes the durable; false when it did not exist. */

@@ -4,6 +4,7 @@
  */
 export { Worker } from "./worker.js";
 export type { AbandonedHandler } from "./worker.js";
+export type { WorkerHealth, WorkerConsumer } from "./health.js";
 export {
   resolveWorkerOptions,
   DEFAULT_ABORT_GRACE_MS,

@@ -35,6 +35,7 @@ import { openTaskConsumer } from "./consumer-setup.js";
 import { Settler } from "./settle.js";
 import { Slots } from "./slots.js";
 import type { StepStart } from "./step-hook.js";
+import type { WorkerConsumer, WorkerHealth } from "./health.js";
 import type { AttemptScope } from "../broker/telemetry.js";
 
 type State = "new" | "running" | "draining" | "closed";
@@ -47,6 +48,8 @@ export class Worker {
   readonly #middleware: Middleware[];
   readonly #slots: Slots;
   readonly #loops: ConsumeLoop[] = [];
+  /** The durables of {@link #loops}, in the same order. */
+  readonly #consumers: WorkerConsumer[] = [];
   readonly #inFlight = new InFlight();
   /** Per stream sequence held, the other copies of that message delivered meanwhile (see #receive). */
   readonly #bySeq = new Map<number, Delivery[]>();
@@ -79,7 +82,8 @@ export class Worker {
 
   /** Use {@link Worker.start}. */
   constructor(
-    private readonly broker: Broker,
+    /** The broker this worker consumes from (for reading its consumers' state, e.g. by metrics). */
+    readonly broker: Broker,
     private readonly registry: Registry,
     options: WorkerOptions = {},
   ) {
@@ -137,6 +141,33 @@ export class Worker {
    */
   get ready(): boolean {
     return this.#state === "running" && (this.broker.connected ?? true) && this.#loops.every((loop) => loop.consuming) && this.#settler.health.healthy();
+  }
+
+  /**
+   * Liveness and readiness with the conditions behind them (see {@link WorkerHealth}): `ready` is
+   * {@link ready}; `live` is false while a handler that ignored its abort still runs
+   * ({@link abandoned}). The probes of `ebind/observe` serve exactly this.
+   */
+  health(): WorkerHealth {
+    const abandoned = this.abandoned(); // in the order they were abandoned
+    const running = this.#state === "running";
+    const connected = this.broker.connected ?? true;
+    const consuming = this.#loops.every((loop) => loop.consuming);
+    const outcomesStored = this.#settler.health.healthy();
+    return { live: abandoned.length === 0, ready: running && connected && consuming && outcomesStored, running, connected, consuming, outcomesStored, abandoned };
+  }
+
+  /**
+   * The durable consumers this worker pulls from: its own durable once started, plus one per claim it
+   * has held (kept until close). For reading their state (`broker.consumerState`), e.g. for metrics.
+   */
+  consumers(): WorkerConsumer[] {
+    return [...this.#consumers];
+  }
+
+  /** Handler slots not held now: `concurrency` − {@link active}. */
+  get freeSlots(): number {
+    return this.#slots.size - this.#slots.held;
   }
 
   /** Handlers running now. */
@@ -269,6 +300,7 @@ export class Worker {
     if (spec.maxDeliver > 0 && this.broker.onMaxDeliveries) {
       this.#unsubscribes.push(this.broker.onMaxDeliveries(TASK_STREAM, spec.durable, MAX_DELIVERIES_GROUP, (seq) => this.#track(deadLetterExhausted(seq, spec.maxDeliver, { broker: this.broker, settler: this.#settler, admission: this.#admission, logger: this.options.logger }))));
     }
+    this.#consumers.push({ stream: TASK_STREAM, durable: spec.durable });
     this.#loops.push(
       new ConsumeLoop({
         broker: this.broker,

@@ -70,6 +70,46 @@ export function describeConsumerContract(name: string, make: BackendFactory): vo
       await expect(h().broker.consumerSpec(`${s}_MISSING`, "held")).rejects.toMatchObject({ code: "not_found" });
     });
 
+    it("consumerState counts undelivered, outstanding, redelivered and waiting pulls; null for a missing durable", async (ctx) => {
+      const broker = h().broker;
+      if (broker.consumerState === undefined) return ctx.skip(); // an optional capability
+      const read = broker.consumerState.bind(broker);
+      const state = (durable: string) => read(s, durable);
+      const { name: s, root } = await h().stream("_ST", { retention: "workqueue" });
+      await h().consumer(s, "c", { filterSubject: `${root}.a.>`, ackWaitMs: 5000 });
+      for (let i = 0; i < 3; i++) await h().publish(`${root}.a.x`, `m${i}`);
+      await h().publish(`${root}.b`, "not for c");
+      expect(await state("c")).toEqual({ pending: 3, ackPending: 0, redelivered: 0, waiting: 0 });
+      const [first, second] = await h().take(s, "c", 2);
+      expect(await state("c")).toEqual({ pending: 1, ackPending: 2, redelivered: 0, waiting: 0 });
+      first!.nak();
+      second!.ack();
+      // The nak'ed one stays outstanding until it is redelivered (settles reach NATS a moment later).
+      expect(await h().eventually(async () => (await state("c"))?.ackPending === 1)).toBe(true);
+      const [again] = await h().take(s, "c", 1); // a redelivery comes before a new message
+      expect(again!.deliveryCount).toBe(2);
+      expect(await state("c")).toEqual({ pending: 1, ackPending: 1, redelivered: 1, waiting: 0 });
+      again!.ack();
+      const [last] = await h().take(s, "c", 1);
+      last!.ack();
+      expect(await h().eventually(async () => (await state("c"))?.ackPending === 0)).toBe(true);
+      expect(await state("c")).toEqual({ pending: 0, ackPending: 0, redelivered: 0, waiting: 0 });
+      // A pull waiting for messages is counted while it waits.
+      const abort = new AbortController();
+      const idle = (async () => {
+        for await (const d of broker.pull(s, "c", { max: 1, expiresMs: 30_000, signal: abort.signal })) d.nak();
+      })();
+      try {
+        expect(await h().eventually(async () => (await state("c"))?.waiting === 1)).toBe(true);
+      } finally {
+        abort.abort();
+        if (h().clock) await h().clock!.advance(0);
+        await idle;
+      }
+      expect(await state("nobody")).toBeNull();
+      await expect(read(`${s}_MISSING`, "c")).rejects.toMatchObject({ code: "not_found" });
+    });
+
     it("a work-queue stream refuses a second unfiltered consumer (NATS 10099)", async () => {
       const { name: s } = await h().stream("_U", { retention: "workqueue" });
       await h().consumer(s, "all", { filterSubject: "" });

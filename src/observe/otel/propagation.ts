@@ -11,7 +11,7 @@
  * @module
  */
 import { context, createTraceState, ROOT_CONTEXT, isSpanContextValid, propagation, trace, type Context, type SpanContext } from "@opentelemetry/api";
-import type { TraceCarrier } from "../../broker/telemetry.js";
+import type { TraceCarrier } from "../../broker/index.js";
 
 const TRACEPARENT = "traceparent";
 const TRACESTATE = "tracestate";

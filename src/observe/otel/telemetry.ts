@@ -41,9 +41,9 @@ import {
   type Tracer,
   type TracerProvider,
 } from "@opentelemetry/api";
-import type { AttemptEvent, AttemptOutcome, AttemptScope, DagSubmitEvent, DagSubmitScope, DeadLetterEvent, PublishEvent, PublishScope, Telemetry, TraceCarrier } from "../../broker/telemetry.js";
-import type { Task } from "../../task/envelope.js";
-import { EbindError } from "../../task/errors.js";
+import type { AttemptEvent, AttemptOutcome, AttemptScope, DagSubmitEvent, DagSubmitScope, DeadLetterEvent, PublishEvent, PublishScope, Telemetry, TraceCarrier } from "../../broker/index.js";
+import type { Task } from "../../task/index.js";
+import { EbindError } from "../../task/index.js";
 import { ATTR } from "./attributes.js";
 import { carriedSpanContext, extractCarrier, injectCarrier } from "./propagation.js";
 
