@@ -9,7 +9,7 @@
  * @module
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import type { LogFields, Logger } from "../src/broker/index.js";
+import type { LogFields, LogFn, Logger } from "../src/broker/index.js";
 import { Client } from "../src/client/index.js";
 import { openDevBackend } from "../src/dev/backend.js";
 import { defineHandler, Registry, toTaskError } from "../src/task/index.js";
@@ -41,15 +41,19 @@ export function timing(report: (line: string) => void): Middleware {
   };
 }
 
-/** A {@link Logger} writing `LEVEL message key=value…` lines to `write`. */
-function lineLogger(write: (line: string) => void): Logger {
+/**
+ * A {@link Logger} writing `LEVEL message key=value…` lines to `write`. The engine calls a logger as
+ * pino is called — `(fields, message)` or `(message)` — so a pino logger could stand here as is.
+ */
+function lineLogger(write: (line: string) => void, bindings: LogFields = {}): Logger {
   const at =
-    (level: string) =>
-    (message: string, fields: LogFields = {}): void => {
+    (level: string): LogFn =>
+    (fieldsOrMessage: object | string, message?: string): void => {
+      const fields = typeof fieldsOrMessage === "string" ? bindings : { ...bindings, ...fieldsOrMessage };
       const pairs = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
-      write([level, message, ...pairs].join(" "));
+      write([level, typeof fieldsOrMessage === "string" ? fieldsOrMessage : (message ?? ""), ...pairs].join(" "));
     };
-  return { debug: at("DEBUG"), info: at("INFO"), warn: at("WARN"), error: at("ERROR") };
+  return { debug: at("DEBUG"), info: at("INFO"), warn: at("WARN"), error: at("ERROR"), child: (more) => lineLogger(write, { ...bindings, ...more }) };
 }
 
 /** Runs the example; every line goes to `out` and is returned. */

@@ -70,8 +70,8 @@ export type {
 } from "./task/index.js";
 
 // Broker port and topology
-export { ensureStreams, consoleLogger, silentLogger, TASK_STREAM, RESPONSE_STREAM, DLQ_STREAM } from "./broker/index.js";
-export type { Broker, StreamOptions, Logger, LogFields, KvBucket, KvEntry, Delivery, ConsumerState, Heartbeats, HeartbeatOptions, TrackOptions } from "./broker/index.js";
+export { ensureStreams, consoleLogger, silentLogger, taskFields, TASK_STREAM, RESPONSE_STREAM, DLQ_STREAM } from "./broker/index.js";
+export type { Broker, StreamOptions, Logger, LogFields, LogFn, LogLevel, TaskLogSubject, KvBucket, KvEntry, Delivery, ConsumerState, Heartbeats, HeartbeatOptions, TrackOptions } from "./broker/index.js";
 
 // Backends
 export { connectNats, NatsBroker } from "./nats/index.js";

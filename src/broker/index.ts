@@ -61,8 +61,8 @@ export { ManualClock, systemClock, resolveClock } from "./clock.js";
 export type { Clock, TimerHandle } from "./clock.js";
 export { ConsumeLoop } from "./consume-loop.js";
 export type { ConsumeLoopOptions } from "./consume-loop.js";
-export { consoleLogger, silentLogger } from "./logger.js";
-export type { Logger, LogFields } from "./logger.js";
+export { consoleLogger, silentLogger, taskFields } from "./logger.js";
+export type { Logger, LogFields, LogFn, LogLevel, TaskLogSubject } from "./logger.js";
 export { combineTelemetry } from "./telemetry.js";
 export type {
   AttemptEvent,

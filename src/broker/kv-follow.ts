@@ -52,7 +52,7 @@ export function followKv(kv: KvBucket, options: FollowKvOptions): Promise<void> 
         } catch (err) {
           if (!established) return reject(err instanceof Error ? err : new Error(String(err)));
           if (err instanceof EbindError && err.code === "closed") return;
-          logger.warn(`${what} failed; reopening it`, { error: (err as Error).message });
+          logger.warn({ error: (err as Error).message }, `${what} failed; reopening it`);
         }
         if (signal.aborted) return;
         if (!established) return reject(new EbindError("unavailable", `${what} ended before it was established`));

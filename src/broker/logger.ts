@@ -1,44 +1,101 @@
 /**
- * The logger interface the engine writes to: structured fields, four levels. Pino, winston and
- * `console` fit it with a one-line adapter; {@link consoleLogger} and {@link silentLogger} are built in.
+ * The logger interface the engine writes to: pino's shape — four level methods taking
+ * `(fields, message)` or `(message)`, and `child(bindings)` — so a pino logger is passed as is
+ * (`logger: pino()`); {@link consoleLogger} and {@link silentLogger} are built in. Every line about
+ * a task carries {@link taskFields}: `task_id`, `name`, `attempt`, and `dag_id`/`step_id` for a
+ * workflow step (the keys of ebind for Go's slog lines, reference §1.3 `Log`).
  * @module
  */
+import { EbindError } from "../task/errors.js";
 
 /** Structured fields of a log line. */
 export type LogFields = Readonly<Record<string, unknown>>;
 
-/** Where ebind writes what it does. */
-export interface Logger {
-  debug(message: string, fields?: LogFields): void;
-  info(message: string, fields?: LogFields): void;
-  warn(message: string, fields?: LogFields): void;
-  error(message: string, fields?: LogFields): void;
+/**
+ * One level method, as pino's `LogFn` is called: `(fields, message)` writes the message with the
+ * fields (pino merges them into the JSON line), `(message)` a bare message. The engine always passes
+ * a plain object of snake_case fields first (values: strings, numbers, booleans; errors as their
+ * message under `error`). Pino's extra printf-style arguments are never used.
+ */
+export interface LogFn {
+  (obj: object, msg?: string): void;
+  (msg: string): void;
 }
 
-type Level = "debug" | "info" | "warn" | "error";
-const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+/**
+ * Where ebind writes what it does. Structurally pino's logger (pino 7 to 10): any pino logger, or a
+ * child of one, is a `Logger` as is. Another library fits with a small adapter: four level methods
+ * taking `(fields, message)` and a `child` that returns a logger adding `bindings` to every line.
+ */
+export interface Logger {
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  /** A logger writing where this one does, with `bindings` added to each of its lines. */
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+/** The levels {@link consoleLogger} knows, lowest first. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /**
- * A logger that writes one line per event to stderr: `<time> <LEVEL> <message> key=value…`.
+ * A logger that writes one line per event to stderr: `<time> <LEVEL> <message> key=value…`, the
+ * child bindings first, then the line's fields (pino's order); fields whose value is `undefined` are
+ * left out, as pino's JSON leaves them out. An `Error` passed as the fields object is written as
+ * pino writes it: its message is the line's message when none is given, and it goes under `err`.
  * @param minLevel lines below this level are dropped. @default "info"
+ * @throws EbindError `invalid_argument` when `minLevel` is not one of debug, info, warn, error.
  */
-export function consoleLogger(minLevel: Level = "info"): Logger {
-  const write = (level: Level, message: string, fields?: LogFields): void => {
-    if (order[level] < order[minLevel]) return;
-    const parts = [new Date().toISOString(), level.toUpperCase(), message];
-    if (fields) for (const [key, value] of Object.entries(fields)) parts.push(`${key}=${formatValue(value)}`);
-    process.stderr.write(parts.join(" ") + "\n");
-  };
+export function consoleLogger(minLevel: LogLevel = "info"): Logger {
+  if (!Object.hasOwn(order, minLevel)) {
+    throw new EbindError("invalid_argument", `consoleLogger: minLevel must be one of debug, info, warn, error (got ${JSON.stringify(minLevel)})`);
+  }
+  return lineLogger(order[minLevel], "", (line) => process.stderr.write(line));
+}
+
+/** A console logger with `prefix` (the bindings, already formatted) before each line's fields. */
+function lineLogger(min: number, prefix: string, write: (line: string) => void): Logger {
+  const at =
+    (level: LogLevel): LogFn =>
+    (objOrMsg: object | string, msg?: string): void => {
+      if (order[level] < min) return;
+      write(formatLine(level, prefix, objOrMsg, msg));
+    };
   return {
-    debug: (m, f) => write("debug", m, f),
-    info: (m, f) => write("info", m, f),
-    warn: (m, f) => write("warn", m, f),
-    error: (m, f) => write("error", m, f),
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
+    child: (bindings) => lineLogger(min, prefix + formatFields(bindings), write),
   };
+}
+
+/** `<time> <LEVEL> <message>` then `prefix` and ` key=value` per field, and a newline. */
+function formatLine(level: LogLevel, prefix: string, objOrMsg: object | string | undefined, msg?: string): string {
+  let message: string;
+  let fields = "";
+  if (typeof objOrMsg === "string") message = objOrMsg;
+  else if (objOrMsg instanceof Error) {
+    message = msg ?? objOrMsg.message;
+    fields = formatFields({ err: objOrMsg.message });
+  } else {
+    message = msg ?? "";
+    if (objOrMsg !== null && typeof objOrMsg === "object") fields = formatFields(objOrMsg as Record<string, unknown>);
+  }
+  return `${new Date().toISOString()} ${level.toUpperCase()} ${message}${prefix}${fields}\n`;
+}
+
+/** ` key=value` for each field whose value is defined. */
+function formatFields(fields: Readonly<Record<string, unknown>>): string {
+  let out = "";
+  for (const [key, value] of Object.entries(fields)) if (value !== undefined) out += ` ${key}=${formatValue(value)}`;
+  return out;
 }
 
 function formatValue(value: unknown): string {
-  if (typeof value === "string") return /[\s"=]/.test(value) ? JSON.stringify(value) : value;
+  if (typeof value === "string") return /[\s"=]/.test(value) || value === "" ? JSON.stringify(value) : value;
   if (value instanceof Error) return JSON.stringify(value.message);
   try {
     return JSON.stringify(value) ?? String(value);
@@ -47,5 +104,30 @@ function formatValue(value: unknown): string {
   }
 }
 
-/** A logger that drops everything. */
-export const silentLogger: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+const drop: LogFn = () => {};
+
+/** A logger that drops everything; its `child` is itself (nothing is allocated). */
+export const silentLogger: Logger = { debug: drop, info: drop, warn: drop, error: drop, child: () => silentLogger };
+
+/** The parts of a task its log lines name (a `Task` has them all). */
+export interface TaskLogSubject {
+  readonly id: string;
+  readonly name: string;
+  readonly attempt: number;
+  readonly dagId?: string | undefined;
+  readonly stepId?: string | undefined;
+}
+
+/**
+ * The fields every log line about a task carries, in this order: `task_id`, `name`, `attempt` (the
+ * true attempt the worker counted; 0 where none was counted yet, e.g. on the producer's side), and
+ * `dag_id` and `step_id` when the task is a workflow step — then `extra`'s fields. The keys are those
+ * of ebind for Go's slog lines (reference §1.3 `Log`). Call it only when a line is written: it
+ * allocates one object.
+ */
+export function taskFields(task: TaskLogSubject, extra?: LogFields): Record<string, unknown> {
+  const fields: Record<string, unknown> = { task_id: task.id, name: task.name, attempt: task.attempt };
+  if (task.dagId !== undefined) fields.dag_id = task.dagId;
+  if (task.stepId !== undefined) fields.step_id = task.stepId;
+  return extra === undefined ? fields : Object.assign(fields, extra);
+}

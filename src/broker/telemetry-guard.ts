@@ -61,10 +61,10 @@ export class SafeTelemetry {
   warn(where: string, err: unknown): void {
     if (this.#warned.has(where)) return;
     this.#warned.add(where);
-    this.logger.warn(`${this.path}: the telemetry hook ${where} threw; ignored (further failures of it are not logged)`, {
-      hook: where,
-      error: err instanceof Error ? err.message : String(err),
-    });
+    this.logger.warn(
+      { hook: where, error: err instanceof Error ? err.message : String(err) },
+      `${this.path}: the telemetry hook ${where} threw; ignored (further failures of it are not logged)`,
+    );
   }
 
   /** {@link Telemetry.publish}, safe: undefined when the hook is missing, returned nothing or threw. */

@@ -87,7 +87,7 @@ export class Client {
       onDelivery: (d) => client.#route(d),
       // A closing client abandons its responses (its durable is deleted): no need to drain.
       drainOnStop: false,
-      onError: (err) => client.#logger.warn("client: response pull failed; retrying", { error: (err as Error).message }),
+      onError: (err) => client.#logger.warn({ error: (err as Error).message }, "client: response pull failed; retrying"),
       // No response can arrive any more: fail the futures now rather than leave them waiting.
       onClosed: () => client.#failAll("the broker's connection closed"),
     });
@@ -247,7 +247,12 @@ export class Client {
     try {
       response = decodeResponse(delivery.data);
     } catch (err) {
-      this.#logger.warn("client: undecodable response terminated", { subject: delivery.subject, error: (err as Error).message });
+      // RESP.<client>.<task id>: the task is known by its subject, and by its name when awaited here.
+      const taskId = delivery.subject.split(".").slice(2).join(".");
+      this.#logger.warn(
+        { task_id: taskId, name: this.#waiters.get(taskId)?.name, subject: delivery.subject, error: (err as Error).message },
+        "client: undecodable response terminated",
+      );
       delivery.term();
       return;
     }

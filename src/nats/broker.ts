@@ -183,7 +183,7 @@ export class NatsBroker implements Broker {
     try {
       heartbeats = new NatsHeartbeats(this.threadConnect, { ...options, logger });
     } catch (err) {
-      logger.warn("heartbeats: no heartbeat thread; in-progress acks stay on the main thread", { error: err });
+      logger.warn({ error: (err as Error).message }, "heartbeats: no heartbeat thread; in-progress acks stay on the main thread");
       return undefined;
     }
     this.#heartbeats.add(heartbeats);

@@ -105,9 +105,10 @@ export class NatsHeartbeats implements Heartbeats {
     this.ready = new Promise((resolve) => (setReady = resolve));
     this.#worker.on("message", (m: FromHeartbeatThread) => {
       if (m.type === "ready") setReady(true);
-      else this.#logger[m.level](m.message, m.error === undefined ? undefined : { error: m.error });
+      else if (m.error === undefined) this.#logger[m.level](m.message);
+      else this.#logger[m.level]({ error: m.error }, m.message);
     });
-    this.#worker.on("error", (err) => this.#logger.error("heartbeats: the heartbeat thread failed; in-progress acks stop", { error: err }));
+    this.#worker.on("error", (err) => this.#logger.error({ error: err.message }, "heartbeats: the heartbeat thread failed; in-progress acks stop"));
     this.exited = new Promise((resolve) =>
       this.#worker.once("exit", (code) => {
         this.#alive = false;

@@ -110,7 +110,7 @@ export class LiveFeed {
         }
       } catch (err) {
         if (this.#stop.signal.aborted) return;
-        this.#logger.warn("dashboard: workflow watch failed; restarting", { error: (err as Error).message });
+        this.#logger.warn({ error: (err as Error).message }, "dashboard: workflow watch failed; restarting");
         this.#send("down", { message: (err as Error).message });
       }
       if (this.#stop.signal.aborted) return;
@@ -150,7 +150,7 @@ export class LiveFeed {
         }
       }
     } catch (err) {
-      if (!signal.aborted) this.#logger.warn("dashboard: cannot follow the DLQ; its list refreshes after dashboard actions only", { error: (err as Error).message });
+      if (!signal.aborted) this.#logger.warn({ error: (err as Error).message }, "dashboard: cannot follow the DLQ; its list refreshes after dashboard actions only");
     }
   }
 

@@ -103,7 +103,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const guard: { -readonly [K in keyof Guard]: Guard[K] } = { host, port, token };
   const server = createServer((req, res) => {
     handle(req, res, { guard, ctx, live, assets }).catch((err: unknown) => {
-      logger.error("dashboard: request failed", { url: req.url, error: (err as Error).message });
+      logger.error({ url: req.url, error: (err as Error).message }, "dashboard: request failed");
       if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
       else res.end();
     });
@@ -156,7 +156,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, { guard, ctx, l
       return sendJson(res, out.status ?? 200, out.body);
     } catch (err) {
       const status = statusOf(err);
-      if (status >= 500) ctx.logger.error("dashboard: API error", { path: url.pathname, error: (err as Error).message });
+      if (status >= 500) ctx.logger.error({ path: url.pathname, error: (err as Error).message }, "dashboard: API error");
       return sendJson(res, status, { error: (err as Error).message, code: (err as { code?: unknown }).code });
     }
   }

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Clock } from "../broker/clock.js";
-import type { Logger } from "../broker/logger.js";
+import { taskFields, type Logger } from "../broker/logger.js";
 import type { Task } from "../task/envelope.js";
 
 /** How often one reason is logged again. */
@@ -32,10 +32,9 @@ export class Bounces {
     }
     this.#last.set(why, { at: now, since: 0 });
     if (this.#last.size > 1000) this.#last.clear();
-    this.logger.warn(`worker ${this.workerId}: ${why}; handing task ${task.id} back to the queue (it spends no attempt and waits for a worker that can run it, or its deadline)`, {
-      task_id: task.id,
-      name: task.name,
-      handed_back_since_last_report: seen?.since ?? 0,
-    });
+    this.logger.warn(
+      taskFields(task, { handed_back_since_last_report: seen?.since ?? 0 }),
+      `worker ${this.workerId}: ${why}; handing task ${task.id} back to the queue (it spends no attempt and waits for a worker that can run it, or its deadline)`,
+    );
   }
 }

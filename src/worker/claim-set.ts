@@ -52,7 +52,7 @@ export class ClaimSet {
       try {
         await this.#apply(await this.#fetch());
       } catch (err) {
-        this.logger.warn("worker: claim refresh failed; keeping the previous claims", { error: (err as Error).message });
+        this.logger.warn({ error: (err as Error).message }, "worker: claim refresh failed; keeping the previous claims");
       }
       if (!this.#abort.signal.aborted) this.#timer = setTimeout(() => void tick(), intervalMs);
     };

@@ -5,7 +5,8 @@
  * phase (issue 12: a handed-back attempt ends in nothing but the hand-back).
  * @module
  */
-import type { Logger } from "../broker/logger.js";
+import { taskFields, type Logger } from "../broker/logger.js";
+import { deliveryFields } from "./log-fields.js";
 import type { Broker, Delivery } from "../broker/port.js";
 import type { Task } from "../task/envelope.js";
 import { HandedBack } from "./dispatch.js";
@@ -67,7 +68,9 @@ export class InFlight {
       }
       handBacks.push(
         handBack(broker, delivery).catch((err: unknown) => {
-          logger.warn("worker: could not hand a task back at shutdown; nak'ing it", { subject: delivery.subject, error: (err as Error).message });
+          const error = (err as Error).message;
+          const fields = held.task ? taskFields(held.task, { subject: delivery.subject, seq: delivery.streamSeq, error }) : deliveryFields(delivery, { error });
+          logger.warn(fields, "worker: could not hand a task back at shutdown; nak'ing it");
           delivery.nak();
         }),
       );

@@ -7,7 +7,7 @@
  * durables have no server max deliver (the worker counts attempts), so this never fires for them.
  * @module
  */
-import type { Logger } from "../broker/logger.js";
+import { taskFields, type Logger } from "../broker/logger.js";
 import type { Broker, Delivery, StoredMessage } from "../broker/port.js";
 import { TASK_STREAM } from "../broker/topology.js";
 import { ErrKind, TaskError } from "../task/errors.js";
@@ -73,8 +73,8 @@ export async function deadLetterExhausted(seq: number, deliveries: number, ctx: 
       { retryable: false },
     );
     await ctx.settler.fail(delivery, verdict.task, error);
-    ctx.logger.warn("worker: dead-lettered a task the server stopped redelivering (max deliver reached)", { task_id: verdict.task.id, seq });
+    ctx.logger.warn(taskFields(verdict.task, { seq }), "worker: dead-lettered a task the server stopped redelivering (max deliver reached)");
   } catch (err) {
-    ctx.logger.error("worker: could not dead-letter a task that reached the consumer's max deliver; it stays in the stream", { seq, error: (err as Error).message });
+    ctx.logger.error({ seq, error: (err as Error).message }, "worker: could not dead-letter a task that reached the consumer's max deliver; it stays in the stream");
   }
 }

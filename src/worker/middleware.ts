@@ -5,7 +5,7 @@
  * @module
  */
 import type { Logger } from "../broker/logger.js";
-import { consoleLogger } from "../broker/logger.js";
+import { consoleLogger, taskFields } from "../broker/logger.js";
 import type { HandlerContext } from "../task/handler.js";
 import { ErrKind, TaskError, toTaskError } from "../task/errors.js";
 
@@ -53,15 +53,15 @@ function describe(value: unknown): string {
  */
 export function log(logger: Logger = consoleLogger()): Middleware {
   return (next) => async (ctx) => {
-    const fields = { task_id: ctx.task.id, name: ctx.task.name, attempt: ctx.attempt };
-    logger.info("task.start", fields);
+    const fields = taskFields(ctx.task);
+    logger.info(fields, "task.start");
     const started = performance.now();
     try {
       const result = await next(ctx);
-      logger.info("task.done", { ...fields, duration_ms: round(performance.now() - started) });
+      logger.info({ ...fields, duration_ms: round(performance.now() - started) }, "task.done");
       return result;
     } catch (err) {
-      logger.error("task.error", { ...fields, duration_ms: round(performance.now() - started), error: toTaskError(err).message });
+      logger.error({ ...fields, duration_ms: round(performance.now() - started), error: toTaskError(err).message }, "task.error");
       throw err;
     }
   };

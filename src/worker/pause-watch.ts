@@ -97,7 +97,7 @@ export class PauseWatch {
         name = record.name;
         paused = record.state === "paused";
       } catch (err) {
-        this.logger.warn("worker: ignoring a malformed task pause record", { key, error: (err as Error).message });
+        this.logger.warn({ key, error: (err as Error).message }, "worker: ignoring a malformed task pause record");
         return;
       }
     }
@@ -118,8 +118,8 @@ export class PauseWatch {
       Promise.all([...inFlight])
         .then(() => unparkTasks(this.broker, name, revision))
         .then(
-          (moved) => moved > 0 && this.logger.info("worker: moved back tasks parked while their name was paused", { name, moved }),
-          (err: unknown) => this.logger.warn("worker: could not move back parked tasks; resume the name again to move them", { name, error: (err as Error).message }),
+          (moved) => moved > 0 && this.logger.info({ name, moved }, "worker: moved back tasks parked while their name was paused"),
+          (err: unknown) => this.logger.warn({ name, error: (err as Error).message }, "worker: could not move back parked tasks; resume the name again to move them"),
         );
     }, UNPARK_DELAY_MS);
     timer.unref();

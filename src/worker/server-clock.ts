@@ -96,17 +96,19 @@ export class ServerClock {
         this.#errorMs = best.error;
         if (Math.abs(best.offset) > 1000) {
           const side = best.offset > 0 ? "behind" : "ahead of";
-          this.logger.warn(`clock: this machine's clock is ${Math.abs(Math.round(best.offset))} ms ${side} the server's (± ${Math.ceil(best.error)} ms); task deadlines are converted`, {
-            offset_ms: Math.round(best.offset),
-          });
+          this.logger.warn(
+            { offset_ms: Math.round(best.offset) },
+            `clock: this machine's clock is ${Math.abs(Math.round(best.offset))} ms ${side} the server's (± ${Math.ceil(best.error)} ms); task deadlines are converted`,
+          );
         }
       }
     } catch (err) {
       if (!this.#warned) {
         this.#warned = true;
-        this.logger.warn(`clock: could not measure the offset to the server's clock (KV bucket ${CLOCK_BUCKET}); taking it as 0, so deadlines follow this machine's clock`, {
-          error: (err as Error).message,
-        });
+        this.logger.warn(
+          { error: (err as Error).message },
+          `clock: could not measure the offset to the server's clock (KV bucket ${CLOCK_BUCKET}); taking it as 0, so deadlines follow this machine's clock`,
+        );
       }
     }
   }

@@ -6,7 +6,7 @@
  * something that fits, so no task loops forever and none vanishes.
  * @module
  */
-import type { Logger } from "../broker/logger.js";
+import { taskFields, type Logger } from "../broker/logger.js";
 import type { Broker, Delivery } from "../broker/port.js";
 import { DLQ_HEADROOM_BYTES, DLQ_STREAM, dlqSubject, handlerNameFromSubject } from "../broker/topology.js";
 import { encodeResponse } from "../task/codec.js";
@@ -171,9 +171,9 @@ export class Settler {
   #retryLater(delivery: Delivery, task: Task, what: string, err: unknown): number {
     const permanent = isPermanent(err);
     const delay = permanent ? this.options.backoffMs[this.options.backoffMs.length - 1]! : retryDelayMs(task, task.attempt, this.options);
-    const fields = { task_id: task.id, name: task.name, delay_ms: delay, error: (err as Error).message };
-    if (permanent) this.logger.error(`worker: task ${task.id}: ${what} and never will as it stands; it stays in the stream`, fields);
-    else this.logger.warn(`worker: task ${task.id}: ${what}; it will run again`, fields);
+    const fields = taskFields(task, { delay_ms: delay, error: (err as Error).message });
+    if (permanent) this.logger.error(fields, `worker: task ${task.id}: ${what} and never will as it stands; it stays in the stream`);
+    else this.logger.warn(fields, `worker: task ${task.id}: ${what}; it will run again`);
     delivery.nak(delay);
     return delay;
   }
@@ -204,12 +204,12 @@ export class Settler {
         await publishDeadLetter(this.broker, { ...task, payload: "[]" }, wireSafe(note), name);
       }
     } catch (err) {
-      this.logger.error("worker: could not dead-letter an invalid envelope; will retry", { subject: delivery.subject, error: (err as Error).message });
+      this.logger.error(taskFields(task, { subject: delivery.subject, seq: delivery.streamSeq, error: (err as Error).message }), "worker: could not dead-letter an invalid envelope; will retry");
       delivery.nak(this.options.claimRetryDelayMs);
       return;
     }
     this.options.telemetry?.deadLetter({ task: decoded === undefined ? undefined : task, error, subject: dlqSubject(name) });
-    this.logger.warn("worker: dead-lettered an invalid envelope", { subject: delivery.subject, seq: delivery.streamSeq, reason });
+    this.logger.warn(taskFields(task, { subject: delivery.subject, seq: delivery.streamSeq, reason }), "worker: dead-lettered an invalid envelope");
     delivery.term();
   }
 }

@@ -16,6 +16,8 @@ import { PauseWatch } from "./pause-watch.js";
 import { firstStoredAtMs } from "../broker/parking.js";
 import { localDeadline, ServerClock } from "./server-clock.js";
 import type { Task } from "../task/envelope.js";
+import { taskFields } from "../broker/logger.js";
+import { deliveryFields } from "./log-fields.js";
 import { EbindError, ErrKind, TaskError } from "../task/errors.js";
 import type { Registry } from "../task/registry.js";
 import { admit, type AdmissionContext } from "./admission.js";
@@ -307,12 +309,12 @@ export class Worker {
         room: () => this.#slots.free,
         roomChanged: () => this.#slots.changed(),
         onDelivery: (delivery) => this.#receive(delivery, spec),
-        onError: (err) => this.options.logger.warn("worker: pull failed; retrying", { durable: spec.durable, error: (err as Error).message }),
+        onError: (err) => this.options.logger.warn({ durable: spec.durable, error: (err as Error).message }, "worker: pull failed; retrying"),
         onClosed: (err) =>
-          this.options.logger.error("worker: the broker's connection is closed; this consumer stopped pulling (close the worker)", {
-            durable: spec.durable,
-            error: (err as Error).message,
-          }),
+          this.options.logger.error(
+            { durable: spec.durable, error: (err as Error).message },
+            "worker: the broker's connection is closed; this consumer stopped pulling (close the worker)",
+          ),
         pullExpiresMs: this.options.pullExpiresMs,
       }),
     );
@@ -401,7 +403,7 @@ export class Worker {
   #park(delivery: Delivery, name: string): void {
     this.#track(
       this.#pauses!.park(delivery, name).catch((err: unknown) => {
-        this.options.logger.warn("worker: could not park a task of a paused name; it stays queued", { name, error: (err as Error).message });
+        this.options.logger.warn(deliveryFields(delivery, { name, error: (err as Error).message }), "worker: could not park a task of a paused name; it stays queued");
         delivery.nak(this.options.claimRetryDelayMs);
       }),
     );
@@ -424,7 +426,7 @@ export class Worker {
     try {
       await handBack(this.broker, delivery);
     } catch (err) {
-      this.options.logger.warn("worker: could not hand a task back; nak'ing it", { subject: delivery.subject, error: (err as Error).message });
+      this.options.logger.warn(deliveryFields(delivery, { error: (err as Error).message }), "worker: could not hand a task back; nak'ing it");
       delivery.nak(this.options.claimRetryDelayMs);
     }
   }
@@ -448,7 +450,7 @@ export class Worker {
       finished = (await this.#handle(delivery, consumer, held, release))?.finished;
     } catch (err) {
       // Only a bug can land here; give the message back rather than lose it.
-      this.options.logger.error("worker: unexpected error handling a delivery; nak'ing it", { subject: delivery.subject, error: (err as Error).message });
+      this.options.logger.error(deliveryFields(delivery, { error: (err as Error).message }), "worker: unexpected error handling a delivery; nak'ing it");
       delivery.nak(this.options.claimRetryDelayMs);
     } finally {
       // The slot is held until the handler itself returns (or is abandoned), even past its deadline.
@@ -492,7 +494,7 @@ export class Worker {
         start = await this.options.stepHook.onStepStart(task, (reason) => controller.abort(reason));
       } catch (err) {
         // Whether the step may start cannot be told now: run it later rather than past a fence.
-        this.options.logger.warn("worker: could not check whether a workflow step may start; handing it back", { task_id: task.id, error: (err as Error).message });
+        this.options.logger.warn(taskFields(task, { error: (err as Error).message }), "worker: could not check whether a workflow step may start; handing it back");
         release();
         await this.#handBackLater(delivery, held, this.options.claimRetryDelayMs);
         return undefined;
@@ -503,7 +505,7 @@ export class Worker {
           await this.#settler.deadLetterInvalid(delivery, start.reason, task);
           return undefined;
         }
-        this.options.logger.debug("worker: workflow step not started", { task_id: task.id, reason: start.reason });
+        this.options.logger.debug(taskFields(task, { reason: start.reason }), "worker: workflow step not started");
         delivery.ack();
         return undefined;
       }
@@ -564,8 +566,8 @@ export class Worker {
     const record: AbandonedHandler = { taskId: task.id, name: task.name, attempt: task.attempt, abortedBecause: reason.kind, abandonedAt: new Date(this.options.clock.now()) };
     this.#abandonedRuns.set(controller, record);
     this.options.logger.error(
+      taskFields(task, { abort_kind: reason.kind }),
       `worker: handler of task ${task.id} (${task.name}) has not returned ${this.options.abortGraceMs} ms after its signal aborted (${reason.kind}); its slot is given back while it keeps running`,
-      { task_id: task.id, name: task.name, attempt: task.attempt, abort_kind: reason.kind },
     );
   }
 }

@@ -19,6 +19,7 @@
  * sweep publishes it again after `strandedAfterMs`, and a second requeue of the entry is refused.
  * @module
  */
+import { taskFields } from "../../broker/logger.js";
 import type { Task } from "../../task/envelope.js";
 import { EbindError } from "../../task/errors.js";
 import { WorkflowError } from "../model/errors.js";
@@ -66,7 +67,7 @@ export async function prepareRequeue(core: WorkflowCore, task: Task, entry: { re
     );
   }
   await reopenMeta(core, dagId, reopened, refuse);
-  core.logger.info("workflow: a failed step was reopened for its DLQ requeue", { dag_id: dagId, step_id: stepId });
+  core.logger.info(taskFields(task), "workflow: a failed step was reopened for its DLQ requeue");
   return { ...task, attempt: 0, enqueuedAt: reopened.value.startedAt! };
 }
 

@@ -97,7 +97,7 @@ export async function sendSignal(core: WorkflowCore, dagId: string, signal: Sign
   }
   if (meta) {
     await publishEvent(core.broker, { kind: "signal", dagId, stepId: dagId, signalName: name }).catch((err: unknown) =>
-      core.logger.warn("workflow: signal stored but its event not published; the sweep will start what waits for it", { dag_id: dagId, signal: name, error: (err as Error).message }),
+      core.logger.warn({ dag_id: dagId, signal: name, error: (err as Error).message }, "workflow: signal stored but its event not published; the sweep will start what waits for it"),
     );
   }
   return delivered;

@@ -77,11 +77,10 @@ async function writeSteps(core: WorkflowCore, meta: DagMeta, records: readonly S
       for (const stepId of revisions.keys()) await core.store.kv.delete(stepKey(meta.id, stepId));
       await core.store.kv.delete(metaKey(meta.id));
     } catch (rollback) {
-      core.logger.error("workflow: a submit failed half-way and its roll-back failed too; the DAG is left half-written (no scheduler runs it)", {
-        dag_id: meta.id,
-        error: (err as Error).message,
-        rollback_error: (rollback as Error).message,
-      });
+      core.logger.error(
+        { dag_id: meta.id, error: (err as Error).message, rollback_error: (rollback as Error).message },
+        "workflow: a submit failed half-way and its roll-back failed too; the DAG is left half-written (no scheduler runs it)",
+      );
       throw withMessage(
         err,
         `workflow: submit ${meta.id}: ${(err as Error).message}; the DAG is left half-written (${revisions.size} of ${records.length} step records; ` +

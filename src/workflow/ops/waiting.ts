@@ -153,7 +153,7 @@ export abstract class Waiting<V> implements KeyWaiter, AbortMember, Polled {
       () => this.#read(),
       (err: unknown) => {
         this.watch.remove(this.key, this);
-        this.core.logger.debug("workflow: the awaits' watch could not be opened; the polls go on", { key: this.key, error: (err as Error).message });
+        this.core.logger.debug({ key: this.key, error: (err as Error).message }, "workflow: the awaits' watch could not be opened; the polls go on");
         this.#read();
       },
     );

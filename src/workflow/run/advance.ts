@@ -11,6 +11,7 @@
  * and publishes again the task of a step marked running that no worker ever started.
  * @module
  */
+import { stepFields } from "../model/log-fields.js";
 import { isTerminal } from "../model/records.js";
 import { halfWritten } from "../plan/index.js";
 import { casStep } from "../store/cas.js";
@@ -58,7 +59,7 @@ export interface SweepOptions {
 export async function sweepDag(core: WorkflowCore, loaded: LoadedDag, options: SweepOptions): Promise<Advanced> {
   const progress = new DagProgress(core, loaded);
   if (halfWritten(progress.state)) {
-    core.logger.warn("scheduler: a DAG whose submit failed half-way is left as it is (deleteDag removes it)", { dag_id: progress.meta.id });
+    core.logger.warn({ dag_id: progress.meta.id }, "scheduler: a DAG whose submit failed half-way is left as it is (deleteDag removes it)");
     return { finished: false };
   }
   if (progress.meta.status === "running") {
@@ -78,7 +79,7 @@ async function releaseOrphanedHolds(core: WorkflowCore, progress: DagProgress, o
       r.status === "pending" && r.held ? { ...r, held: false, heldAt: undefined } : undefined,
     );
     if (written) {
-      core.logger.warn("scheduler: released a hold left under a running DAG", { dag_id: step.dagId, step_id: step.stepId });
+      core.logger.warn(stepFields(written.value), "scheduler: released a hold left under a running DAG");
       progress.setStep(written.value, written.revision);
     }
   }
@@ -93,7 +94,7 @@ async function republishStranded(core: WorkflowCore, progress: DagProgress, afte
     if (!record.startedAt || now - record.startedAt.getTime() < afterMs) continue;
     const resolved = await resolveStepArgs(core, record, ctx);
     if (resolved.skip) continue; // the cascade handles it
-    core.logger.warn("scheduler: republishing a step whose task no worker started", { dag_id: record.dagId, step_id: record.stepId });
+    core.logger.warn(stepFields(record), "scheduler: republishing a step whose task no worker started");
     await republishStepTask(core, progress.meta, record, resolved.payload, resolveTarget(record, ctx));
   }
 }

@@ -106,7 +106,7 @@ export class KvLeaderElector implements LeaderElector {
     try {
       await this.#campaign();
     } catch (err) {
-      if (this.#leader) this.logger?.warn("elector: lease renewal failed; stepping down", { error: (err as Error).message });
+      if (this.#leader) this.logger?.warn({ error: (err as Error).message }, "elector: lease renewal failed; stepping down");
       this.#leader = false;
     }
     if (!this.#stopped) {

@@ -111,7 +111,7 @@ export class Scheduler {
       this.#active -= count;
       for (const wake of this.#idle.splice(0)) wake();
     },
-    (dagId, err) => this.#core.logger.warn("scheduler: unexpected failure on a DAG", { dag_id: dagId, error: (err as Error).message }),
+    (dagId, err) => this.#core.logger.warn({ dag_id: dagId, error: (err as Error).message }, "scheduler: unexpected failure on a DAG"),
   );
   /** Steps and edges of the DAGs this process handles events of (see `graph-cache.ts`). */
   readonly #graphs = new GraphCache();
@@ -154,8 +154,8 @@ export class Scheduler {
       room: () => this.#options.concurrency - this.#active,
       roomChanged: () => new Promise<void>((resolve) => this.#idle.push(resolve)),
       onDelivery: (d) => this.#receive(d),
-      onError: (err) => this.#core.logger.warn("scheduler: event pull failed; retrying", { error: (err as Error).message }),
-      onClosed: (err) => this.#core.logger.error("scheduler: the broker's connection is closed; events are no longer handled (stop the scheduler)", { error: (err as Error).message }),
+      onError: (err) => this.#core.logger.warn({ error: (err as Error).message }, "scheduler: event pull failed; retrying"),
+      onClosed: (err) => this.#core.logger.error({ error: (err as Error).message }, "scheduler: the broker's connection is closed; events are no longer handled (stop the scheduler)"),
       pullExpiresMs: this.#options.pullExpiresMs,
     });
     const tick = (): void => {
@@ -191,7 +191,7 @@ export class Scheduler {
     try {
       event = decodeDagEvent(delivery.data);
     } catch (err) {
-      this.#core.logger.warn("scheduler: undecodable event terminated", { subject: delivery.subject, error: (err as Error).message });
+      this.#core.logger.warn({ subject: delivery.subject, error: (err as Error).message }, "scheduler: undecodable event terminated");
       delivery.term();
       return;
     }
@@ -223,12 +223,10 @@ export class Scheduler {
       } catch (err) {
         for (const { event, delivery } of group) {
           const give = delivery.deliveryCount >= EVENT_ATTEMPTS;
-          this.#core.logger.warn(`scheduler: event handling failed; ${give ? "leaving it to the sweep" : "will retry"}`, {
-            dag_id: event.dagId,
-            kind: event.kind,
-            step_id: event.stepId,
-            error: (err as Error).message,
-          });
+          this.#core.logger.warn(
+            { dag_id: event.dagId, kind: event.kind, step_id: event.stepId, error: (err as Error).message },
+            `scheduler: event handling failed; ${give ? "leaving it to the sweep" : "will retry"}`,
+          );
           this.#held.release(delivery);
           if (give) delivery.ack();
           else delivery.nak(250 * delivery.deliveryCount);
@@ -330,7 +328,7 @@ export class Scheduler {
       if (this.#stopped) return;
       void this.#lanes.run(dagId, () =>
         this.#handleFromState(dagId, [], true).catch((err: unknown) =>
-          this.#core.logger.warn("scheduler: a signal timeout could not be applied; the sweep will", { dag_id: dagId, error: (err as Error).message }),
+          this.#core.logger.warn({ dag_id: dagId, error: (err as Error).message }, "scheduler: a signal timeout could not be applied; the sweep will"),
         ),
       );
     }, delay).unref();
@@ -376,7 +374,7 @@ export class Scheduler {
     this.#wasLeader = leader;
     if (!leader) return;
     if (!edge && Date.now() - this.#lastSweep < this.#options.sweepIntervalMs) return;
-    await this.sweepNow().catch((err: unknown) => this.#core.logger.warn("scheduler: sweep failed", { error: (err as Error).message }));
+    await this.sweepNow().catch((err: unknown) => this.#core.logger.warn({ error: (err as Error).message }, "scheduler: sweep failed"));
   }
 
   async #sweep(): Promise<void> {
@@ -391,7 +389,7 @@ export class Scheduler {
       };
       // Serialised with this process's event handling of the same DAG.
       await this.#lanes.run(meta.id, () =>
-        work().catch((err: unknown) => this.#core.logger.warn("scheduler: sweep of a DAG failed", { dag_id: meta.id, error: (err as Error).message })),
+        work().catch((err: unknown) => this.#core.logger.warn({ dag_id: meta.id, error: (err as Error).message }, "scheduler: sweep of a DAG failed")),
       );
     }
   }

@@ -113,7 +113,7 @@ export class CancelWatch {
         const reason = canceledReason(dagId, ended);
         for (const abort of this.#running.get(dagId) ?? []) abort(reason);
       },
-      (err: unknown) => this.logger.debug("workflow: could not confirm a canceled DAG; its handlers run on", { dag_id: dagId, error: (err as Error).message }),
+      (err: unknown) => this.logger.debug({ dag_id: dagId, error: (err as Error).message }, "workflow: could not confirm a canceled DAG; its handlers run on"),
     );
   }
 

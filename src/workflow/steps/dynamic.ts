@@ -15,6 +15,7 @@ import { stringifyJson } from "../../task/json-safe.js";
 import { EbindError } from "../../task/errors.js";
 import { publishEvent } from "../store/events.js";
 import { validateStepId } from "../model/keys.js";
+import { stepFields } from "../model/log-fields.js";
 import type { RetryPolicyOptions, RetryPolicy } from "../../task/retry.js";
 import { buildStepRecord } from "../build/step-records.js";
 import type { StepRecord } from "../model/records.js";
@@ -152,7 +153,7 @@ class StepContext implements DagContext {
     await this.core.store.touchMeta(this.dagId, id);
     await this.#fence(id);
     await publishEvent(this.core.broker, { kind: "step_added", dagId: this.dagId, stepId: id }).catch((err: unknown) =>
-      this.core.logger.warn("workflow: step_added event not published; the sweep will pick the step up", { dag_id: this.dagId, step_id: id, error: (err as Error).message }),
+      this.core.logger.warn(stepFields(record, { error: (err as Error).message }), "workflow: step_added event not published; the sweep will pick the step up"),
     );
     return handle(this.dagId, id);
   }

@@ -17,6 +17,7 @@
  * attempt that lost to a cancel is deleted again.
  * @module
  */
+import { taskFields } from "../../broker/logger.js";
 import type { Task } from "../../task/envelope.js";
 import { ErrKind, type TaskError } from "../../task/errors.js";
 import type { StepHook, StepSettled, StepStart } from "../../worker/step-hook.js";
@@ -104,7 +105,7 @@ export function createStepHook(core: WorkflowCore): StepHook & { close(): void }
       gated.delete(task);
       const before = known ?? (await core.store.getStep(dagId, stepId));
       if (!before) {
-        core.logger.warn("workflow: outcome for a step that does not exist (deleted DAG?); dropped", { dag_id: dagId, step_id: stepId });
+        core.logger.warn(taskFields(task), "workflow: outcome for a step that does not exist (deleted DAG?); dropped");
         return "superseded";
       }
       if (isTerminal(before.value.status) && before.value.status !== "done") return "superseded";

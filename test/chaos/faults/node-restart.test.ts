@@ -20,6 +20,12 @@ const VICTIM_NODE = 0;
 const DOWN_MS = 2000;
 /** After its node is back, the worker consumes again within this. */
 const RESUME_MS = 10_000;
+/**
+ * Once back, a spell of not ready longer than this is a failure. Shorter spells are allowed: a pull
+ * the loaded server answers late, or a consumer leader moving back to the rejoined node, turns
+ * `ready` false until the next pull is served (a CI run saw one of 13 ms, 32 s after the restart).
+ */
+const FLAP_MS = 3000;
 /** A probe enqueued while the worker says ready (and keeps saying so) runs within this. */
 const PROBE_MS = 5000;
 const PROBE_EVERY_MS = 200;
@@ -36,6 +42,18 @@ function readiness(proc: FaultProc): Array<{ ready: boolean; at: number }> {
 function readyThroughout(states: ReadonlyArray<{ ready: boolean; at: number }>, from: number, to: number): boolean {
   const before = states.filter((s) => s.at <= from).at(-1);
   return before?.ready === true && states.every((s) => s.at <= from || s.at > to || s.ready);
+}
+
+/** The spells of not ready in `states` after `from`: when each began and how long it lasted (ms). */
+function notReadySpells(states: ReadonlyArray<{ ready: boolean; at: number }>, from: number): Array<{ from: number; ms: number }> {
+  const spells: Array<{ from: number; ms: number }> = [];
+  const later = states.filter((st) => st.at > from);
+  later.forEach((st, i) => {
+    if (st.ready) return;
+    const end = later.slice(i + 1).find((next) => next.ready)?.at ?? Date.now();
+    spells.push({ from: st.at, ms: end - st.at });
+  });
+  return spells;
 }
 
 describeNats("chaos faults: the node a worker is connected to restarts", () => {
@@ -119,8 +137,9 @@ describeNats("chaos faults: the node a worker is connected to restarts", () => {
       await watch.stop();
       const check = await checkRun(a, report, watch);
       const states = readiness(victim);
-      // Resumed: since its last change to ready (it may change more than once while the node rejoins).
-      const resumed = states.at(-1)!;
+      // Resumed: its first ready after the restart; from then on, only short spells of not ready.
+      const resumed = states.find((st) => st.ready && st.at > restartedAt) ?? states.at(-1)!;
+      const spells = notReadySpells(states, resumed.at);
       // Probes enqueued while n1 said ready, and went on saying so for PROBE_MS: each ran within PROBE_MS.
       const slowWhileReady = probes
         .filter((p) => readyThroughout(states, p.storedAt, p.storedAt + PROBE_MS))
@@ -138,7 +157,7 @@ describeNats("chaos faults: the node a worker is connected to restarts", () => {
       process.stdout.write(
         [
           `chaos: node-restart readiness of n1 (ms from the kill): ${states.map((s) => `${s.ready}@${s.at - killedAt}`).join(" ")}`,
-          `chaos: node-restart kill to not-ready ${notReadyAt - killedAt} ms; first not ready for ${firstReady === undefined ? "?" : firstReady.at - notReadyAt} ms; node restarted @${restartedAt - killedAt}; ready for good @${resumed.at - killedAt} (ms from the kill)`,
+          `chaos: node-restart kill to not-ready ${notReadyAt - killedAt} ms; first not ready for ${firstReady === undefined ? "?" : firstReady.at - notReadyAt} ms; node restarted @${restartedAt - killedAt}; ready again @${resumed.at - killedAt}; not ready after that: ${spells.map((sp) => `${sp.ms} ms @${sp.from - killedAt}`).join(", ") || "never"} (ms from the kill)`,
           `chaos: node-restart n1 handlers running around the slow probes (of ${WORKER_OPTIONS.concurrency}; ms from the kill): ${activeLines.join(" ") || "-"}`,
           `chaos: node-restart probes ${probes.length}, ran ${probes.filter((p) => p.ranAt !== undefined).length}; slow while ready ${slowWhileReady.length}${slowWhileReady.length === 0 ? "" : ` (${slowWhileReady.slice(0, 5).join("; ")})`}`,
           `chaos: node-restart tasks ${report.tasks.ok}/600 ok, DAGs ${report.dags.ok}/20 ok; ${describeCheck(check).join(", ")}`,
@@ -146,8 +165,10 @@ describeNats("chaos faults: the node a worker is connected to restarts", () => {
         ].join("\n") + "\n",
       );
 
-      expect(resumed.ready, "n1 ready at the end").toBe(true);
-      expect(resumed.at - restartedAt, "ms from the node's restart to n1 ready for good").toBeLessThanOrEqual(RESUME_MS);
+      expect(resumed.ready, "n1 ready again after the restart").toBe(true);
+      expect(states.at(-1)!.ready, "n1 ready at the end").toBe(true);
+      expect(resumed.at - restartedAt, "ms from the node's restart to n1 ready again").toBeLessThanOrEqual(RESUME_MS);
+      expect(spells.filter((sp) => sp.ms > FLAP_MS), `spells of not ready over ${FLAP_MS} ms once n1 was ready again`).toEqual([]);
       expect(slowWhileReady, "probes that waited while n1 said ready").toEqual([]);
       expect(probeErrors).toEqual([]);
       // n1 consumed again after the restart: probes stored after it was ready ran.

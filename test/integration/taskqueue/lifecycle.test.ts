@@ -4,13 +4,13 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { expect, it } from "vitest";
-import type { LogFields, Logger } from "../../../src/broker/index.js";
 import type { TaskError} from "../../../src/task/index.js";
 import { defineHandler, type Task } from "../../../src/task/index.js";
 import { log, metrics, type Middleware, type StepHook } from "../../../src/worker/index.js";
 import { describeBackends } from "../../support/backends.js";
 import { eventually, expectEmpty, useQueueEnv } from "../../support/queue.js";
 import { echo, nonRetryable, slow } from "../../support/handlers/common.js";
+import { recordingLogger } from "../../support/logger.js";
 
 class CountingHook implements StepHook {
   done = 0;
@@ -126,17 +126,12 @@ describeBackends("task queue: hook, middleware, shutdown", (backend) => {
     const { registry, client, startWorker } = await env();
     registry.register(echo);
     registry.register(nonRetryable);
-    const lines: Array<[string, LogFields | undefined]> = [];
-    const logger: Logger = {
-      debug: () => {},
-      info: (m, f) => lines.push([m, f]),
-      warn: () => {},
-      error: (m, f) => lines.push([m, f]),
-    };
+    const logger = recordingLogger();
     await startWorker({ middleware: [log(logger)] });
     const future = await client.enqueue(echo, "l");
     await future.result({ timeoutMs: 5000 });
     await (await client.enqueue(nonRetryable)).result({ timeoutMs: 5000 }).catch(() => undefined);
+    const lines = logger.lines.filter(([level]) => level === "info" || level === "error").map(([, m, f]) => [m, f] as const);
     expect(lines.map(([m]) => m)).toEqual(["task.start", "task.done", "task.start", "task.error"]);
     expect(lines[0]?.[1]).toEqual({ task_id: future.id, name: "test.echo", attempt: 1 });
     expect(typeof lines[1]?.[1]?.duration_ms).toBe("number");
