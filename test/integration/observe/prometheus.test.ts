@@ -65,8 +65,8 @@ function useObsEnv(backend: BackendUnderTest): () => Promise<ObsEnv> {
       async startWorker(options = {}) {
         const worker = await Worker.start(broker, registry, { logger: silentLogger, pullExpiresMs: 1000, telemetry: metrics.telemetry, ...options });
         cleanups.push(() => worker.close().catch(() => undefined));
-        cleanups.push(async () => metrics.observeWorker(worker)()); // unobserve after the test
-        metrics.observeWorker(worker);
+        const unobserve = metrics.observeWorker(worker);
+        cleanups.push(async () => unobserve());
         return worker;
       },
       async serve(worker) {
