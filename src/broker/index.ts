@@ -61,7 +61,7 @@ export { ManualClock, systemClock, resolveClock } from "./clock.js";
 export type { Clock, TimerHandle } from "./clock.js";
 export { ConsumeLoop } from "./consume-loop.js";
 export type { ConsumeLoopOptions } from "./consume-loop.js";
-export { consoleLogger, silentLogger, taskFields } from "./logger.js";
+export { consoleLogger, silentLogger, taskFields, resolveLogger } from "./logger.js";
 export type { Logger, LogFields, LogFn, LogLevel, TaskLogSubject } from "./logger.js";
 export { combineTelemetry } from "./telemetry.js";
 export type {

@@ -2,7 +2,7 @@
  * The logger interface the engine writes to: pino's shape — four level methods taking
  * `(fields, message)` or `(message)`, and `child(bindings)` — so a pino logger is passed as is
  * (`logger: pino()`); {@link consoleLogger} and {@link silentLogger} are built in. Every line about
- * a task carries {@link taskFields}: `task_id`, `name`, `attempt`, and `dag_id`/`step_id` for a
+ * a task carries {@link taskFields}: `task_id`, `task_name`, `attempt`, and `dag_id`/`step_id` for a
  * workflow step (the keys of ebind for Go's slog lines, reference §1.3 `Log`).
  * @module
  */
@@ -119,15 +119,43 @@ export interface TaskLogSubject {
 }
 
 /**
- * The fields every log line about a task carries, in this order: `task_id`, `name`, `attempt` (the
- * true attempt the worker counted; 0 where none was counted yet, e.g. on the producer's side), and
- * `dag_id` and `step_id` when the task is a workflow step — then `extra`'s fields. The keys are those
- * of ebind for Go's slog lines (reference §1.3 `Log`). Call it only when a line is written: it
- * allocates one object.
+ * The fields every log line about a task carries, in this order: `task_id`, `task_name` (the
+ * handler), `attempt` (the true attempt the worker counted; 0 where none was counted yet, e.g. on the
+ * producer's side), and `dag_id` and `step_id` when the task is a workflow step — then `extra`'s
+ * fields. The keys are those of ebind for Go's slog lines (reference §1.3 `Log`) but for the
+ * handler's name, which Go calls `name`: pino writes its own `name` option under that key, and a
+ * line with it twice loses one. Call it only when a line is written: it allocates one object.
  */
 export function taskFields(task: TaskLogSubject, extra?: LogFields): Record<string, unknown> {
-  const fields: Record<string, unknown> = { task_id: task.id, name: task.name, attempt: task.attempt };
+  const fields: Record<string, unknown> = { task_id: task.id, task_name: task.name, attempt: task.attempt };
   if (task.dagId !== undefined) fields.dag_id = task.dagId;
   if (task.stepId !== undefined) fields.step_id = task.stepId;
   return extra === undefined ? fields : Object.assign(fields, extra);
+}
+
+const LEVEL_METHODS = ["debug", "info", "warn", "error"] as const;
+
+/**
+ * The `logger` option of a component, checked once where it is given: undefined becomes
+ * `consoleLogger("warn")`; anything else must have the four level methods (and `child`, when
+ * present, must be a function) — a logger missing one would otherwise fail only at the first line
+ * written there, perhaps inside a reconnect, far from the mistake.
+ * @param logger the option as given.
+ * @param path the option's name in messages, e.g. `"worker.logger"`.
+ * @throws EbindError `invalid_argument` naming the option and what it lacks.
+ */
+export function resolveLogger(logger: Logger | undefined, path: string): Logger {
+  if (logger === undefined) return consoleLogger("warn");
+  if (typeof logger !== "object" || logger === null) {
+    throw new EbindError("invalid_argument", `${path} must be a logger (pino's shape: debug, info, warn, error, child), got ${logger === null ? "null" : typeof logger}`);
+  }
+  const fields = logger as unknown as Readonly<Record<string, unknown>>;
+  const missing = LEVEL_METHODS.filter((level) => typeof fields[level] !== "function");
+  if (missing.length > 0) {
+    throw new EbindError("invalid_argument", `${path} must be a logger of pino's shape: ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not a function`);
+  }
+  if (fields.child !== undefined && typeof fields.child !== "function") {
+    throw new EbindError("invalid_argument", `${path}.child must be a function, got ${typeof fields.child}`);
+  }
+  return logger;
 }

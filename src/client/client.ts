@@ -10,7 +10,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../broker/logger.js";
-import { consoleLogger } from "../broker/logger.js";
+import { resolveLogger } from "../broker/logger.js";
 import type { Broker, ConsumerSpec, Delivery } from "../broker/port.js";
 import { ConsumeLoop } from "../broker/consume-loop.js";
 import { resolveClock, type Clock } from "../broker/clock.js";
@@ -52,7 +52,7 @@ export class Client {
   ) {
     this.id = options.clientId ?? randomUUID();
     validateClientId(this.id);
-    this.#logger = options.logger ?? consoleLogger("warn");
+    this.#logger = resolveLogger(options.logger, "client.logger");
     this.#clock = resolveClock(options.clock, "client.clock");
     this.#telemetry = safeTelemetry(options.telemetry, this.#logger, "client.telemetry");
   }

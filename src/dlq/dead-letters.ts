@@ -4,7 +4,7 @@
  * @module
  */
 import type { Broker, PublishAck, StoredMessage } from "../broker/port.js";
-import { consoleLogger, type Logger } from "../broker/logger.js";
+import { resolveLogger, type Logger } from "../broker/logger.js";
 import type { Telemetry } from "../broker/telemetry.js";
 import { safeTelemetry } from "../broker/telemetry-guard.js";
 import { DLQ_STREAM, taskPublishSubject } from "../broker/topology.js";
@@ -146,7 +146,7 @@ export interface RequeueOptions {
  *   without `prepare`.
  */
 export async function requeueDeadLetter(broker: Broker, seq: number, options: RequeueOptions = {}): Promise<Requeued> {
-  const telemetry = safeTelemetry(options.telemetry, options.logger ?? consoleLogger("warn"), "requeue.telemetry");
+  const telemetry = safeTelemetry(options.telemetry, resolveLogger(options.logger, "requeue.logger"), "requeue.telemetry");
   const letter = await getDeadLetter(broker, seq);
   if (!letter.entry) throw new EbindError("invalid_argument", `dlq: entry ${seq} cannot be requeued: ${letter.decodeError ?? "no entry"}`);
   const msgId = `ebind-requeue:${seq}:${letter.entry.deadLetteredAt.getTime()}`;

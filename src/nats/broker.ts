@@ -23,7 +23,7 @@ import type {
 } from "../broker/port.js";
 import type { NatsThreadConnectOptions } from "./heartbeat-thread.js";
 import { NatsHeartbeats, positiveMs } from "./heartbeats.js";
-import { consoleLogger } from "../broker/logger.js";
+import { resolveLogger } from "../broker/logger.js";
 import { consumerSpec, consumerState, deleteConsumer, ensureConsumer } from "./consumers.js";
 import { openKv } from "./kv.js";
 import { onMaxDeliveries } from "./advisories.js";
@@ -174,7 +174,7 @@ export class NatsBroker implements Broker {
 
   startHeartbeats(options: HeartbeatOptions): Heartbeats | undefined {
     positiveMs(options.everyMs, "everyMs");
-    const logger = options.logger ?? consoleLogger("warn");
+    const logger = resolveLogger(options.logger, "heartbeats.logger");
     if (this.threadConnect === undefined || this.#closed !== undefined) {
       logger.debug("heartbeats: no heartbeat thread (a user's connection, or the broker is closed); in-progress acks stay on the main thread");
       return undefined;

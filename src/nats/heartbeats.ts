@@ -10,7 +10,7 @@ import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Delivery, HeartbeatOptions, Heartbeats, TrackOptions } from "../broker/port.js";
-import { consoleLogger, type Logger } from "../broker/logger.js";
+import { resolveLogger, type Logger } from "../broker/logger.js";
 import { EbindError } from "../task/errors.js";
 import {
   TABLE,
@@ -85,7 +85,7 @@ export class NatsHeartbeats implements Heartbeats {
    */
   constructor(connect: NatsThreadConnectOptions, options: HeartbeatOptions) {
     this.everyMs = positiveMs(options.everyMs, "everyMs");
-    this.#logger = options.logger ?? consoleLogger("warn");
+    this.#logger = resolveLogger(options.logger, "heartbeats.logger");
     const table = new SharedArrayBuffer(TABLE_BYTES);
     ({ meta: this.#meta, times: this.#times, subjects: this.#subjects } = tableViews(table));
     for (let i = TABLE.SLOTS - 1; i >= 0; i--) this.#free.push(i);

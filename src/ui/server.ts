@@ -7,7 +7,7 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { consoleLogger, type Broker, type Logger } from "../broker/index.js";
+import { resolveLogger, type Broker, type Logger } from "../broker/index.js";
 import { EbindError } from "../task/index.js";
 import type { Workflow } from "../workflow/index.js";
 import { dagRoutes } from "./api-dags.js";
@@ -96,7 +96,7 @@ function urlHost(host: string): string {
  */
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
   const { host, port, token } = validate(options);
-  const logger = options.logger ?? consoleLogger("warn");
+  const logger = resolveLogger(options.logger, "dashboard.logger");
   const assets = await loadAssets();
   const live = new LiveFeed(options.workflow, options.broker, logger);
   const ctx: ApiContext = { broker: options.broker, workflow: options.workflow, logger, dlqChanged: () => live.dlqChanged() };

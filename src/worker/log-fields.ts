@@ -1,7 +1,7 @@
 /**
  * The fields of a worker's log line about a delivery whose task it has not decoded (a hand-back or a
  * park that failed, an unexpected error): the task's own fields when its envelope decodes, so every
- * line about a task carries `task_id`, `name`, `attempt` (and `dag_id`/`step_id`), as lines with the
+ * line about a task carries `task_id`, `task_name`, `attempt` (and `dag_id`/`step_id`), as lines with the
  * task in hand do (`taskFields`).
  * @module
  */

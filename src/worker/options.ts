@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../broker/logger.js";
-import { consoleLogger } from "../broker/logger.js";
+import { resolveLogger } from "../broker/logger.js";
 import { resolveClock, type Clock } from "../broker/clock.js";
 import { DEFAULT_WORKER_DURABLE } from "../broker/topology.js";
 import { EbindError } from "../task/errors.js";
@@ -229,7 +229,7 @@ export function resolveWorkerOptions(options: WorkerOptions = {}): ResolvedWorke
   middleware.forEach((mw: unknown, i) => {
     if (typeof mw !== "function") throw new EbindError("invalid_argument", `worker.middleware[${i}] must be a function (next) => handler, got ${typeof mw}`);
   });
-  const logger = options.logger ?? consoleLogger("warn");
+  const logger = resolveLogger(options.logger, "worker.logger");
   return Object.freeze({
     concurrency: integer(options.concurrency, DEFAULT_CONCURRENCY, "concurrency", 1),
     ackWaitMs: duration(options.ackWaitMs, DEFAULT_ACK_WAIT_MS, "ackWaitMs", 100),

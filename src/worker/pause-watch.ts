@@ -118,8 +118,8 @@ export class PauseWatch {
       Promise.all([...inFlight])
         .then(() => unparkTasks(this.broker, name, revision))
         .then(
-          (moved) => moved > 0 && this.logger.info({ name, moved }, "worker: moved back tasks parked while their name was paused"),
-          (err: unknown) => this.logger.warn({ name, error: (err as Error).message }, "worker: could not move back parked tasks; resume the name again to move them"),
+          (moved) => moved > 0 && this.logger.info({ task_name: name, moved }, "worker: moved back tasks parked while their name was paused"),
+          (err: unknown) => this.logger.warn({ task_name: name, error: (err as Error).message }, "worker: could not move back parked tasks; resume the name again to move them"),
         );
     }, UNPARK_DELAY_MS);
     timer.unref();

@@ -403,7 +403,7 @@ export class Worker {
   #park(delivery: Delivery, name: string): void {
     this.#track(
       this.#pauses!.park(delivery, name).catch((err: unknown) => {
-        this.options.logger.warn(deliveryFields(delivery, { name, error: (err as Error).message }), "worker: could not park a task of a paused name; it stays queued");
+        this.options.logger.warn(deliveryFields(delivery, { task_name: name, error: (err as Error).message }), "worker: could not park a task of a paused name; it stays queued");
         delivery.nak(this.options.claimRetryDelayMs);
       }),
     );

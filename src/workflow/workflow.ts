@@ -15,7 +15,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../broker/logger.js";
-import { consoleLogger } from "../broker/logger.js";
+import { resolveLogger } from "../broker/logger.js";
 import type { Telemetry } from "../broker/telemetry.js";
 import { safeTelemetry } from "../broker/telemetry-guard.js";
 import type { Broker } from "../broker/port.js";
@@ -115,7 +115,7 @@ export class Workflow {
    * @throws EbindError from the backend; `invalid_argument` for bad options.
    */
   static async create(broker: Broker, options: WorkflowOptions = {}): Promise<Workflow> {
-    const logger = options.logger ?? consoleLogger("warn");
+    const logger = resolveLogger(options.logger, "workflow.logger");
     const telemetry = safeTelemetry(options.telemetry, logger, "workflow.telemetry");
     const replicas = options.replicas ?? (await deploymentReplicas(broker));
     if (!Number.isInteger(replicas) || replicas < 1) throw new EbindError("invalid_argument", `workflow.replicas must be an integer ≥ 1, got ${String(replicas)}`);

@@ -8,7 +8,7 @@ import { stepTaskId } from "./keys.js";
 import type { StepRecord } from "./records.js";
 
 /**
- * `task_id` (`<dag>:<step>`), `name` (the step's handler), `attempt` (the record's: the attempt a
+ * `task_id` (`<dag>:<step>`), `task_name` (the step's handler), `attempt` (the record's: the attempt a
  * worker last started, 0 before any), `dag_id`, `step_id`, then `extra`. Call it only when a line is
  * written: it allocates.
  */

@@ -67,11 +67,11 @@ describeNats("examples", () => {
     const lines = (await middleware(quiet)).slice(1);
     expect(lines).toHaveLength(4);
     const [start, timing, done, result] = lines;
-    expect(start).toMatch(/^INFO task\.start task_id=[0-9a-f-]{36} name=main\.SlowProcess attempt=1$/);
+    expect(start).toMatch(/^INFO task\.start task_id=[0-9a-f-]{36} task_name=main\.SlowProcess attempt=1$/);
     const took = /^\[timing\] main\.SlowProcess: (\d+\.\d)ms \(err=none\)$/.exec(timing ?? "");
     expect(took, `timing line: ${timing}`).not.toBeNull();
     expect(Number(took?.[1])).toBeGreaterThanOrEqual(45); // the handler sleeps 50 ms (timer granularity aside)
-    expect(done).toMatch(/^INFO task\.done task_id=[0-9a-f-]{36} name=main\.SlowProcess attempt=1 duration_ms=\d+(\.\d+)?$/);
+    expect(done).toMatch(/^INFO task\.done task_id=[0-9a-f-]{36} task_name=main\.SlowProcess attempt=1 duration_ms=\d+(\.\d+)?$/);
     expect(start?.split(" ")[2]).toBe(done?.split(" ")[2]); // same task id
     expect(result).toBe("result: done: widgets");
   });

@@ -133,7 +133,7 @@ describeBackends("task queue: hook, middleware, shutdown", (backend) => {
     await (await client.enqueue(nonRetryable)).result({ timeoutMs: 5000 }).catch(() => undefined);
     const lines = logger.lines.filter(([level]) => level === "info" || level === "error").map(([, m, f]) => [m, f] as const);
     expect(lines.map(([m]) => m)).toEqual(["task.start", "task.done", "task.start", "task.error"]);
-    expect(lines[0]?.[1]).toEqual({ task_id: future.id, name: "test.echo", attempt: 1 });
+    expect(lines[0]?.[1]).toEqual({ task_id: future.id, task_name: "test.echo", attempt: 1 });
     expect(typeof lines[1]?.[1]?.duration_ms).toBe("number");
     expect(lines[3]?.[1]?.error).toBe("validation: email is missing");
   });

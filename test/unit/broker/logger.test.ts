@@ -42,11 +42,11 @@ describe("consoleLogger", () => {
     const lines = stderrLines(() => {
       const root = consoleLogger();
       const child = root.child({ worker_id: "w1" });
-      child.child({ task_id: "t-1", name: "main.Greet" }).error({ attempt: 3 }, "task.error");
+      child.child({ task_id: "t-1", task_name: "main.Greet" }).error({ attempt: 3 }, "task.error");
       child.info("started");
       root.info({ plain: 1 }, "root line");
     });
-    expect(lines).toEqual(["ERROR task.error worker_id=w1 task_id=t-1 name=main.Greet attempt=3", "INFO started worker_id=w1", "INFO root line plain=1"]);
+    expect(lines).toEqual(["ERROR task.error worker_id=w1 task_id=t-1 task_name=main.Greet attempt=3", "INFO started worker_id=w1", "INFO root line plain=1"]);
   });
 
   it("drops lines below its level, in its children too", () => {
@@ -87,7 +87,7 @@ describe("taskFields", () => {
     const fields = taskFields({ id: "t-1", name: "main.Greet", attempt: 2 }, { error: "boom" });
     expect(Object.entries(fields)).toEqual([
       ["task_id", "t-1"],
-      ["name", "main.Greet"],
+      ["task_name", "main.Greet"],
       ["attempt", 2],
       ["error", "boom"],
     ]);
@@ -95,7 +95,7 @@ describe("taskFields", () => {
 
   it("adds dag_id and step_id for a workflow step", () => {
     const fields = taskFields({ id: "d1:s1", name: "main.Step", attempt: 1, dagId: "d1", stepId: "s1" });
-    expect(Object.keys(fields)).toEqual(["task_id", "name", "attempt", "dag_id", "step_id"]);
+    expect(Object.keys(fields)).toEqual(["task_id", "task_name", "attempt", "dag_id", "step_id"]);
     expect(fields).toMatchObject({ dag_id: "d1", step_id: "s1" });
   });
 });

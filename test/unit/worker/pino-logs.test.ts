@@ -100,7 +100,7 @@ describe("a pino logger passed as is", () => {
     expect(mine.map((l) => l.msg).filter((m) => m.startsWith("task."))).toEqual(["task.start", "task.error", "task.start", "task.error", "task.start", "task.error"]);
     expect(mine.some((l) => l.msg.includes("handing task") && l.level === 40)).toBe(true);
     for (const line of mine) {
-      expect(line, line.msg).toMatchObject({ task_id: future.id, name: "logs.alwaysFails", attempt: expect.any(Number) });
+      expect(line, line.msg).toMatchObject({ task_id: future.id, task_name: "logs.alwaysFails", attempt: expect.any(Number) });
       expect(line).not.toHaveProperty("dag_id");
     }
     expect(mine.filter((l) => l.msg === "task.error").map((l) => l.attempt)).toEqual([1, 2, 3]);
@@ -109,7 +109,7 @@ describe("a pino logger passed as is", () => {
 
     const stray1 = about(lines, "stray-1");
     expect(stray1.map((l) => l.msg)).toEqual(["worker: dead-lettered an invalid envelope"]);
-    expect(stray1[0]).toMatchObject({ task_id: "stray-1", name: "logs.other", attempt: 1, subject: `${TASK_PREFIX}logs.alwaysFails` });
+    expect(stray1[0]).toMatchObject({ task_id: "stray-1", task_name: "logs.other", attempt: 1, subject: `${TASK_PREFIX}logs.alwaysFails` });
   });
 
   it("adds dag_id and step_id on every line about a workflow step's task", async () => {
@@ -135,7 +135,7 @@ describe("a pino logger passed as is", () => {
     const mine = about(parsed(text), taskId);
     expect(mine.map((l) => l.msg)).toEqual(["task.start", "task.error", "task.start", "task.error"]);
     for (const line of mine) {
-      expect(line, line.msg).toMatchObject({ task_id: taskId, name: "logs.alwaysFails", attempt: expect.any(Number), dag_id: dag.id, step_id: "pay" });
+      expect(line, line.msg).toMatchObject({ task_id: taskId, task_name: "logs.alwaysFails", attempt: expect.any(Number), dag_id: dag.id, step_id: "pay" });
     }
     expect(mine.map((l) => l.attempt)).toEqual([1, 1, 2, 2]);
   });
