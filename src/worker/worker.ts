@@ -8,7 +8,7 @@
  * published) → `closed`.
  * @module
  */
-import type { Broker, ConsumerSpec, Delivery, Heartbeats } from "../broker/port.js";
+import type { Broker, ConsumerSpec, Delivery } from "../broker/port.js";
 import { ConsumeLoop } from "../broker/consume-loop.js";
 import type { TimerHandle } from "../broker/clock.js";
 import { claimDurable, handlerNameFromSubject, TASK_PREFIX, TASK_STREAM, targetedTaskFilter } from "../broker/topology.js";
@@ -33,6 +33,7 @@ import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions, D
 import { maxAttempts, retryDelayMs, shouldRetry } from "./retry-decision.js";
 import { openTaskConsumer } from "./consumer-setup.js";
 import { Settler } from "./settle.js";
+import { ProgressAcks } from "./progress-acks.js";
 import { Slots } from "./slots.js";
 import type { StepStart } from "./step-hook.js";
 import type { WorkerConsumer, WorkerHealth } from "./health.js";
@@ -69,10 +70,8 @@ export class Worker {
   readonly #admission: AdmissionContext;
   /** Stops the max-deliveries advisory subscriptions. */
   readonly #unsubscribes: Array<() => void> = [];
-  #heartbeat: TimerHandle | undefined;
-  #heartbeatEveryMs = Infinity;
-  /** In-progress acks sent from another thread (NATS), so a handler blocking the event loop stays alive. */
-  #beats: Heartbeats | undefined;
+  /** In-progress acks of the deliveries held (progress-acks.ts). */
+  readonly #progress: ProgressAcks;
   readonly #settler: Settler;
   #closing: Promise<void> | undefined;
   /** Paused task names, when {@link WorkerOptions.taskPauses} is on. */
@@ -98,6 +97,7 @@ export class Worker {
     this.#handler = this.#buildChain();
     this.#slots = new Slots(this.options.concurrency);
     this.#settler = new Settler(broker, this.options, this.options.logger);
+    this.#progress = new ProgressAcks(broker, this.options.clock, this.options.logger, () => this.#inFlight.deliveries());
     this.#claims = new ClaimSet(this.options.workerId, this.options.claims, (claim) => this.#openClaim(claim), this.options.logger);
     this.#bounces = new Bounces(this.options.workerId, this.options.logger, this.options.clock);
     this.#serverClock = new ServerClock(broker, this.options.workerId, this.options.clock, this.options.logger);
@@ -267,12 +267,8 @@ export class Worker {
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), grace))),
     ]);
     if (timer) clearTimeout(timer);
-    if (this.#heartbeat) this.options.clock.clearTimer(this.#heartbeat);
-    this.#heartbeat = undefined;
     this.#state = "closed";
-    const beats = this.#beats;
-    this.#beats = undefined;
-    await beats?.close();
+    await this.#progress.close();
     if (timedOut) {
       const { running, done } = this.#inFlight.handBackAll(this.broker, this.options.logger);
       await done;
@@ -296,7 +292,7 @@ export class Worker {
 
   async #openConsumer(wanted: ConsumerSpec): Promise<void> {
     const spec = await openTaskConsumer(this.broker, wanted, this.options.updateConsumer, this.options.logger);
-    this.#watchAckWait(spec.ackWaitMs);
+    this.#progress.watchAckWait(spec.ackWaitMs);
     if (spec.maxDeliver > 0 && this.broker.onMaxDeliveries) {
       this.#unsubscribes.push(this.broker.onMaxDeliveries(TASK_STREAM, spec.durable, MAX_DELIVERIES_GROUP, (seq) => this.#track(deadLetterExhausted(seq, spec.maxDeliver, { broker: this.broker, settler: this.#settler, admission: this.#admission, logger: this.options.logger }))));
     }
@@ -332,22 +328,6 @@ export class Worker {
     });
   }
 
-  /** In-progress acks go out every third of the shortest ack wait in force on this worker's consumers. */
-  #watchAckWait(ackWaitMs: number): void {
-    const every = Math.max(50, Math.floor(ackWaitMs / 3));
-    if (every >= this.#heartbeatEveryMs) return;
-    this.#heartbeatEveryMs = every;
-    // The thread's heartbeats cover a blocked event loop; the timer below stays as the fallback
-    // (other backends, a thread still connecting or reconnecting).
-    this.#beats ??= this.broker.startHeartbeats?.({ everyMs: every, logger: this.options.logger });
-    if (this.#heartbeat) this.options.clock.clearTimer(this.#heartbeat);
-    const beat = (): void => {
-      for (const delivery of this.#inFlight.deliveries()) delivery.working();
-      if (this.#state !== "closed") this.#heartbeat = this.options.clock.setTimer(beat, this.#heartbeatEveryMs);
-    };
-    this.#heartbeat = this.options.clock.setTimer(beat, every);
-  }
-
   /** Tracks a job so that close() waits for it; when it ends, the delivery (if given) is forgotten. */
   #track(job: Promise<void>, delivery?: Delivery): void {
     this.#running.add(job);
@@ -365,12 +345,12 @@ export class Worker {
       // out while the event loop was blocked, before its heartbeats started): one copy runs; this
       // one is settled as that one is.
       copies.push(delivery);
-      this.#beats?.track(delivery, { everyMs: this.#heartbeatEveryMs });
+      this.#progress.track(delivery);
       return;
     }
     this.#bySeq.set(delivery.streamSeq, []);
     const held = this.#inFlight.add(delivery);
-    this.#beats?.track(delivery, { everyMs: this.#heartbeatEveryMs });
+    this.#progress.track(delivery);
     if (this.#state !== "running") {
       this.#track(this.#handBackLater(delivery, held), delivery);
       return;
@@ -387,7 +367,7 @@ export class Worker {
   /** The delivery is settled or given away: no more heartbeats for it. */
   #forget(delivery: Delivery): void {
     this.#inFlight.delete(delivery);
-    this.#beats?.untrack(delivery);
+    this.#progress.untrack(delivery);
     const copies = this.#bySeq.get(delivery.streamSeq);
     this.#bySeq.delete(delivery.streamSeq);
     const settled = delivery.settlement;
@@ -395,7 +375,7 @@ export class Worker {
       if (settled?.kind === "ack") copy.ack();
       else if (settled?.kind === "term") copy.term();
       else if (settled?.kind === "nak") copy.nak(settled.delayMs);
-      this.#beats?.untrack(copy);
+      this.#progress.untrack(copy);
     }
   }
 
