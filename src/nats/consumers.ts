@@ -3,7 +3,7 @@
  * Explicit ack always (nats-2.9-notes.md §1: pull consumers require it).
  * @module
  */
-import { AckPolicy, DeliverPolicy, type ConsumerConfig, type JetStreamManager } from "@nats-io/jetstream";
+import { AckPolicy, DeliverPolicy, type ConsumerConfig, type ConsumerInfo, type JetStreamManager } from "@nats-io/jetstream";
 import { millis, nanos } from "@nats-io/transport-node";
 import type { ConsumerSpec, ConsumerState } from "../broker/port.js";
 import { EbindError } from "../task/errors.js";
@@ -139,15 +139,20 @@ function isConsumerClosed(err: unknown): boolean {
   return apiCode(err) === 10012 && /consumer closed/i.test((err as Error).message);
 }
 
-/** The durable's configuration as the server holds it, or null when there is no such durable. */
-export async function consumerSpec(jsm: JetStreamManager, stream: string, durable: string): Promise<ConsumerSpec | null> {
-  let info;
+/** The durable's consumer info, or null when there is no such durable; other failures mapped. */
+async function consumerInfo(jsm: JetStreamManager, stream: string, durable: string): Promise<ConsumerInfo | null> {
   try {
-    info = await jsm.consumers.info(stream, durable);
+    return await jsm.consumers.info(stream, durable);
   } catch (err) {
     if (apiCode(err) === CONSUMER_NOT_FOUND) return null;
     throw mapNatsError(err, `consumer ${stream}/${durable}`);
   }
+}
+
+/** The durable's configuration as the server holds it, or null when there is no such durable. */
+export async function consumerSpec(jsm: JetStreamManager, stream: string, durable: string): Promise<ConsumerSpec | null> {
+  const info = await consumerInfo(jsm, stream, durable);
+  if (info === null) return null;
   const c = info.config;
   return {
     durable,
@@ -166,13 +171,8 @@ export async function consumerSpec(jsm: JetStreamManager, stream: string, durabl
  * @throws EbindError `not_found` when the stream is missing; the mapped error of a failed request.
  */
 export async function consumerState(jsm: JetStreamManager, stream: string, durable: string): Promise<ConsumerState | null> {
-  let info;
-  try {
-    info = await jsm.consumers.info(stream, durable);
-  } catch (err) {
-    if (apiCode(err) === CONSUMER_NOT_FOUND) return null;
-    throw mapNatsError(err, `consumer ${stream}/${durable}`);
-  }
+  const info = await consumerInfo(jsm, stream, durable);
+  if (info === null) return null;
   return { pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered, waiting: info.num_waiting };
 }
 

@@ -23,7 +23,7 @@ import { connectNats } from "../../src/nats/index.js";
 import { Registry } from "../../src/task/index.js";
 import { Worker, type Middleware } from "../../src/worker/index.js";
 import { KvLeaderElector, Workflow } from "../../src/workflow/index.js";
-import type { Logger, LogFields, LogFn } from "../../src/broker/index.js";
+import { printLogger } from "./print-logger.js";
 import { chaosJoin, chaosLeaf, chaosSeed, chaosSlowLeaf } from "./handlers/chaos.js";
 import { FAULT_HANDLERS } from "./handlers/faults.js";
 
@@ -49,15 +49,7 @@ if (!["both", "worker", "scheduler"].includes(role)) throw new Error(`role must 
 const print = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
-/** Warnings and errors as `log <level> <message> <fields as JSON>` lines; debug and info dropped. */
-function printLogger(bindings: LogFields = {}): Logger {
-  const at =
-    (level: string): LogFn =>
-    (objOrMsg: object | string, msg?: string) =>
-      print(`log ${level} ${typeof objOrMsg === "string" ? objOrMsg : (msg ?? "")} ${JSON.stringify(typeof objOrMsg === "string" ? bindings : { ...bindings, ...objOrMsg })}`);
-  return { debug: () => {}, info: () => {}, warn: at("warn"), error: at("error"), child: (more) => printLogger({ ...bindings, ...more }) };
-}
-const logger = printLogger();
+const logger = printLogger(print);
 
 const broker = await connectNats({ servers: url });
 const workflow = await Workflow.create(broker, { logger, replicas: options.replicas ?? 1 });

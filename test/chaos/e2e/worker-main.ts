@@ -25,7 +25,7 @@ import { connectNats } from "../../../src/nats/index.js";
 import { alias, Registry } from "../../../src/task/index.js";
 import { Worker, type Middleware, type StepHook } from "../../../src/worker/index.js";
 import { KvLeaderElector, Workflow } from "../../../src/workflow/index.js";
-import type { Logger, LogFields, LogFn } from "../../../src/broker/index.js";
+import { printLogger } from "../../support/print-logger.js";
 import { ALL_HANDLERS, eAdd, LEGACY_ADD } from "./handlers.js";
 import { GATE_BUCKET, gateOpen } from "./gates.js";
 import type { E2eWorkerOptions } from "./processes.js";
@@ -40,15 +40,7 @@ const options = JSON.parse(process.env.E2E_OPTIONS ?? "{}") as Required<E2eWorke
 const print = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
-/** Warnings and errors as `log <level> <message> <fields as JSON>` lines; debug and info dropped. */
-function printLogger(bindings: LogFields = {}): Logger {
-  const at =
-    (level: string): LogFn =>
-    (objOrMsg: object | string, msg?: string) =>
-      print(`log ${level} ${typeof objOrMsg === "string" ? objOrMsg : (msg ?? "")} ${JSON.stringify(typeof objOrMsg === "string" ? bindings : { ...bindings, ...objOrMsg })}`);
-  return { debug: () => {}, info: () => {}, warn: at("warn"), error: at("error"), child: (more) => printLogger({ ...bindings, ...more }) };
-}
-const logger = printLogger();
+const logger = printLogger(print);
 
 const broker = await connectNats({ servers: url, name: `e2e-${workerId}` });
 const nc = broker.connection;
