@@ -79,7 +79,8 @@ export class SafeTelemetry {
     if (this.#warned.has(key)) return;
     this.#warned.add(key);
     const fields = { hook: where, error: err instanceof Error ? err.message : String(err), ...(observer === undefined ? {} : { observer }) };
-    const which = observer === undefined ? "" : ` of observer ${observer} (combineTelemetry argument order)`;
+    // Observers are numbered from 1 in the order combineTelemetry calls them (undefined arguments skipped, nested combinations flattened).
+    const which = observer === undefined ? "" : ` of observer ${observer}`;
     this.logger.warn(fields, `${this.path}: the telemetry hook ${where}${which} ${rejected ? "rejected" : "threw"}; ignored (further failures of it are not logged)`);
   }
 
