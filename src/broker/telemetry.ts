@@ -5,12 +5,13 @@
  * implementations; {@link combineTelemetry} runs several. Nothing here does I/O: a component given no
  * telemetry calls nothing at all, so an unobserved deployment pays nothing.
  *
- * Every hook is optional and must not throw (a throwing hook is caught and logged by the caller, and
- * the task goes on as if no telemetry were set).
+ * Every hook is optional, synchronous and must not throw (a throwing hook — or a rejecting promise
+ * an `async` one returns — is caught and logged by the caller, and the task goes on as if that
+ * observer were not set).
  * @module
  */
 import type { Task } from "../task/envelope.js";
-import type { TaskError } from "../task/errors.js";
+import { EbindError, type TaskError } from "../task/errors.js";
 
 /** W3C trace context as it travels in a task's `trace_ctx` (reference §2.6.1): `traceparent`, `tracestate`. */
 export type TraceCarrier = Readonly<Record<string, string>>;
@@ -141,15 +142,73 @@ export interface Telemetry {
   schedulerEvent?(event: SchedulerEvent): void;
 }
 
+/** The hooks of {@link Telemetry}, by name. */
+export type HookName = "publish" | "attempt" | "deadLetter" | "dagSubmit" | "schedulerEvent";
+
+/** Every hook of {@link Telemetry}, in the order messages list them. */
+export const TELEMETRY_HOOKS: readonly HookName[] = ["publish", "attempt", "deadLetter", "dagSubmit", "schedulerEvent"];
+
 /**
- * One telemetry that calls each of `observers` in order. A scope's `traceCtx` is the last one given;
- * `run` nests the observers' contexts, the first outermost.
- * @param observers telemetries; undefined entries are skipped. With none, returns undefined.
+ * Checks that `value` is a {@link Telemetry}: an object (a class instance's inherited methods count)
+ * whose hooks present are functions, with at least one of them.
+ * @param path how messages name it, e.g. `"worker.telemetry"` or `"combineTelemetry argument 2"`.
+ * @throws EbindError `invalid_argument` when it is not an object ("… must be an object of hooks
+ *   (…), got string"), a hook is present but not a function ("….attempt must be a function, got
+ *   number"), or it has none of the hooks — such as the object `prometheusMetrics()` returns, whose
+ *   `.telemetry` is the one to pass.
+ */
+export function checkTelemetry(value: unknown, path: string): asserts value is Telemetry {
+  if (typeof value !== "object" || value === null) {
+    throw new EbindError("invalid_argument", `${path} must be an object of hooks (${TELEMETRY_HOOKS.join(", ")}), got ${value === null ? "null" : typeof value}`);
+  }
+  let hooks = 0;
+  for (const hook of TELEMETRY_HOOKS) {
+    const fn = (value as Readonly<Record<string, unknown>>)[hook];
+    if (fn === undefined) continue;
+    if (typeof fn !== "function") throw new EbindError("invalid_argument", `${path}.${hook} must be a function, got ${fn === null ? "null" : typeof fn}`);
+    hooks++;
+  }
+  if (hooks === 0) {
+    throw new EbindError("invalid_argument", `${path} has none of the hooks ${TELEMETRY_HOOKS.join(", ")}; for prometheusMetrics() pass its .telemetry`);
+  }
+}
+
+/** The observers of each telemetry {@link combineTelemetry} made, so that a guard can call each apart. */
+const combinedParts = new WeakMap<Telemetry, readonly Telemetry[]>();
+
+/**
+ * The observers a telemetry stands for: those `combineTelemetry` was given (flattened), or the
+ * telemetry itself. ebind's guard (`safeTelemetry`) calls each of them separately, so that one
+ * throwing never costs another its calls.
+ */
+export function telemetryParts(telemetry: Telemetry): readonly Telemetry[] {
+  return combinedParts.get(telemetry) ?? [telemetry];
+}
+
+/**
+ * One telemetry that stands for each of `observers` in order. A scope's `traceCtx` is the last one
+ * given; `run` nests the observers' contexts, the first outermost.
+ *
+ * Given to ebind (a client, worker, workflow or requeue), each observer is called and guarded on its
+ * own: one that throws, or whose `async` hook rejects, is logged once per hook and never costs the
+ * others a call or a scope. Calling the returned hooks directly (outside ebind) calls the observers
+ * one after the other with no such isolation: a throw stops the call.
+ * @param observers telemetries; undefined entries are skipped. With none left, returns undefined;
+ *   with one, returns it. Combined telemetries given are flattened into their observers.
+ * @throws EbindError `invalid_argument` naming the argument's position (1-based) when one is not
+ *   undefined and not a {@link Telemetry}: not an object, a hook that is not a function, or none of
+ *   the hooks (e.g. "combineTelemetry argument 2 has none of the hooks …").
  */
 export function combineTelemetry(...observers: ReadonlyArray<Telemetry | undefined>): Telemetry | undefined {
-  const all = observers.filter((o): o is Telemetry => o !== undefined);
-  if (all.length <= 1) return all[0];
-  return {
+  const given: Telemetry[] = [];
+  observers.forEach((o, i) => {
+    if (o === undefined) return;
+    checkTelemetry(o, `combineTelemetry argument ${i + 1}`);
+    given.push(o);
+  });
+  if (given.length <= 1) return given[0];
+  const all = given.flatMap(telemetryParts);
+  const combined: Telemetry = {
     publish(event) {
       const scopes = all.map((o) => o.publish?.(event)).filter((s): s is PublishScope => s !== undefined);
       if (scopes.length === 0) return undefined;
@@ -177,4 +236,6 @@ export function combineTelemetry(...observers: ReadonlyArray<Telemetry | undefin
     },
     schedulerEvent: (event) => all.forEach((o) => o.schedulerEvent?.(event)),
   };
+  combinedParts.set(combined, all);
+  return combined;
 }

@@ -70,10 +70,15 @@ export const DEFAULT_MAX_LINKED_TASKS = 1024;
  * A {@link Telemetry} that traces with OpenTelemetry. Give it as the `telemetry` option of clients,
  * workers, workflows and `requeueDeadLetter`. With no SDK registered every span is the API's no-op
  * one and no `trace_ctx` is added (a task keeps what its producer gave).
- * @throws EbindError `invalid_argument` for a tracer provider without `getTracer`, an empty tracer
- *   name, or a bad `maxLinkedTasks`.
+ * @param options see {@link OpenTelemetryOptions}; @default `{}` (every default).
+ * @throws EbindError `invalid_argument` for options that are not an object ("otel options must be
+ *   an object, got string"), a tracer provider without `getTracer`, an empty tracer name, or a bad
+ *   `maxLinkedTasks`.
  */
 export function openTelemetry(options: OpenTelemetryOptions = {}): Telemetry {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new EbindError("invalid_argument", `otel options must be an object, got ${options === null ? "null" : Array.isArray(options) ? "array" : typeof options}`);
+  }
   const provider = options.tracerProvider;
   if (provider !== undefined && (typeof provider !== "object" || provider === null || typeof provider.getTracer !== "function")) {
     throw new EbindError("invalid_argument", "otel.tracerProvider must be a TracerProvider (an object with getTracer)");

@@ -4,7 +4,7 @@
  * hook does.
  */
 import { describe, expect, it } from "vitest";
-import type { Telemetry } from "../../../src/broker/index.js";
+import { combineTelemetry, type Telemetry } from "../../../src/broker/index.js";
 import { safeTelemetry } from "../../../src/broker/telemetry-guard.js";
 import { EbindError, TaskError } from "../../../src/task/index.js";
 import { recordingLogger } from "../../support/logger.js";
@@ -36,7 +36,20 @@ describe("safeTelemetry", () => {
     expect(err(null)).toMatchObject({ code: "invalid_argument" });
     expect((err("yes") as Error).message).toMatch(/client\.telemetry must be an object of hooks/);
     expect((err({ attempt: "no" }) as Error).message).toMatch(/client\.telemetry\.attempt must be a function, got string/);
-    expect(err({})).toBeUndefined();
+    expect(err({ attempt: () => undefined })).toBeUndefined();
+  });
+
+  it("refuses an object with none of the hooks (e.g. prometheusMetrics() itself instead of its .telemetry)", () => {
+    const log = recordingLogger();
+    const hint = "worker.telemetry has none of the hooks publish, attempt, deadLetter, dagSubmit, schedulerEvent; for prometheusMetrics() pass its .telemetry";
+    expect(() => safeTelemetry({}, log, "worker.telemetry")).toThrow(hint);
+    const metricsLike = { telemetry: { attempt: () => undefined }, registry: {}, metrics: async () => "" };
+    expect(() => safeTelemetry(metricsLike as never, log, "worker.telemetry")).toThrow(expect.objectContaining({ code: "invalid_argument", message: hint }));
+    // Hooks on a prototype (a class instance) count.
+    class Only {
+      schedulerEvent(): void {}
+    }
+    expect(safeTelemetry(new Only(), log, "worker.telemetry")).toBeDefined();
   });
 
   it("a throwing hook is ignored and logged once per hook", () => {
@@ -117,5 +130,22 @@ describe("safeTelemetry", () => {
       }),
     ).toThrow(own);
     expect(log.lines).toEqual([]);
+  });
+});
+
+describe("combineTelemetry's arguments", () => {
+  const hooks: Telemetry = { schedulerEvent: () => {} };
+
+  it("skips undefined; none left gives undefined, one gives it back", () => {
+    expect(combineTelemetry()).toBeUndefined();
+    expect(combineTelemetry(undefined, undefined)).toBeUndefined();
+    expect(combineTelemetry(undefined, hooks)).toBe(hooks);
+  });
+
+  it("refuses an observer that is not an object of hooks, naming its position", () => {
+    expect(() => combineTelemetry("nope" as never)).toThrow(expect.objectContaining({ code: "invalid_argument", message: expect.stringContaining("combineTelemetry argument 1 must be an object of hooks") }));
+    expect(() => combineTelemetry(hooks, null as never)).toThrow("combineTelemetry argument 2 must be an object of hooks (publish, attempt, deadLetter, dagSubmit, schedulerEvent), got null");
+    expect(() => combineTelemetry(undefined, {})).toThrow("combineTelemetry argument 2 has none of the hooks publish, attempt, deadLetter, dagSubmit, schedulerEvent; for prometheusMetrics() pass its .telemetry");
+    expect(() => combineTelemetry(hooks, { attempt: 3 } as never)).toThrow("combineTelemetry argument 2.attempt must be a function, got number");
   });
 });

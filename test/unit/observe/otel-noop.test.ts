@@ -82,5 +82,8 @@ describe("otel with no SDK registered", () => {
     expect(() => openTelemetry({ tracerName: "" })).toThrow("otel.tracerName must be a non-empty string");
     expect(() => openTelemetry({ maxLinkedTasks: -1 })).toThrow("otel.maxLinkedTasks must be an integer ≥ 0, got -1");
     expect(() => openTelemetry({ maxLinkedTasks: 1.5 })).toThrow(expect.objectContaining({ code: "invalid_argument" }));
+    expect(() => openTelemetry("x" as never)).toThrow(expect.objectContaining({ code: "invalid_argument", message: "otel options must be an object, got string" }));
+    expect(() => openTelemetry(null as never)).toThrow("otel options must be an object, got null");
+    expect(() => openTelemetry([] as never)).toThrow("otel options must be an object, got array");
   });
 });
