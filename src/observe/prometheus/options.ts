@@ -51,9 +51,12 @@ export interface PrometheusMetricsOptions {
   /**
    * Least time between two readings of every DAG's status for `<prefix>dags{status}`, in ms (≥ 0).
    * Counting DAGs reads every DAG's meta, too much for each scrape on a large bucket: a scrape serves
-   * the last counts while they are younger than this, and otherwise starts a new reading, waiting
-   * for it up to `scrapeTimeoutMs` (then serving the older counts; the reading goes on for the next
-   * scrape). 0 reads at every scrape.
+   * the last counts while they are younger than this (their age runs from the start of their
+   * reading), and otherwise starts a new reading, waiting for it up to `scrapeTimeoutMs`. When that
+   * reading fails or takes longer, the scrape leaves `<prefix>dags` out — older counts are never
+   * shown as current — and counts one `<prefix>scrape_errors_total{source="dag_status"}` per failed
+   * reading (a reading still under way at the next scrape is waited on again, not counted again;
+   * once done, its counts serve while young). 0 reads at every scrape.
    * @default 15000
    */
   readonly dagStatusRefreshMs?: number | undefined;
