@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { EbindError } from "../task/index.js";
 import { liveness, readiness, type HealthSource, type ProbeAnswer } from "./probes.js";
+import { shown } from "./shown.js";
 
 /** What serves the metrics' exposition text: a prom-client `Registry`, or what `prometheusMetrics()` returns. */
 export interface MetricsSource {
@@ -30,7 +31,7 @@ export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
  */
 export function metricsHandler(source: MetricsSource): RequestHandler {
   if (typeof source !== "object" || source === null || typeof (source as Partial<MetricsSource>).metrics !== "function") {
-    throw new EbindError("invalid_argument", "metricsHandler: source must have a metrics() function (a prom-client Registry, or prometheusMetrics())");
+    throw new EbindError("invalid_argument", `metricsHandler: source must have a metrics() function (a prom-client Registry, or prometheusMetrics()), got ${shown(source)}`);
   }
   return (req, res) => {
     if (!allowMethod(req, res)) return;
@@ -94,9 +95,9 @@ export interface ObservabilityServer {
 export async function serveObservability(options: ObservabilityServerOptions): Promise<ObservabilityServer> {
   if (typeof options !== "object" || options === null) throw new EbindError("invalid_argument", "serveObservability: options must be an object");
   const port = options.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new EbindError("invalid_argument", `serveObservability: port must be an integer in 0..65535, got ${String(port)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new EbindError("invalid_argument", `serveObservability: port must be an integer in 0..65535, got ${shown(port)}`);
   const host = options.host ?? "127.0.0.1";
-  if (typeof host !== "string" || host === "") throw new EbindError("invalid_argument", "serveObservability: host must be a non-empty string");
+  if (typeof host !== "string" || host === "") throw new EbindError("invalid_argument", `serveObservability: host must be a non-empty string, got ${shown(host)}`);
   if (options.metrics === undefined && options.worker === undefined) throw new EbindError("invalid_argument", "serveObservability: give metrics, a worker, or both");
   const routes = new Map<string, RequestHandler>();
   if (options.metrics !== undefined) routes.set("/metrics", metricsHandler(options.metrics));
@@ -144,6 +145,6 @@ function sendProbe(req: IncomingMessage, res: ServerResponse, answer: ProbeAnswe
 
 function checkWorker(worker: HealthSource, where: string): void {
   if (typeof worker !== "object" || worker === null || typeof (worker as Partial<HealthSource>).health !== "function") {
-    throw new EbindError("invalid_argument", `${where}: worker must be a Worker (with health())`);
+    throw new EbindError("invalid_argument", `${where}: worker must be a Worker (with health()), got ${shown(worker)}`);
   }
 }

@@ -131,6 +131,14 @@ export class Workflow {
     return new Workflow({ broker, replicas, store: new DagStore(kv), logger, telemetry, maxStepErrorBytes, recentStarts: new RecentStarts(), awaits });
   }
 
+  /**
+   * The broker this workflow was created on: its DAGs are in that broker's KV bucket `ebind-dags`,
+   * so two Workflows on one broker see the same DAGs (`ebind/prometheus` counts them once).
+   */
+  get broker(): Broker {
+    return this.#core.broker;
+  }
+
   /** A new DAG to build (`dag.step(...)`) and then {@link submit}. */
   dag(options: DagOptions = {}): DagBuilder {
     return new DagBuilder(options);

@@ -45,6 +45,7 @@ import type { AttemptEvent, AttemptOutcome, AttemptScope, DagSubmitEvent, DagSub
 import type { Task } from "../../task/index.js";
 import { EbindError } from "../../task/index.js";
 import { ATTR } from "./attributes.js";
+import { shown } from "../shown.js";
 import { carriedSpanContext, extractCarrier, injectCarrier } from "./propagation.js";
 
 /** Options of {@link openTelemetry}. */
@@ -84,9 +85,9 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Telemetry {
     throw new EbindError("invalid_argument", "otel.tracerProvider must be a TracerProvider (an object with getTracer)");
   }
   const name = options.tracerName ?? "ebind";
-  if (typeof name !== "string" || name.length === 0) throw new EbindError("invalid_argument", `otel.tracerName must be a non-empty string, got ${JSON.stringify(name) ?? String(name)}`);
+  if (typeof name !== "string" || name.length === 0) throw new EbindError("invalid_argument", `otel.tracerName must be a non-empty string, got ${shown(name)}`);
   const maxLinked = options.maxLinkedTasks ?? DEFAULT_MAX_LINKED_TASKS;
-  if (!Number.isSafeInteger(maxLinked) || maxLinked < 0) throw new EbindError("invalid_argument", `otel.maxLinkedTasks must be an integer ≥ 0, got ${String(maxLinked)}`);
+  if (!Number.isSafeInteger(maxLinked) || maxLinked < 0) throw new EbindError("invalid_argument", `otel.maxLinkedTasks must be an integer ≥ 0, got ${shown(maxLinked)}`);
   const tracer = provider === undefined ? trace.getTracer(name) : provider.getTracer(name);
   return new OtelTelemetry(tracer, maxLinked);
 }

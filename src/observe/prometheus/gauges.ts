@@ -7,10 +7,11 @@
 import { Gauge, type Registry } from "prom-client";
 import { DagStatus } from "../../workflow/index.js";
 import type { ResolvedPrometheusOptions } from "./options.js";
-import type { ConsumerReading, DagStatusCounts, ObservableWorker, ScrapeReads, WorkerSources } from "./sources.js";
+import type { DagSources } from "./dag-counts.js";
+import type { ConsumerReading, ObservableWorker, ScrapeReads, WorkerSources } from "./sources.js";
 
 /** Registers every gauge on the options' registry, reading `workers` and `workflows` at each scrape. */
-export function registerGauges(o: ResolvedPrometheusOptions, workers: WorkerSources, workflows: ReadonlySet<DagStatusCounts>, scrape: ScrapeReads): void {
+export function registerGauges(o: ResolvedPrometheusOptions, workers: WorkerSources, workflows: DagSources, scrape: ScrapeReads): void {
   const registers: Registry[] = [o.registry];
   const perWorker = (name: string, help: string, value: (w: ObservableWorker) => number): void => {
     new Gauge({
@@ -60,14 +61,15 @@ export function registerGauges(o: ResolvedPrometheusOptions, workers: WorkerSour
 
   new Gauge({
     name: `${o.prefix}dags`,
-    help: `DAGs by status, summed over the observed workflows, as of their last reading (read at most every dagStatusRefreshMs = ${o.dagStatusRefreshMs} ms).`,
+    help: `DAGs by status, summed over the observed DAG buckets (one per broker), read at most every dagStatusRefreshMs = ${o.dagStatusRefreshMs} ms; absent while a bucket has no counts that young (a failed or timed-out refresh).`,
     labelNames: ["status"],
     registers,
     async collect() {
-      const all = await scrape.track(Promise.all([...workflows].map((w) => w.current())));
+      const all = await scrape.track(Promise.all(workflows.buckets().map((b) => b.current())));
       this.reset();
+      // No series rather than zeros or a partial sum: nothing observed, or a bucket without young counts.
+      if (all.length === 0 || all.some((c) => c === undefined)) return;
       const read = all.filter((c) => c !== undefined);
-      if (read.length === 0) return; // none read yet: no series rather than zeros
       const sum = new Map<string, number>(Object.values(DagStatus).map((s) => [s, 0]));
       for (const counts of read) for (const [status, n] of counts) sum.set(status, (sum.get(status) ?? 0) + n);
       for (const [status, n] of sum) this.set({ status }, n);

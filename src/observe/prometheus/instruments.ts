@@ -67,7 +67,7 @@ export function createInstruments(o: ResolvedPrometheusOptions, scrape: ScrapeRe
     // Registered after the gauges (metrics.ts), so a scrape's own read errors show in that scrape.
     scrapeErrors: new Counter({
       name: `${p}scrape_errors_total`,
-      help: "Reads a scrape made that failed or timed out (source: consumer_state, dag_status); their series were left out of that scrape.",
+      help: "Reads a scrape made that failed or timed out, each read counted once (source: consumer_state, dag_status); their series were left out of that scrape.",
       labelNames: ["source"],
       registers: [],
       collect: () => scrape.settled(),

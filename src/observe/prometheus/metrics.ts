@@ -10,7 +10,8 @@ import { EbindError } from "../../task/index.js";
 import { registerGauges } from "./gauges.js";
 import { createInstruments } from "./instruments.js";
 import { resolvePrometheusOptions, type PrometheusMetricsOptions } from "./options.js";
-import { DagStatusCounts, ScrapeReads, WorkerSources, type ObservableWorker, type ObservableWorkflow } from "./sources.js";
+import { DagSources } from "./dag-counts.js";
+import { ScrapeReads, WorkerSources, type ObservableWorker, type ObservableWorkflow } from "./sources.js";
 import { metricsTelemetry } from "./telemetry.js";
 
 /** What {@link prometheusMetrics} returns. */
@@ -31,14 +32,24 @@ export interface PrometheusMetrics {
    * Serves the worker's gauges from now on: handlers in flight, free slots, ready and live (0/1),
    * abandoned handlers by task id, and the state of each durable it pulls from (pending, ack pending,
    * redelivered, waiting pulls; read at each scrape, each read bounded by `scrapeTimeoutMs`).
-   * @returns the function that stops observing it (its series leave the next scrape); idempotent.
+   * Observing the same worker again holds it once more (one source, its series once): each call
+   * returns its own unobserve, and the series leave once every one of them was called (a refcount).
+   * @returns the function that stops this observation (the series leave the next scrape after the
+   *   last one); idempotent — a second call releases nothing more.
    * @throws EbindError `invalid_argument` when `worker` is not a Worker.
    */
   observeWorker(worker: ObservableWorker): () => void;
   /**
-   * Serves `<prefix>dags{status}` for the workflow from now on: DAGs by status, read (every DAG's
-   * meta) at most every `dagStatusRefreshMs`; see {@link PrometheusMetricsOptions.dagStatusRefreshMs}.
-   * @returns the function that stops observing it; idempotent.
+   * Serves `<prefix>dags{status}` for the workflow's DAG bucket from now on: DAGs by status, read
+   * (every DAG's meta) at most every `dagStatusRefreshMs`, left out while a refresh fails; see
+   * {@link PrometheusMetricsOptions.dagStatusRefreshMs}. A bucket is counted once: observing the
+   * same workflow again, or another workflow on the same broker object (`workflow.broker`; one
+   * broker, one bucket `ebind-dags`), holds the bucket once more (a refcount), read through the most
+   * recent of them still observed. Workflows on different Broker objects count as different buckets,
+   * even when connected to the same server. With several buckets the gauge is their sum, left out
+   * whole while one of them has no young counts.
+   * @returns the function that stops this observation (the bucket leaves the next scrape after the
+   *   last one); idempotent.
    * @throws EbindError `invalid_argument` when `workflow` is not a Workflow.
    */
   observeWorkflow(workflow: ObservableWorkflow): () => void;
@@ -71,7 +82,7 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
   const scrape = new ScrapeReads();
   const instruments = createInstruments(o, scrape);
   const workers = new WorkerSources(o.scrapeTimeoutMs, instruments.scrapeErrors);
-  const workflows = new Set<DagStatusCounts>();
+  const workflows = new DagSources(o.dagStatusRefreshMs, o.scrapeTimeoutMs, instruments.scrapeErrors);
   registerGauges(o, workers, workflows, scrape);
   o.registry.registerMetric(instruments.scrapeErrors);
   // Known label values start at 0, so rate() sees the first error.
@@ -89,16 +100,13 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
       if (typeof w !== "object" || w === null || typeof w.health !== "function" || typeof w.consumers !== "function" || typeof w.broker !== "object") {
         throw new EbindError("invalid_argument", "prometheusMetrics.observeWorker: the argument must be a Worker");
       }
-      workers.workers.add(worker);
-      return () => void workers.workers.delete(worker);
+      return workers.observe(worker);
     },
     observeWorkflow(workflow) {
       if (typeof workflow !== "object" || workflow === null || typeof (workflow as Partial<ObservableWorkflow>).listDags !== "function") {
         throw new EbindError("invalid_argument", "prometheusMetrics.observeWorkflow: the argument must be a Workflow");
       }
-      const counts = new DagStatusCounts(workflow, o.dagStatusRefreshMs, o.scrapeTimeoutMs, instruments.scrapeErrors);
-      workflows.add(counts);
-      return () => void workflows.delete(counts);
+      return workflows.observe(workflow);
     },
   };
 }

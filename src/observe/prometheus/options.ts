@@ -6,6 +6,7 @@
  */
 import { Registry } from "prom-client";
 import { EbindError } from "../../task/index.js";
+import { shown } from "../shown.js";
 
 /** Handler duration buckets, ms: 1 ms to 5 min. */
 export const DEFAULT_DURATION_BUCKETS_MS: readonly number[] = Object.freeze([1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000]);
@@ -50,9 +51,12 @@ export interface PrometheusMetricsOptions {
   /**
    * Least time between two readings of every DAG's status for `<prefix>dags{status}`, in ms (≥ 0).
    * Counting DAGs reads every DAG's meta, too much for each scrape on a large bucket: a scrape serves
-   * the last counts while they are younger than this, and otherwise starts a new reading, waiting
-   * for it up to `scrapeTimeoutMs` (then serving the older counts; the reading goes on for the next
-   * scrape). 0 reads at every scrape.
+   * the last counts while they are younger than this (their age runs from the start of their
+   * reading), and otherwise starts a new reading, waiting for it up to `scrapeTimeoutMs`. When that
+   * reading fails or takes longer, the scrape leaves `<prefix>dags` out — older counts are never
+   * shown as current — and counts one `<prefix>scrape_errors_total{source="dag_status"}` per failed
+   * reading (a reading still under way at the next scrape is waited on again, not counted again;
+   * once done, its counts serve while young). 0 reads at every scrape.
    * @default 15000
    */
   readonly dagStatusRefreshMs?: number | undefined;
@@ -83,15 +87,15 @@ export function resolvePrometheusOptions(options: PrometheusMetricsOptions = {})
   }
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   if (typeof prefix !== "string" || !/^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/.test(prefix)) {
-    throw new EbindError("invalid_argument", `prometheusMetrics: prefix must be letters, digits, '_' or ':' not starting with a digit, got ${JSON.stringify(prefix)}`);
+    throw new EbindError("invalid_argument", `prometheusMetrics: prefix must be letters, digits, '_' or ':' not starting with a digit, got ${shown(prefix)}`);
   }
   const scrapeTimeoutMs = options.scrapeTimeoutMs ?? DEFAULT_SCRAPE_TIMEOUT_MS;
   if (typeof scrapeTimeoutMs !== "number" || !Number.isFinite(scrapeTimeoutMs) || scrapeTimeoutMs <= 0) {
-    throw new EbindError("invalid_argument", `prometheusMetrics: scrapeTimeoutMs must be a positive number of ms, got ${String(scrapeTimeoutMs)}`);
+    throw new EbindError("invalid_argument", `prometheusMetrics: scrapeTimeoutMs must be a positive number of ms, got ${shown(scrapeTimeoutMs)}`);
   }
   const dagStatusRefreshMs = options.dagStatusRefreshMs ?? DEFAULT_DAG_STATUS_REFRESH_MS;
   if (typeof dagStatusRefreshMs !== "number" || !Number.isFinite(dagStatusRefreshMs) || dagStatusRefreshMs < 0) {
-    throw new EbindError("invalid_argument", `prometheusMetrics: dagStatusRefreshMs must be a number of ms ≥ 0, got ${String(dagStatusRefreshMs)}`);
+    throw new EbindError("invalid_argument", `prometheusMetrics: dagStatusRefreshMs must be a number of ms ≥ 0, got ${shown(dagStatusRefreshMs)}`);
   }
   return Object.freeze({
     registry,
@@ -107,6 +111,6 @@ export function resolvePrometheusOptions(options: PrometheusMetricsOptions = {})
 /** Bucket bounds in ms → in seconds, checked: a non-empty array of positive finite increasing numbers. */
 function secondsBuckets(ms: readonly number[], name: string): readonly number[] {
   const ok = Array.isArray(ms) && ms.length > 0 && ms.every((b, i) => typeof b === "number" && Number.isFinite(b) && b > 0 && (i === 0 || b > ms[i - 1]!));
-  if (!ok) throw new EbindError("invalid_argument", `prometheusMetrics: ${name} must be a non-empty array of positive, increasing numbers of ms, got ${JSON.stringify(ms)}`);
+  if (!ok) throw new EbindError("invalid_argument", `prometheusMetrics: ${name} must be a non-empty array of positive, increasing numbers of ms, got ${shown(ms)}`);
   return Object.freeze(ms.map((b) => b / 1000));
 }

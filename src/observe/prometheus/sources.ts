@@ -1,6 +1,6 @@
 /**
  * What the gauges of `ebind/prometheus` read at scrape time: the observed workers (their slots,
- * health and durables) and workflows (DAGs by status). The reads of the server a scrape makes —
+ * health and durables; the workflows' DAG counts are in dag-counts.ts). The reads of the server a scrape makes —
  * consumer state, the DAG listing — are bounded by `scrapeTimeoutMs`; one that fails or times out is
  * counted in `scrape_errors_total` and its series left out. A scrape never throws.
  * @module
@@ -10,12 +10,17 @@ import type { ConsumerState } from "../../broker/index.js";
 import type { Worker } from "../../worker/index.js";
 import type { Workflow } from "../../workflow/index.js";
 import { EbindError } from "../../task/index.js";
+import { HeldSources } from "./held.js";
 
 /** What the metrics read of a worker (a {@link Worker} is one). */
 export type ObservableWorker = Pick<Worker, "id" | "active" | "freeSlots" | "health" | "consumers" | "broker">;
 
-/** What the metrics read of a workflow (a {@link Workflow} is one). */
-export type ObservableWorkflow = Pick<Workflow, "listDags">;
+/**
+ * What the metrics read of a workflow (a {@link Workflow} is one): its DAG listing, and its broker,
+ * which names its DAG bucket — workflows on the same broker object are counted once. Without a
+ * broker, the workflow object itself is the key.
+ */
+export type ObservableWorkflow = Pick<Workflow, "listDags"> & Partial<Pick<Workflow, "broker">>;
 
 /** One durable's state as read for a scrape. */
 export interface ConsumerReading {
@@ -61,7 +66,7 @@ export class ScrapeReads {
 
 /** The observed workers and the consumer reads of one scrape. */
 export class WorkerSources {
-  readonly workers = new Set<ObservableWorker>();
+  readonly #held = new HeldSources<ObservableWorker, ObservableWorker, ObservableWorker>((worker) => worker);
   /** The read of the scrape in progress, shared by the four consumer gauges it feeds. */
   #reading: Promise<ConsumerReading[]> | undefined;
 
@@ -69,6 +74,16 @@ export class WorkerSources {
     private readonly timeoutMs: number,
     private readonly errors: Counter<"source">,
   ) {}
+
+  /** The observed workers, each once however often it was observed. */
+  get workers(): readonly ObservableWorker[] {
+    return this.#held.sources();
+  }
+
+  /** Observes `worker` until the returned function is called (idempotent); observing it again holds it once more (a refcount). */
+  observe(worker: ObservableWorker): () => void {
+    return this.#held.hold(worker, worker);
+  }
 
   /**
    * Every observed worker's durables with their state, each read once (a durable two workers share
@@ -100,45 +115,5 @@ export class WorkerSources {
       }
     });
     return (await Promise.all(reads)).filter((r) => r !== undefined);
-  }
-}
-
-/**
- * DAG counts by status of one workflow, read at most every `refreshMs`: a scrape serves the last
- * counts while younger than that, else starts a reading and waits for it up to the timeout (serving
- * the older counts, or none yet, when it takes longer; the reading finishes for a later scrape).
- */
-export class DagStatusCounts {
-  #counts: ReadonlyMap<string, number> | undefined;
-  #readAt = -Infinity;
-  #reading: Promise<void> | undefined;
-
-  constructor(
-    private readonly workflow: ObservableWorkflow,
-    private readonly refreshMs: number,
-    private readonly timeoutMs: number,
-    private readonly errors: Counter<"source">,
-  ) {}
-
-  /** The counts to serve now (undefined until a first reading succeeded). */
-  async current(): Promise<ReadonlyMap<string, number> | undefined> {
-    if (performance.now() - this.#readAt >= this.refreshMs) {
-      this.#reading ??= this.#read().finally(() => (this.#reading = undefined));
-      // #read never rejects (it counts its own failure): this catches the timeout only.
-      await withTimeout(this.#reading, this.timeoutMs, "dag status").catch(() => this.errors.inc({ source: "dag_status" }));
-    }
-    return this.#counts;
-  }
-
-  async #read(): Promise<void> {
-    const started = performance.now();
-    try {
-      const counts = new Map<string, number>();
-      for (const { meta } of await this.workflow.listDags()) counts.set(meta.status, (counts.get(meta.status) ?? 0) + 1);
-      this.#counts = counts;
-      this.#readAt = started;
-    } catch {
-      this.errors.inc({ source: "dag_status" });
-    }
   }
 }

@@ -3,7 +3,8 @@
  * with the metrics' telemetry, scraped over HTTP from `serveObservability` and read with a parser of
  * the exposition text. Counters equal the known numbers by task and kind, histograms count every
  * attempt, the consumer gauges show queued tasks, the abandoned-handler gauge and `/healthz` name a
- * handler that ignored its abort, DAGs are counted by status; `/readyz` follows a real nats-server
+ * handler that ignored its abort, DAGs are counted by status (once per DAG bucket, however many
+ * workflows over it are observed); `/readyz` follows a real nats-server
  * stopped and restarted. Over both backends where it makes sense.
  */
 import { expect, it } from "vitest";
@@ -193,7 +194,18 @@ describeBackends("prometheus metrics", (backend) => {
       expect(e.types.get("ebind_scheduler_event_lag_seconds")).toBe("histogram");
       expect(e.value("ebind_dags", { status: "done" })).toBeGreaterThanOrEqual(1);
       expect(e.value("ebind_dags", { status: "failed" })).toBeDefined();
+      // The same workflow again, and a second Workflow on the same broker (the same DAG bucket): counted once.
+      const unobserveAgain = metrics.observeWorkflow(workflow);
+      const twin = await Workflow.create(broker, { logger: silentLogger });
+      const unobserveTwin = metrics.observeWorkflow(twin);
+      const again = await scrape(`${obs.url}/metrics`);
+      expect(again.value("ebind_dags", { status: "done" })).toBe(e.value("ebind_dags", { status: "done" }));
+      expect(again.sum("ebind_dags")).toBe(e.sum("ebind_dags"));
       unobserve();
+      unobserveAgain();
+      twin.close();
+      expect((await scrape(`${obs.url}/metrics`)).value("ebind_dags", { status: "done" })).toBe(e.value("ebind_dags", { status: "done" }));
+      unobserveTwin();
       expect((await scrape(`${obs.url}/metrics`)).find("ebind_dags")).toEqual([]);
     } finally {
       await obs.close();
@@ -208,9 +220,11 @@ describeNats("readiness and scrapes across a nats-server stop", () => {
   const node = useNatsNode();
   const env = useObsEnv({ name: "nats", open: () => connectNats({ servers: node().url }) });
 
-  it("/readyz is 200 while running, 503 once the server is stopped (a scrape still answers, counting its failed reads), 200 after the restart", async () => {
-    const { client, startWorker, serve } = await env();
+  it("/readyz is 200 while running, 503 once the server is stopped (a scrape still answers, counting its failed reads, DAG counts left out), 200 after the restart", async () => {
+    const { broker, metrics, client, startWorker, serve } = await env();
     const worker = await startWorker();
+    const workflow = await Workflow.create(broker, { logger: silentLogger });
+    const unobserve = metrics.observeWorkflow(workflow);
     const obs = await serve(worker);
     expect((await client.enqueue(ok, 1).then((f) => f.result({ timeoutMs: 10_000 })))).toBe(2);
     let res = await fetch(`${obs.url}/readyz`);
@@ -218,6 +232,7 @@ describeNats("readiness and scrapes across a nats-server stop", () => {
     expect(await res.json()).toEqual({ ready: true, running: true, connected: true, consuming: true, outcomesStored: true });
     const before = await scrape(`${obs.url}/metrics`);
     expect(before.value("ebind_consumer_pending_messages", { durable: DEFAULT_WORKER_DURABLE })).toBe(0);
+    expect(before.find("ebind_dags").length).toBeGreaterThan(0);
 
     await node().kill("SIGKILL");
     await eventually(async () => (await fetch(`${obs.url}/readyz`)).status === 503, "/readyz 503 once the server is gone");
@@ -226,10 +241,14 @@ describeNats("readiness and scrapes across a nats-server stop", () => {
     const during = await scrape(`${obs.url}/metrics`);
     expect(during.find("ebind_consumer_pending_messages")).toEqual([]);
     expect(during.value("ebind_scrape_errors_total", { source: "consumer_state" })).toBeGreaterThanOrEqual(1);
+    expect(during.find("ebind_dags")).toEqual([]); // no stale counts shown as current
+    expect(during.value("ebind_scrape_errors_total", { source: "dag_status" })).toBeGreaterThanOrEqual(1);
     expect(during.value("ebind_worker_ready", { worker: worker.id })).toBe(0);
     expect((await fetch(`${obs.url}/healthz`)).status).toBe(200); // not wedged: only not ready
 
     await node().restart();
     await eventually(async () => (await fetch(`${obs.url}/readyz`)).status === 200, "/readyz 200 after the restart", 20_000);
+    unobserve();
+    workflow.close();
   });
 });
